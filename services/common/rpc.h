@@ -1,0 +1,60 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace prima {
+
+// absl::Status -> grpc::Status, same canonical code and message.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+// grpc::Status -> absl::Status (client side).
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// One unary RPC in flight on the callback API. Whoever holds it finishes the call exactly
+// once (later calls are ignored) and writes the call's JSON log line (method, code, latency,
+// agency, request id). Dropping an unfinished call finishes it with UNAVAILABLE, so a lost
+// callback can never leave an RPC hanging.
+//
+//   auto call = std::make_unique<UnaryCall>(context, "IssueTicket");
+//   auto* reactor = call->reactor();
+//   store.Issue(..., [call = std::move(call), response](auto result) { ...
+//                        call->Finish(status); });
+//   return reactor;
+class UnaryCall {
+ public:
+  UnaryCall(grpc::CallbackServerContext* context, absl::string_view method);
+  ~UnaryCall();
+  UnaryCall(const UnaryCall&) = delete;
+  UnaryCall& operator=(const UnaryCall&) = delete;
+
+  grpc::ServerUnaryReactor* reactor() const { return reactor_; }
+  grpc::CallbackServerContext* context() const { return context_; }
+
+  // Logged with the call. Set once the request is parsed / the caller is known.
+  void set_agency(absl::string_view agency) { agency_ = std::string(agency); }
+  void set_request_id(absl::string_view id) { request_id_ = std::string(id); }
+
+  // Finishes the RPC; returns the reactor so a handler can `return call->Finish(...)`.
+  grpc::ServerUnaryReactor* Finish(const absl::Status& status);
+
+ private:
+  grpc::CallbackServerContext* context_;
+  grpc::ServerUnaryReactor* reactor_;
+  std::string method_;
+  std::string agency_;
+  std::string request_id_;
+  absl::Time start_;
+  std::atomic<bool> finished_{false};
+};
+
+// The `x-request-id` metadata of a call, if the client sent one (at most 128 bytes).
+std::string RequestIdFromMetadata(const grpc::ServerContextBase& context);
+
+}  // namespace prima
