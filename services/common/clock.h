@@ -6,7 +6,8 @@
 
 namespace prima {
 
-// The source of "now" for every rule that depends on time; tests inject FakeClock.
+// The source of "now" for every rule that depends on time; tests inject
+// FakeClock.
 class Clock {
  public:
   virtual ~Clock() = default;

@@ -1,1 +1,344 @@
-// placeholder
+#include "services/common/events.h"
+
+#include <openssl/sha.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/common/ids.h"
+#include "services/common/logging.h"
+
+namespace prima {
+
+using prima::events::v1::EventEnvelope;
+
+std::string EventStreamKey(absl::string_view producer) {
+  return absl::StrCat("prima:events:", producer);
+}
+
+EventEnvelope MakeEnvelope(absl::string_view type, absl::string_view agency,
+                           absl::string_view producer,
+                           const google::protobuf::Message& payload,
+                           absl::Time now, absl::string_view request_id) {
+  EventEnvelope envelope;
+  envelope.set_id(NewTimeOrderedId(now));
+  envelope.set_type(std::string(type));
+  envelope.set_agency(std::string(agency));
+  envelope.set_producer(std::string(producer));
+  envelope.set_request_id(std::string(request_id));
+  *envelope.mutable_occurred_at() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+          absl::ToUnixNanos(now));
+  envelope.mutable_payload()->PackFrom(payload);
+  return envelope;
+}
+
+std::vector<std::string> EnvelopeArgs(const EventEnvelope& envelope) {
+  return {envelope.type(), envelope.agency(), envelope.SerializeAsString()};
+}
+
+const char kLuaPrelude[] = R"lua(
+local function prima_emit(stream, maxlen, type, agency, envelope)
+  return redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*',
+                    'type', type, 'agency', agency, 'envelope', envelope)
+end
+local function prima_first_time(key, ttl)
+  return redis.call('SET', key, '1', 'NX', 'EX', ttl) ~= false
+end
+)lua";
+
+std::string IdempotencyKey(absl::string_view service, absl::string_view rpc,
+                           absl::string_view caller,
+                           absl::string_view request_id) {
+  // Length-prefixed so that ("a:b", "c") and ("a", "b:c") differ.
+  const std::string material =
+      absl::StrCat(caller.size(), ":", caller, request_id);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(material.data()),
+         material.size(), digest);
+  return absl::StrCat("prima:idem:", service, ":", rpc, ":",
+                      absl::BytesToHexString(absl::string_view(
+                          reinterpret_cast<const char*>(digest), 16)));
+}
+
+LuaScript MakeIdempotentScript(absl::string_view name, absl::string_view body) {
+  return LuaScript(name, absl::StrCat(kLuaPrelude, R"lua(
+local prior = redis.call('GET', KEYS[1])
+if prior then return {1, prior} end
+local result = (function()
+)lua",
+                                      body, R"lua(
+end)()
+if type(result) == 'table' and result.err then return result end
+redis.call('SET', KEYS[1], result, 'EX', ARGV[1])
+return {0, result}
+)lua"));
+}
+
+absl::StatusOr<IdempotentResult> ParseIdempotentReply(const RedisValue& reply) {
+  if (!reply.is_array() || reply.elements.size() != 2 ||
+      reply.elements[0].type != RedisValue::Type::kInteger ||
+      !reply.elements[1].is_string()) {
+    return absl::InternalError("redis: malformed idempotent script reply");
+  }
+  return IdempotentResult{reply.elements[0].integer != 0,
+                          reply.elements[1].str};
+}
+
+std::string DedupeKey(absl::string_view group, absl::string_view event_id) {
+  return absl::StrCat("prima:dedupe:", group, ":", event_id);
+}
+
+absl::StatusOr<bool> FirstDelivery(SyncRedis& redis, absl::string_view group,
+                                   absl::string_view event_id,
+                                   absl::Duration ttl) {
+  absl::StatusOr<RedisValue> r =
+      redis.Command({"SET", DedupeKey(group, event_id), "1", "NX", "EX",
+                     absl::StrCat(absl::ToInt64Seconds(ttl))});
+  if (!r.ok()) return r.status();
+  return !r->is_nil();
+}
+
+// ---- EventConsumer ----
+
+namespace {
+
+std::string DefaultConsumerName() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return absl::StrCat(host, "-", getpid());
+}
+
+std::string Millis(absl::Duration d) {
+  return absl::StrCat(absl::ToInt64Milliseconds(d));
+}
+
+}  // namespace
+
+EventConsumer::EventConsumer(RedisEndpoint endpoint,
+                             absl::Duration redis_timeout,
+                             ConsumerOptions options, EventHandler handler)
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      redis_(std::move(endpoint), redis_timeout) {
+  if (options_.consumer.empty()) options_.consumer = DefaultConsumerName();
+  if (options_.dead_letter_stream.empty()) {
+    options_.dead_letter_stream = absl::StrCat(options_.stream, ":dead");
+  }
+}
+
+EventConsumer::~EventConsumer() { Stop(); }
+
+void EventConsumer::Start() {
+  thread_ = std::thread([this] {
+    absl::Duration backoff = absl::Milliseconds(100);
+    while (!stop_.load()) {
+      absl::StatusOr<int> n = RunOnce(options_.block);
+      if (!n.ok()) {
+        Log(LogLevel::kWarn, "event consumer error",
+            LogFields()
+                .Add("stream", options_.stream)
+                .Add("group", options_.group)
+                .Add("error", n.status().message()));
+        absl::SleepFor(backoff);
+        backoff = std::min(backoff * 2, absl::Seconds(5));
+      } else {
+        backoff = absl::Milliseconds(100);
+      }
+    }
+  });
+}
+
+void EventConsumer::Stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+EventConsumer::Stats EventConsumer::stats() const {
+  return Stats{handled_.load(), failed_.load(), dead_lettered_.load()};
+}
+
+absl::Status EventConsumer::EnsureGroup() {
+  if (group_ready_) return absl::OkStatus();
+  absl::StatusOr<RedisValue> r =
+      redis_.Command({"XGROUP", "CREATE", options_.stream, options_.group,
+                      options_.start_id, "MKSTREAM"});
+  if (!r.ok() && r.status().message().find("BUSYGROUP") == std::string::npos) {
+    return r.status();
+  }
+  group_ready_ = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> EventConsumer::RunOnce(absl::Duration block) {
+  if (absl::Status s = EnsureGroup(); !s.ok()) return s;
+  int handled = 0;
+  if (!pending_drained_) {
+    // Entries delivered to this consumer before a restart and never acked.
+    absl::StatusOr<RedisValue> r = redis_.Command(
+        {"XREADGROUP", "GROUP", options_.group, options_.consumer, "COUNT",
+         absl::StrCat(options_.batch), "STREAMS", options_.stream, "0"});
+    if (!r.ok()) return r.status();
+    if (r->is_nil() || r->elements.empty() ||
+        r->elements[0].elements.size() < 2 ||
+        r->elements[0].elements[1].elements.empty()) {
+      pending_drained_ = true;
+    } else {
+      absl::StatusOr<int> n = HandleEntries(r->elements[0].elements[1]);
+      if (!n.ok()) return n.status();
+      // Entries that failed stay pending; leave them to the reclaim path rather
+      // than rereading them here forever.
+      if (*n == 0) pending_drained_ = true;
+      return *n;
+    }
+  }
+  const absl::Time now = absl::Now();
+  if (now >= next_claim_) {
+    next_claim_ = now + options_.claim_interval;
+    absl::StatusOr<int> n = Reclaim();
+    if (!n.ok()) return n.status();
+    handled += *n;
+  }
+  std::vector<std::string> read = {
+      "XREADGROUP",      "GROUP", options_.group,
+      options_.consumer, "COUNT", absl::StrCat(options_.batch)};
+  if (block > absl::ZeroDuration()) {
+    read.push_back("BLOCK");
+    read.push_back(Millis(block));
+  }
+  read.insert(read.end(), {"STREAMS", options_.stream, ">"});
+  absl::StatusOr<RedisValue> r = redis_.Command(read, block);
+  if (!r.ok()) {
+    if (r.status().message().find("NOGROUP") != std::string::npos) {
+      group_ready_ = false;  // the stream was deleted; recreate next round
+    }
+    return r.status();
+  }
+  if (r->is_nil() || r->elements.empty()) return handled;
+  absl::StatusOr<int> n = HandleEntries(r->elements[0].elements[1]);
+  if (!n.ok()) return n.status();
+  return handled + *n;
+}
+
+absl::StatusOr<int> EventConsumer::HandleEntries(const RedisValue& entries) {
+  int acked = 0;
+  for (const RedisValue& entry : entries.elements) {
+    if (stop_.load()) break;
+    if (HandleEntry(entry)) ++acked;
+  }
+  return acked;
+}
+
+bool EventConsumer::HandleEntry(const RedisValue& entry) {
+  if (!entry.is_array() || entry.elements.empty()) return false;
+  const std::string& id = entry.elements[0].str;
+  auto ack = [&] {
+    return redis_.Command({"XACK", options_.stream, options_.group, id}).ok();
+  };
+  // An entry trimmed away while pending comes back with a nil body: nothing to
+  // do.
+  if (entry.elements.size() < 2 || entry.elements[1].is_nil()) {
+    Log(LogLevel::kWarn, "event trimmed before handling",
+        LogFields().Add("stream", options_.stream).Add("entry", id));
+    return ack();
+  }
+  const RedisValue& fields = entry.elements[1];
+  const std::string* envelope_bytes = nullptr;
+  for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
+    if (fields.elements[i].str == "envelope") {
+      envelope_bytes = &fields.elements[i + 1].str;
+    }
+  }
+  StreamEvent event;
+  event.entry_id = id;
+  if (envelope_bytes == nullptr ||
+      !event.envelope.ParseFromString(*envelope_bytes)) {
+    // Retrying cannot help a malformed entry.
+    ++failed_;
+    return DeadLetter(id, "malformed envelope").ok();
+  }
+  absl::Status status = handler_(event, redis_);
+  if (!status.ok()) {
+    ++failed_;
+    Log(LogLevel::kWarn, "event handler failed",
+        LogFields()
+            .Add("stream", options_.stream)
+            .Add("group", options_.group)
+            .Add("entry", id)
+            .Add("type", event.envelope.type())
+            .Add("error", status.message()));
+    return false;
+  }
+  if (!ack()) return false;
+  ++handled_;
+  return true;
+}
+
+absl::StatusOr<int> EventConsumer::Reclaim() {
+  // Entries delivered too often go to the dead-letter stream first.
+  absl::StatusOr<RedisValue> pending = redis_.Command(
+      {"XPENDING", options_.stream, options_.group, "IDLE",
+       Millis(options_.claim_idle), "-", "+", absl::StrCat(options_.batch)});
+  if (!pending.ok()) return pending.status();
+  for (const RedisValue& row : pending->elements) {
+    if (row.elements.size() < 4) continue;
+    if (row.elements[3].integer >= options_.max_deliveries) {
+      if (absl::Status s =
+              DeadLetter(row.elements[0].str, "delivered too many times");
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  absl::StatusOr<RedisValue> claimed =
+      redis_.Command({"XAUTOCLAIM", options_.stream, options_.group,
+                      options_.consumer, Millis(options_.claim_idle), "0-0",
+                      "COUNT", absl::StrCat(options_.batch)});
+  if (!claimed.ok()) return claimed.status();
+  if (claimed->elements.size() < 2) return 0;
+  return HandleEntries(claimed->elements[1]);
+}
+
+absl::Status EventConsumer::DeadLetter(absl::string_view entry_id,
+                                       absl::string_view why) {
+  absl::StatusOr<RedisValue> range =
+      redis_.Command({"XRANGE", options_.stream, std::string(entry_id),
+                      std::string(entry_id)});
+  if (!range.ok()) return range.status();
+  if (!range->elements.empty() && range->elements[0].elements.size() >= 2) {
+    std::vector<std::string> add = {"XADD",
+                                    options_.dead_letter_stream,
+                                    "MAXLEN",
+                                    "~",
+                                    absl::StrCat(options_.dead_letter_max_len),
+                                    "*",
+                                    "source_entry",
+                                    std::string(entry_id),
+                                    "group",
+                                    options_.group,
+                                    "reason",
+                                    std::string(why)};
+    for (const RedisValue& f : range->elements[0].elements[1].elements) {
+      add.push_back(f.str);
+    }
+    absl::StatusOr<RedisValue> r = redis_.Command(add);
+    if (!r.ok()) return r.status();
+  }
+  absl::StatusOr<RedisValue> ack = redis_.Command(
+      {"XACK", options_.stream, options_.group, std::string(entry_id)});
+  if (!ack.ok()) return ack.status();
+  ++dead_lettered_;
+  Log(LogLevel::kWarn, "event dead-lettered",
+      LogFields()
+          .Add("stream", options_.stream)
+          .Add("group", options_.group)
+          .Add("entry", entry_id)
+          .Add("reason", why));
+  return absl::OkStatus();
+}
+
+}  // namespace prima

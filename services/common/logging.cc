@@ -45,8 +45,7 @@ void SetLogLevel(LogLevel level) {
 }
 
 bool LogEnabled(LogLevel level) {
-  return static_cast<int>(level) >=
-         g_log_level.load(std::memory_order_relaxed);
+  return static_cast<int>(level) >= g_log_level.load(std::memory_order_relaxed);
 }
 
 std::string JsonEscape(absl::string_view text) {
@@ -111,11 +110,12 @@ LogFields& LogFields::Add(absl::string_view key, bool value) {
 
 void Log(LogLevel level, absl::string_view message, const LogFields& fields) {
   if (!LogEnabled(level)) return;
-  std::string line = absl::StrCat(
-      "{\"ts\":\"",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-      "\",\"level\":\"", LogLevelName(level), "\",\"msg\":\"",
-      JsonEscape(message), "\"");
+  std::string line =
+      absl::StrCat("{\"ts\":\"",
+                   absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                    absl::UTCTimeZone()),
+                   "\",\"level\":\"", LogLevelName(level), "\",\"msg\":\"",
+                   JsonEscape(message), "\"");
   if (!fields.json_members().empty()) {
     absl::StrAppend(&line, ",", fields.json_members());
   }

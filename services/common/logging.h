@@ -42,7 +42,8 @@ class LogFields {
   std::string members_;
 };
 
-// Writes one JSON object line to stderr: {"ts":...,"level":...,"msg":...,<fields>}.
+// Writes one JSON object line to stderr:
+// {"ts":...,"level":...,"msg":...,<fields>}.
 void Log(LogLevel level, absl::string_view message,
          const LogFields& fields = LogFields());
 

@@ -1,1 +1,538 @@
-// placeholder
+#include "services/common/redis_client.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/logging.h"
+
+namespace prima {
+
+struct RedisClient::Pending {
+  std::vector<std::string> args;
+  std::optional<LuaScript>
+      script;         // set for EVALSHA: NOSCRIPT falls back to EVAL
+  Callback callback;  // empty once answered (e.g. timed out)
+  absl::Time deadline;
+  absl::Time sent_at;
+  bool resend_safe = false;
+  bool internal = false;  // handshake and health checks: never resent
+};
+
+namespace {
+
+constexpr absl::Duration kTick = absl::Milliseconds(20);
+
+void InitLibeventThreadsOnce() {
+  // Cross-thread event_active() needs locking set up before any event_base
+  // exists.
+  static std::once_flag once;
+  std::call_once(once, [] { evthread_use_pthreads(); });
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Start(
+    Options options) {
+  InitLibeventThreadsOnce();
+  std::unique_ptr<RedisClient> client(new RedisClient(std::move(options)));
+  client->base_ = event_base_new();
+  if (client->base_ == nullptr) {
+    return absl::InternalError("redis client: event_base_new failed");
+  }
+  RedisClient* self = client.get();
+  client->wake_event_ = event_new(
+      client->base_, -1, 0,
+      [](evutil_socket_t, short, void* arg) {
+        static_cast<RedisClient*>(arg)->OnWake();
+      },
+      self);
+  client->timer_event_ = event_new(
+      client->base_, -1, EV_PERSIST,
+      [](evutil_socket_t, short, void* arg) {
+        static_cast<RedisClient*>(arg)->OnTimer();
+      },
+      self);
+  client->reconnect_event_ = evtimer_new(
+      client->base_,
+      [](evutil_socket_t, short, void* arg) {
+        static_cast<RedisClient*>(arg)->Connect();
+      },
+      self);
+  timeval tick = absl::ToTimeval(kTick);
+  event_add(client->timer_event_, &tick);
+  client->thread_ = std::thread([self] { self->RunLoop(); });
+  return client;
+}
+
+RedisClient::RedisClient(Options options)
+    : options_(std::move(options)), backoff_(absl::ZeroDuration()) {}
+
+RedisClient::~RedisClient() {
+  Stop();
+  if (wake_event_ != nullptr) event_free(wake_event_);
+  if (timer_event_ != nullptr) event_free(timer_event_);
+  if (reconnect_event_ != nullptr) event_free(reconnect_event_);
+  if (base_ != nullptr) event_base_free(base_);
+}
+
+void RedisClient::Command(std::vector<std::string> args, Callback callback,
+                          CommandOptions options) {
+  auto pending = std::make_unique<Pending>();
+  pending->args = std::move(args);
+  pending->callback = std::move(callback);
+  pending->resend_safe = options.resend_safe;
+  pending->deadline = absl::Now() + (options.timeout > absl::ZeroDuration()
+                                         ? options.timeout
+                                         : options_.command_timeout);
+  Submit(std::move(pending));
+}
+
+void RedisClient::Eval(const LuaScript& script, std::vector<std::string> keys,
+                       std::vector<std::string> args, Callback callback,
+                       CommandOptions options) {
+  std::vector<std::string> command;
+  command.reserve(3 + keys.size() + args.size());
+  command.push_back("EVALSHA");
+  command.push_back(script.sha1());
+  command.push_back(absl::StrCat(keys.size()));
+  for (auto& k : keys) command.push_back(std::move(k));
+  for (auto& a : args) command.push_back(std::move(a));
+  auto pending = std::make_unique<Pending>();
+  pending->args = std::move(command);
+  pending->script = script;
+  pending->callback = std::move(callback);
+  pending->resend_safe = options.resend_safe;
+  pending->deadline = absl::Now() + (options.timeout > absl::ZeroDuration()
+                                         ? options.timeout
+                                         : options_.command_timeout);
+  Submit(std::move(pending));
+}
+
+void RedisClient::Submit(std::unique_ptr<Pending> pending) {
+  bool wake = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopped_) {
+      incoming_.push_back(std::move(pending));
+      wake = !wake_scheduled_;
+      wake_scheduled_ = true;
+    }
+  }
+  if (pending != nullptr) {  // the client has stopped: answer here
+    Callback callback = std::move(pending->callback);
+    callback(absl::UnavailableError("redis client stopped"));
+    return;
+  }
+  if (wake) event_active(wake_event_, 0, 0);
+}
+
+bool RedisClient::WaitUntilUsable(absl::Duration timeout) const {
+  const absl::Time until = absl::Now() + timeout;
+  while (!usable()) {
+    if (absl::Now() >= until) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+RedisClient::Stats RedisClient::stats() const {
+  Stats s;
+  s.commands = stat_commands_.load();
+  s.timeouts = stat_timeouts_.load();
+  s.connection_losses = stat_losses_.load();
+  s.connects = stat_connects_.load();
+  s.resent = stat_resent_.load();
+  return s;
+}
+
+void RedisClient::Stop() {
+  bool wake = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      stopping_ = true;
+      wake = !wake_scheduled_;
+      wake_scheduled_ = true;
+    }
+  }
+  if (wake) event_active(wake_event_, 0, 0);
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) {
+    thread_.join();
+  }
+}
+
+// ---- loop thread ----
+
+void RedisClient::RunLoop() {
+  Connect();
+  event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
+}
+
+void RedisClient::OnWake() {
+  std::vector<std::unique_ptr<Pending>> batch;
+  bool stopping;
+  {
+    absl::MutexLock lock(&mu_);
+    batch.swap(incoming_);
+    wake_scheduled_ = false;
+    stopping = stopping_;
+  }
+  for (auto& pending : batch) {
+    if (state_ == State::kReady && !shutting_down_) {
+      Send(std::move(pending));
+    } else {
+      FailOrHold(std::move(pending), "redis is not connected");
+    }
+  }
+  if (stopping && !shutting_down_) ShutdownOnLoop();
+}
+
+void RedisClient::FailOrHold(std::unique_ptr<Pending> pending,
+                             absl::string_view why) {
+  if (shutting_down_ || pending->internal) {
+    Complete(*pending, absl::UnavailableError(absl::StrCat("redis: ", why)));
+    return;
+  }
+  if (absl::Now() >= pending->deadline) {
+    ++stat_timeouts_;
+    Complete(*pending,
+             absl::UnavailableError(absl::StrCat("redis: timed out: ", why)));
+    return;
+  }
+  if (held_.size() >= options_.max_held_commands) {
+    Complete(*pending, absl::UnavailableError(absl::StrCat(
+                           "redis: too many commands waiting: ", why)));
+    return;
+  }
+  held_.push_back(std::move(pending));
+}
+
+void RedisClient::Send(std::unique_ptr<Pending> pending) {
+  if (pending->script.has_value() &&
+      !scripts_.contains(pending->script->sha1())) {
+    scripts_.emplace(pending->script->sha1(), *pending->script);
+  }
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  argv.reserve(pending->args.size());
+  lengths.reserve(pending->args.size());
+  for (const std::string& arg : pending->args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  Pending* raw = pending.get();
+  if (redisAsyncCommandArgv(context_, &RedisClient::ReplyThunk, raw,
+                            static_cast<int>(argv.size()), argv.data(),
+                            lengths.data()) != REDIS_OK) {
+    // Not sent (the context is going away), so it is safe to hold whatever it
+    // is.
+    FailOrHold(std::move(pending), "redis connection is closing");
+    return;
+  }
+  raw->sent_at = absl::Now();
+  ++stat_commands_;
+  inflight_.push_back(std::move(pending));
+}
+
+void RedisClient::SendInternal(
+    std::vector<std::string> args,
+    absl::AnyInvocable<void(absl::StatusOr<RedisValue>)> done) {
+  auto pending = std::make_unique<Pending>();
+  pending->args = std::move(args);
+  pending->callback = std::move(done);
+  pending->internal = true;
+  pending->deadline = absl::Now() + options_.stall_timeout;
+  Send(std::move(pending));
+}
+
+void RedisClient::Complete(Pending& pending,
+                           absl::StatusOr<RedisValue> result) {
+  if (!pending.callback) return;
+  Callback callback = std::move(pending.callback);
+  pending.callback = nullptr;
+  callback(std::move(result));
+}
+
+void RedisClient::ReplyThunk(redisAsyncContext* context, void* reply,
+                             void* privdata) {
+  static_cast<RedisClient*>(context->data)
+      ->OnReply(context, reply, static_cast<Pending*>(privdata));
+}
+
+void RedisClient::ConnectThunk(const redisAsyncContext* context, int status) {
+  static_cast<RedisClient*>(context->data)
+      ->OnConnected(const_cast<redisAsyncContext*>(context), status);
+}
+
+void RedisClient::DisconnectThunk(const redisAsyncContext* context, int) {
+  static_cast<RedisClient*>(context->data)->OnDisconnected(context);
+}
+
+void RedisClient::OnReply(redisAsyncContext*, void* reply_ptr,
+                          Pending* pending_ptr) {
+  // Replies come back in the order commands were sent.
+  std::unique_ptr<Pending> pending;
+  for (auto it = inflight_.begin(); it != inflight_.end(); ++it) {
+    if (it->get() == pending_ptr) {
+      pending = std::move(*it);
+      inflight_.erase(it);
+      break;
+    }
+  }
+  if (pending == nullptr) return;  // cannot happen: every send is tracked
+  const absl::Time now = absl::Now();
+  last_activity_ = now;
+
+  if (reply_ptr == nullptr) {
+    // The connection is gone; the command may or may not have run.
+    if (!pending->callback) return;
+    if (!shutting_down_ && !pending->internal && pending->resend_safe &&
+        now < pending->deadline) {
+      ++stat_resent_;
+      held_.push_back(std::move(pending));  // merged in order by ConnectionLost
+      return;
+    }
+    Complete(*pending,
+             absl::UnavailableError(
+                 shutting_down_
+                     ? "redis client stopped"
+                     : "redis connection lost; the command may have run"));
+    return;
+  }
+
+  const auto* reply = static_cast<const redisReply*>(reply_ptr);
+  if (reply->type == REDIS_REPLY_ERROR) {
+    absl::string_view error(reply->str, reply->len);
+    if (absl::StartsWith(error, "NOSCRIPT") && pending->script.has_value() &&
+        pending->args[0] == "EVALSHA" && pending->callback) {
+      // The script cache was flushed (restart, failover, SCRIPT FLUSH); the
+      // script did not run, so sending it in full is safe.
+      pending->args[0] = "EVAL";
+      pending->args[1] = pending->script->source();
+      Send(std::move(pending));
+      return;
+    }
+    Complete(*pending, StatusFromRedisError(error));
+    return;
+  }
+  Complete(*pending, RedisValue::FromReply(*reply));
+}
+
+void RedisClient::Connect() {
+  if (shutting_down_ || context_ != nullptr) return;
+  redisAsyncContext* context =
+      redisAsyncConnect(options_.endpoint.host.c_str(), options_.endpoint.port);
+  if (context == nullptr || context->err) {
+    if (context != nullptr) {
+      Log(LogLevel::kWarn, "redis connect failed",
+          LogFields().Add("error", context->errstr));
+      redisAsyncFree(context);
+    }
+    ScheduleReconnect();
+    return;
+  }
+  context->data = this;
+  redisLibeventAttach(context, base_);
+  // The connect callback must be set after attaching: it registers the write
+  // event.
+  redisAsyncSetConnectCallback(context, &RedisClient::ConnectThunk);
+  redisAsyncSetDisconnectCallback(context, &RedisClient::DisconnectThunk);
+  context_ = context;
+  state_ = State::kConnecting;
+  connect_started_ = absl::Now();
+}
+
+void RedisClient::ScheduleReconnect() {
+  if (shutting_down_) return;
+  const absl::Duration delay = backoff_;
+  backoff_ = backoff_ == absl::ZeroDuration()
+                 ? options_.backoff_initial
+                 : std::min(backoff_ * 2, options_.backoff_max);
+  // Jitter keeps replicas from reconnecting in lockstep after a Redis restart.
+  static thread_local absl::BitGen gen;
+  const absl::Duration jittered = delay == absl::ZeroDuration()
+                                      ? delay
+                                      : delay * absl::Uniform(gen, 0.75, 1.25);
+  timeval tv = absl::ToTimeval(jittered);
+  evtimer_add(reconnect_event_, &tv);
+}
+
+void RedisClient::OnConnected(redisAsyncContext* context, int status) {
+  if (context != context_) return;
+  if (status != REDIS_OK) {
+    // hiredis frees the context after this callback.
+    if (backoff_ <= options_.backoff_initial) {
+      Log(LogLevel::kWarn, "redis connect failed",
+          LogFields()
+              .Add("host", options_.endpoint.host)
+              .Add("port", options_.endpoint.port)
+              .Add("error", context->errstr != nullptr ? context->errstr : ""));
+    }
+    context_ = nullptr;
+    state_ = State::kDisconnected;
+    ConnectionLost();
+    return;
+  }
+  ++stat_connects_;
+  state_ = State::kReady;
+  last_activity_ = absl::Now();
+  // The handshake goes first on the pipe; everything held follows it in order.
+  const RedisEndpoint& ep = options_.endpoint;
+  auto report_error = [this](absl::string_view step) {
+    return [this, step = std::string(step)](absl::StatusOr<RedisValue> r) {
+      if (!r.ok()) {
+        Log(LogLevel::kError, "redis handshake failed",
+            LogFields().Add("step", step).Add("error", r.status().message()));
+      }
+    };
+  };
+  if (!ep.password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!ep.username.empty()) auth.push_back(ep.username);
+    auth.push_back(ep.password);
+    SendInternal(std::move(auth), report_error("AUTH"));
+  }
+  if (ep.db != 0) {
+    SendInternal({"SELECT", absl::StrCat(ep.db)}, report_error("SELECT"));
+  }
+  for (const auto& [sha, script] : scripts_) {
+    SendInternal({"SCRIPT", "LOAD", script.source()},
+                 report_error(absl::StrCat("SCRIPT LOAD ", script.name())));
+  }
+  SendInternal({"PING"}, [this](absl::StatusOr<RedisValue> r) {
+    if (r.ok()) {
+      backoff_ = absl::ZeroDuration();
+      SetUsable(true);
+    }
+  });
+  std::deque<std::unique_ptr<Pending>> held;
+  held.swap(held_);
+  for (auto& pending : held) {
+    if (!pending->callback) continue;
+    Send(std::move(pending));
+  }
+}
+
+void RedisClient::OnDisconnected(const redisAsyncContext* context) {
+  if (context != context_) return;  // a reset we started; already handled
+  context_ = nullptr;
+  state_ = State::kDisconnected;
+  ConnectionLost();
+}
+
+void RedisClient::ResetConnection(absl::string_view why) {
+  if (context_ == nullptr) return;
+  Log(LogLevel::kWarn, "redis connection reset", LogFields().Add("why", why));
+  redisAsyncContext* context = context_;
+  context_ = nullptr;
+  state_ = State::kDisconnected;
+  // Runs every pending callback with a NULL reply (see OnReply), then frees.
+  redisAsyncFree(context);
+  ConnectionLost();
+}
+
+void RedisClient::ConnectionLost() {
+  // Commands resent after a loss were appended to held_ in send order, behind
+  // any commands that were waiting; send order among the resent ones is what
+  // matters.
+  for (auto& pending : inflight_) {  // anything hiredis did not hand back
+    if (pending->callback) {
+      Complete(*pending, absl::UnavailableError("redis connection lost"));
+    }
+  }
+  inflight_.clear();
+  if (usable_.load()) {
+    ++stat_losses_;
+    Log(LogLevel::kWarn, "redis connection lost",
+        LogFields()
+            .Add("host", options_.endpoint.host)
+            .Add("port", options_.endpoint.port));
+  }
+  SetUsable(false);
+  if (shutting_down_) {
+    for (auto& pending : held_) {
+      Complete(*pending, absl::UnavailableError("redis client stopped"));
+    }
+    held_.clear();
+    return;
+  }
+  ScheduleReconnect();
+}
+
+void RedisClient::OnTimer() {
+  const absl::Time now = absl::Now();
+  if (state_ == State::kConnecting &&
+      now - connect_started_ > options_.connect_timeout) {
+    ResetConnection("connect timed out");
+    return;
+  }
+  // Answer commands past their deadline now; a late reply is dropped.
+  for (auto& pending : inflight_) {
+    if (pending->callback && now >= pending->deadline) {
+      ++stat_timeouts_;
+      Complete(*pending, absl::UnavailableError("redis: command timed out"));
+    }
+  }
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (now >= (*it)->deadline) {
+      ++stat_timeouts_;
+      Complete(**it, absl::UnavailableError(
+                         "redis: timed out waiting for a connection"));
+      it = held_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (state_ != State::kReady) return;
+  if (!inflight_.empty() &&
+      now - inflight_.front()->sent_at > options_.stall_timeout) {
+    ResetConnection("no reply within the stall timeout");
+    return;
+  }
+  if (inflight_.empty() && now - last_activity_ > options_.ping_interval) {
+    last_activity_ = now;
+    SendInternal({"PING"}, [this](absl::StatusOr<RedisValue> r) {
+      if (r.ok()) SetUsable(true);
+    });
+  }
+}
+
+void RedisClient::SetUsable(bool usable) {
+  if (usable_.exchange(usable) != usable && options_.on_usable_change) {
+    options_.on_usable_change(usable);
+  }
+}
+
+void RedisClient::ShutdownOnLoop() {
+  shutting_down_ = true;
+  std::vector<std::unique_ptr<Pending>> batch;
+  {
+    absl::MutexLock lock(&mu_);
+    batch.swap(incoming_);
+    stopped_ = true;
+  }
+  for (auto& pending : batch) {
+    Complete(*pending, absl::UnavailableError("redis client stopped"));
+  }
+  if (context_ != nullptr) {
+    redisAsyncContext* context = context_;
+    context_ = nullptr;
+    redisAsyncFree(context);
+  }
+  ConnectionLost();  // fails whatever is left
+  event_del(timer_event_);
+  event_del(reconnect_event_);
+  event_base_loopbreak(base_);
+}
+
+}  // namespace prima

@@ -1,1 +1,113 @@
-// placeholder
+#include "services/common/redis_value.h"
+
+#include <hiredis/hiredis.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace prima {
+
+RedisValue RedisValue::Integer(int64_t value) {
+  RedisValue v;
+  v.type = Type::kInteger;
+  v.integer = value;
+  return v;
+}
+
+RedisValue RedisValue::String(std::string value) {
+  RedisValue v;
+  v.type = Type::kString;
+  v.str = std::move(value);
+  return v;
+}
+
+RedisValue RedisValue::Array(std::vector<RedisValue> elements) {
+  RedisValue v;
+  v.type = Type::kArray;
+  v.elements = std::move(elements);
+  return v;
+}
+
+RedisValue RedisValue::FromReply(const redisReply& reply) {
+  RedisValue v;
+  switch (reply.type) {
+    case REDIS_REPLY_INTEGER:
+      v.type = Type::kInteger;
+      v.integer = reply.integer;
+      break;
+    case REDIS_REPLY_STRING:
+      v.type = Type::kString;
+      v.str.assign(reply.str, reply.len);
+      break;
+    case REDIS_REPLY_STATUS:
+      v.type = Type::kStatus;
+      v.str.assign(reply.str, reply.len);
+      break;
+    case REDIS_REPLY_ERROR:
+      v.type = Type::kError;
+      v.str.assign(reply.str, reply.len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      v.type = Type::kArray;
+      v.elements.reserve(reply.elements);
+      for (size_t i = 0; i < reply.elements; ++i) {
+        v.elements.push_back(FromReply(*reply.element[i]));
+      }
+      break;
+    default:
+      v.type = Type::kNil;
+  }
+  return v;
+}
+
+absl::Status StatusFromRedisError(absl::string_view error) {
+  const size_t space = error.find(' ');
+  const absl::string_view prefix = error.substr(0, space);
+  const absl::string_view rest =
+      space == absl::string_view::npos ? "" : error.substr(space + 1);
+  struct Mapping {
+    absl::string_view prefix;
+    absl::StatusCode code;
+  };
+  static constexpr Mapping kDomain[] = {
+      {"INVALID_ARGUMENT", absl::StatusCode::kInvalidArgument},
+      {"NOT_FOUND", absl::StatusCode::kNotFound},
+      {"ALREADY_EXISTS", absl::StatusCode::kAlreadyExists},
+      {"FAILED_PRECONDITION", absl::StatusCode::kFailedPrecondition},
+      {"PERMISSION_DENIED", absl::StatusCode::kPermissionDenied},
+      {"RESOURCE_EXHAUSTED", absl::StatusCode::kResourceExhausted},
+      {"ABORTED", absl::StatusCode::kAborted},
+      {"OUT_OF_RANGE", absl::StatusCode::kOutOfRange},
+  };
+  for (const Mapping& m : kDomain) {
+    if (prefix == m.prefix) return absl::Status(m.code, rest);
+  }
+  static constexpr absl::string_view kTransient[] = {
+      "LOADING",   "BUSY",        "READONLY", "MASTERDOWN",  "TRYAGAIN",
+      "OOM",       "NOREPLICAS",  "MISCONF",  "CLUSTERDOWN", "NOAUTH",
+      "WRONGPASS", "UNAVAILABLE", "NOSCRIPT", "MASTER_DOWN"};
+  for (absl::string_view t : kTransient) {
+    if (prefix == t) {
+      return absl::UnavailableError(absl::StrCat("redis: ", error));
+    }
+  }
+  return absl::InternalError(absl::StrCat("redis: ", error));
+}
+
+absl::StatusOr<int64_t> AsInteger(const RedisValue& value) {
+  if (value.type != RedisValue::Type::kInteger) {
+    return absl::InternalError("redis: expected an integer reply");
+  }
+  return value.integer;
+}
+
+absl::StatusOr<std::string> AsString(const RedisValue& value) {
+  if (value.type != RedisValue::Type::kString &&
+      value.type != RedisValue::Type::kStatus) {
+    return absl::InternalError("redis: expected a string reply");
+  }
+  return value.str;
+}
+
+}  // namespace prima

@@ -1,1 +1,64 @@
-// placeholder
+#include "services/common/rpc.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/common/logging.h"
+
+namespace prima {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+std::string RequestIdFromMetadata(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("x-request-id");
+  if (it == metadata.end()) return "";
+  return std::string(it->second.data(),
+                     std::min<size_t>(it->second.size(), 128));
+}
+
+UnaryCall::UnaryCall(grpc::CallbackServerContext* context,
+                     absl::string_view method)
+    : context_(context),
+      reactor_(context->DefaultReactor()),
+      method_(method),
+      request_id_(RequestIdFromMetadata(*context)),
+      start_(absl::Now()) {}
+
+UnaryCall::~UnaryCall() {
+  if (!finished_.load()) {
+    Finish(absl::UnavailableError("the call was dropped before it finished"));
+  }
+}
+
+grpc::ServerUnaryReactor* UnaryCall::Finish(const absl::Status& status) {
+  if (finished_.exchange(true)) return reactor_;
+  // Log before finishing: the context may be gone once Finish returns.
+  const bool server_fault = status.code() == absl::StatusCode::kInternal ||
+                            status.code() == absl::StatusCode::kUnavailable ||
+                            status.code() == absl::StatusCode::kUnknown ||
+                            status.code() == absl::StatusCode::kDataLoss;
+  const LogLevel level = server_fault ? LogLevel::kWarn : LogLevel::kInfo;
+  if (LogEnabled(level)) {
+    LogFields fields;
+    fields.Add("method", method_)
+        .Add("code", absl::StatusCodeToString(status.code()))
+        .Add("latency_ms", absl::ToDoubleMilliseconds(absl::Now() - start_));
+    if (!agency_.empty()) fields.Add("agency", agency_);
+    if (!request_id_.empty()) fields.Add("request_id", request_id_);
+    if (server_fault) fields.Add("error", status.message());
+    Log(level, "rpc", fields);
+  }
+  reactor_->Finish(ToGrpcStatus(status));
+  return reactor_;
+}
+
+}  // namespace prima

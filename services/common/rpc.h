@@ -1,10 +1,10 @@
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -17,10 +17,11 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // grpc::Status -> absl::Status (client side).
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
-// One unary RPC in flight on the callback API. Whoever holds it finishes the call exactly
-// once (later calls are ignored) and writes the call's JSON log line (method, code, latency,
-// agency, request id). Dropping an unfinished call finishes it with UNAVAILABLE, so a lost
-// callback can never leave an RPC hanging.
+// One unary RPC in flight on the callback API. Whoever holds it finishes the
+// call exactly once (later calls are ignored) and writes the call's JSON log
+// line (method, code, latency, agency, request id). Dropping an unfinished call
+// finishes it with UNAVAILABLE, so a lost callback can never leave an RPC
+// hanging.
 //
 //   auto call = std::make_unique<UnaryCall>(context, "IssueTicket");
 //   auto* reactor = call->reactor();
@@ -41,7 +42,8 @@ class UnaryCall {
   void set_agency(absl::string_view agency) { agency_ = std::string(agency); }
   void set_request_id(absl::string_view id) { request_id_ = std::string(id); }
 
-  // Finishes the RPC; returns the reactor so a handler can `return call->Finish(...)`.
+  // Finishes the RPC; returns the reactor so a handler can `return
+  // call->Finish(...)`.
   grpc::ServerUnaryReactor* Finish(const absl::Status& status);
 
  private:
@@ -54,7 +56,8 @@ class UnaryCall {
   std::atomic<bool> finished_{false};
 };
 
-// The `x-request-id` metadata of a call, if the client sent one (at most 128 bytes).
+// The `x-request-id` metadata of a call, if the client sent one (at most 128
+// bytes).
 std::string RequestIdFromMetadata(const grpc::ServerContextBase& context);
 
 }  // namespace prima

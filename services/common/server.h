@@ -1,11 +1,13 @@
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/service_type.h>
+
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -25,12 +27,13 @@ struct ServerOptions {
   int max_send_message_bytes = 16 * 1024 * 1024;
 };
 
-// A started gRPC server: callback API, standard health service, reflection, client
-// keepalive pings permitted, message size limits. Health starts NOT_SERVING for a server
-// that depends on Redis until SetServing(true).
+// A started gRPC server: callback API, standard health service, reflection,
+// client keepalive pings permitted, message size limits. Health starts
+// NOT_SERVING for a server that depends on Redis until SetServing(true).
 class Server {
  public:
-  // `services` must outlive the server. Fails (e.g. port in use) with the reason.
+  // `services` must outlive the server. Fails (e.g. port in use) with the
+  // reason.
   static absl::StatusOr<std::unique_ptr<Server>> Start(
       const ServerOptions& options, const std::vector<grpc::Service*>& services,
       bool initially_serving);
@@ -40,7 +43,8 @@ class Server {
   // Overall and per-service health status.
   void SetServing(bool serving);
 
-  // Stops accepting new calls and cancels those still running after the drain deadline.
+  // Stops accepting new calls and cancels those still running after the drain
+  // deadline.
   void Shutdown();
   // Returns when every call has finished; call after Shutdown().
   void Wait();
@@ -50,7 +54,7 @@ class Server {
   std::unique_ptr<grpc::Server> server_;
   ServerOptions options_;
   int port_ = 0;
-  bool shut_down_ = false;
+  std::atomic<bool> shut_down_{false};
 };
 
 // What a service binary's factory gets to build its gRPC services from.
@@ -64,21 +68,22 @@ struct ServiceEnvironment {
 // The services and background workers of one binary, kept alive while it runs.
 struct ServiceBundle {
   std::vector<std::unique_ptr<grpc::Service>> services;
-  // Called after the server stopped accepting calls, before Redis stops (e.g. stop
-  // event consumers and sweepers).
+  // Called after the server stopped accepting calls, before Redis stops (e.g.
+  // stop event consumers and sweepers).
   std::function<void()> stop;
 };
 
 using ServiceFactory =
     std::function<absl::StatusOr<ServiceBundle>(const ServiceEnvironment&)>;
 
-// main() of a service binary: loads config (exits 2 naming the bad variable), connects
-// Redis, builds the services, serves until SIGTERM/SIGINT, then drains and exits 0.
+// main() of a service binary: loads config (exits 2 naming the bad variable),
+// connects Redis, builds the services, serves until SIGTERM/SIGINT, then drains
+// and exits 0.
 int RunServiceMain(absl::string_view service_name, int default_port,
                    const ServiceFactory& factory, int argc, char** argv);
 
-// Blocks until SIGTERM or SIGINT arrives. Block those signals in every thread first with
-// BlockTerminationSignals() (RunServiceMain does both).
+// Blocks until SIGTERM or SIGINT arrives. Block those signals in every thread
+// first with BlockTerminationSignals() (RunServiceMain does both).
 void BlockTerminationSignals();
 int WaitForTerminationSignal();
 

@@ -1,1 +1,13 @@
-int main() { return 0; }
+// The satisfaction binary. Until its service issue lands it serves health and
+// reflection only.
+#include "services/common/server.h"
+
+int main(int argc, char** argv) {
+  return prima::RunServiceMain(
+      "satisfaction", 50054,
+      [](const prima::ServiceEnvironment&)
+          -> absl::StatusOr<prima::ServiceBundle> {
+        return prima::ServiceBundle{};
+      },
+      argc, argv);
+}

@@ -1,1 +1,145 @@
-// placeholder
+#include "tests/testing/redis_server.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+extern char** environ;
+
+namespace prima::testing {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return 0;
+  }
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+absl::StatusOr<std::unique_ptr<TestRedis>> TestRedis::Start(Options options) {
+  std::unique_ptr<TestRedis> redis(new TestRedis());
+  redis->options_ = options;
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "prima-redis-XXXXXX");
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return absl::InternalError("mkdtemp failed");
+  }
+  redis->dir_ = tmpl;
+  absl::Status last;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    redis->port_ = FreePort();
+    last = redis->Launch();
+    if (last.ok()) return redis;
+  }
+  return last;
+}
+
+TestRedis::~TestRedis() {
+  Stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+RedisEndpoint TestRedis::endpoint() const {
+  RedisEndpoint endpoint;
+  endpoint.host = "127.0.0.1";
+  endpoint.port = port_;
+  return endpoint;
+}
+
+std::string TestRedis::url() const {
+  return absl::StrCat("redis://127.0.0.1:", port_);
+}
+
+absl::Status TestRedis::Launch() {
+  const std::string port = absl::StrCat(port_);
+  std::vector<std::string> args = {"redis-server",
+                                   "--port",
+                                   port,
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_,
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   options_.append_only ? "yes" : "no",
+                                   "--appendfsync",
+                                   "always",
+                                   "--daemonize",
+                                   "no",
+                                   "--logfile",
+                                   dir_ + "/redis.log"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  if (posix_spawnp(&pid, "redis-server", nullptr, nullptr, argv.data(),
+                   environ) != 0) {
+    return absl::InternalError("cannot start redis-server (is it installed?)");
+  }
+  pid_ = pid;
+  admin_ = std::make_unique<SyncRedis>(endpoint(), absl::Seconds(2));
+  return WaitReady();
+}
+
+absl::Status TestRedis::WaitReady() {
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < until) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::UnavailableError(
+          absl::StrCat("redis-server exited at start on port ", port_));
+    }
+    absl::StatusOr<RedisValue> pong = admin_->Command({"PING"});
+    if (pong.ok()) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return absl::DeadlineExceededError("redis-server did not answer PING");
+}
+
+absl::StatusOr<RedisValue> TestRedis::Command(
+    const std::vector<std::string>& args) {
+  return admin_->Command(args);
+}
+
+void TestRedis::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  admin_->Disconnect();
+}
+
+absl::Status TestRedis::Restart() {
+  Stop();
+  return Launch();
+}
+
+void TestRedis::Stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  if (admin_) admin_->Disconnect();
+}
+
+}  // namespace prima::testing

@@ -1,0 +1,186 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/common/config.h"
+#include "services/common/lua_script.h"
+#include "services/common/redis_value.h"
+
+struct event_base;
+struct event;
+struct redisAsyncContext;
+
+namespace prima {
+
+// Per-command options of RedisClient.
+struct RedisCommandOptions {
+  // Safe to send again after a lost connection (reads; idempotent scripts).
+  bool resend_safe = false;
+  // Overrides the client's command_timeout when positive.
+  absl::Duration timeout = absl::ZeroDuration();
+};
+
+// An asynchronous Redis client: one pipelined hiredis connection owned by one
+// libevent loop thread. Any thread may submit commands; they are handed to the
+// loop through a locked queue and one coalesced wake-up, and commands from many
+// RPCs share round trips. Callbacks run on the loop thread and must not block:
+// finish the RPC and return.
+//
+// Failure handling (see ../shared/PRACTICES.md, "Measured on this machine"):
+// - every command has a deadline; past it the callback gets UNAVAILABLE at
+// once;
+// - a connection whose oldest command has been unanswered for `stall_timeout`
+// is reset;
+// - reconnect at once, then with exponential backoff; commands submitted
+// meanwhile are
+//   held (bounded) and sent after the reconnect, each still bound by its
+//   deadline;
+// - on a lost connection, commands already sent may or may not have run: only
+// those
+//   submitted with `resend_safe` (reads, or scripts keyed by a request_id) are
+//   resent, the others fail with UNAVAILABLE;
+// - every new connection first loads the scripts it has seen (SCRIPT LOAD), and
+// an
+//   EVALSHA answered with NOSCRIPT is retried once as EVAL;
+// - every callback runs exactly once, including when the client stops.
+class RedisClient {
+ public:
+  struct Options {
+    RedisEndpoint endpoint;
+    // Default deadline of a command, from submission to reply.
+    absl::Duration command_timeout = absl::Seconds(2);
+    // A connection whose oldest unanswered command is this old is reset.
+    absl::Duration stall_timeout = absl::Seconds(2);
+    absl::Duration connect_timeout = absl::Seconds(2);
+    absl::Duration backoff_initial = absl::Milliseconds(50);
+    absl::Duration backoff_max = absl::Seconds(2);
+    // An idle connection is checked with PING this often.
+    absl::Duration ping_interval = absl::Seconds(1);
+    // Commands waiting for a connection beyond this many fail with UNAVAILABLE
+    // at once.
+    size_t max_held_commands = 100000;
+    // Called on the loop thread when the connection becomes usable or is lost.
+    std::function<void(bool usable)> on_usable_change;
+  };
+
+  using CommandOptions = RedisCommandOptions;
+
+  // Called exactly once, on the loop thread (or, after Stop(), on the
+  // submitting thread). Error replies arrive as statuses
+  // (StatusFromRedisError); lost connections, timeouts and a stopped client as
+  // UNAVAILABLE.
+  using Callback = absl::AnyInvocable<void(absl::StatusOr<RedisValue>)>;
+
+  struct Stats {
+    uint64_t commands = 0;
+    uint64_t timeouts = 0;
+    uint64_t connection_losses = 0;
+    uint64_t connects = 0;
+    uint64_t resent = 0;
+  };
+
+  // Starts the loop thread and the first connection attempt; does not wait for
+  // it.
+  static absl::StatusOr<std::unique_ptr<RedisClient>> Start(Options options);
+  ~RedisClient();
+
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  void Command(std::vector<std::string> args, Callback callback,
+               CommandOptions options = {});
+  // EVALSHA script numkeys keys... args...
+  void Eval(const LuaScript& script, std::vector<std::string> keys,
+            std::vector<std::string> args, Callback callback,
+            CommandOptions options = {});
+
+  // Whether a connection is up and answered its last check.
+  bool usable() const { return usable_.load(std::memory_order_acquire); }
+  // Blocks until usable() or the timeout passes; for start-up and tests.
+  bool WaitUntilUsable(absl::Duration timeout) const;
+
+  Stats stats() const;
+
+  // Fails everything pending with UNAVAILABLE, closes the connection and joins
+  // the loop thread. Idempotent; the destructor calls it.
+  void Stop();
+
+ private:
+  struct Pending;
+  enum class State { kDisconnected, kConnecting, kReady };
+
+  explicit RedisClient(Options options);
+  void Submit(std::unique_ptr<Pending> pending);
+
+  // Everything below runs on the loop thread only.
+  void RunLoop();
+  void OnWake();
+  void OnTimer();
+  void Connect();
+  void ScheduleReconnect();
+  void OnConnected(redisAsyncContext* context, int status);
+  void OnDisconnected(const redisAsyncContext* context);
+  void OnReply(redisAsyncContext* context, void* reply, Pending* pending);
+  void Send(std::unique_ptr<Pending> pending);
+  void SendInternal(std::vector<std::string> args,
+                    absl::AnyInvocable<void(absl::StatusOr<RedisValue>)> done);
+  void ResetConnection(absl::string_view why);
+  void ConnectionLost();
+  void FailOrHold(std::unique_ptr<Pending> pending, absl::string_view why);
+  void Complete(Pending& pending, absl::StatusOr<RedisValue> result);
+  void SetUsable(bool usable);
+  void ShutdownOnLoop();
+
+  static void ReplyThunk(redisAsyncContext* context, void* reply,
+                         void* privdata);
+  static void ConnectThunk(const redisAsyncContext* context, int status);
+  static void DisconnectThunk(const redisAsyncContext* context, int status);
+
+  const Options options_;
+  std::thread thread_;
+  event_base* base_ = nullptr;
+  event* wake_event_ = nullptr;
+  event* timer_event_ = nullptr;
+  event* reconnect_event_ = nullptr;
+
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<Pending>> incoming_ ABSL_GUARDED_BY(mu_);
+  bool wake_scheduled_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Loop-thread state: not shared, so not locked.
+  redisAsyncContext* context_ = nullptr;
+  State state_ = State::kDisconnected;
+  absl::Time connect_started_;
+  absl::Time last_activity_;
+  absl::Duration backoff_;
+  bool shutting_down_ = false;
+  std::deque<std::unique_ptr<Pending>>
+      inflight_;                               // sent, FIFO like the replies
+  std::deque<std::unique_ptr<Pending>> held_;  // waiting for a connection
+  absl::flat_hash_map<std::string, LuaScript>
+      scripts_;  // by sha1, loaded on connect
+
+  std::atomic<bool> usable_{false};
+  std::atomic<uint64_t> stat_commands_{0};
+  std::atomic<uint64_t> stat_timeouts_{0};
+  std::atomic<uint64_t> stat_losses_{0};
+  std::atomic<uint64_t> stat_connects_{0};
+  std::atomic<uint64_t> stat_resent_{0};
+};
+
+}  // namespace prima

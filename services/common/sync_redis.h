@@ -1,0 +1,57 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/common/config.h"
+#include "services/common/lua_script.h"
+#include "services/common/redis_value.h"
+
+struct redisContext;
+
+namespace prima {
+
+// A blocking Redis connection for background workers (event consumers,
+// sweepers) that own a thread. Never use it on a gRPC thread: handlers use
+// RedisClient. Not thread-safe. Reconnects on the next command after any
+// failure.
+class SyncRedis {
+ public:
+  SyncRedis(RedisEndpoint endpoint, absl::Duration timeout);
+  ~SyncRedis();
+  SyncRedis(const SyncRedis&) = delete;
+  SyncRedis& operator=(const SyncRedis&) = delete;
+
+  // Error replies become statuses (StatusFromRedisError); I/O failures and
+  // timeouts UNAVAILABLE. `extra_timeout` extends the read timeout (for BLOCK
+  // commands).
+  absl::StatusOr<RedisValue> Command(
+      const std::vector<std::string>& args,
+      absl::Duration extra_timeout = absl::ZeroDuration());
+
+  // EVALSHA, falling back to EVAL when Redis does not know the script.
+  absl::StatusOr<RedisValue> Eval(const LuaScript& script,
+                                  const std::vector<std::string>& keys,
+                                  const std::vector<std::string>& args);
+
+  // Drops the connection (tests; after a failure).
+  void Disconnect();
+
+ private:
+  absl::Status EnsureConnected();
+  // Like Command, but error replies come back as kError values.
+  absl::StatusOr<RedisValue> Raw(const std::vector<std::string>& args,
+                                 absl::Duration extra_timeout);
+
+  struct ContextDeleter {
+    void operator()(redisContext* context) const;
+  };
+  RedisEndpoint endpoint_;
+  absl::Duration timeout_;
+  std::unique_ptr<redisContext, ContextDeleter> context_;
+};
+
+}  // namespace prima

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/common/config.h"
+#include "services/common/redis_value.h"
+#include "services/common/sync_redis.h"
+
+namespace prima::testing {
+
+// A real redis-server on a free loopback port with its data in a fresh temp
+// dir, for one test binary. Stopped and removed on destruction.
+class TestRedis {
+ public:
+  struct Options {
+    bool append_only = false;
+  };
+  static absl::StatusOr<std::unique_ptr<TestRedis>> Start(Options options);
+  static absl::StatusOr<std::unique_ptr<TestRedis>> Start() {
+    return Start(Options{});
+  }
+  ~TestRedis();
+
+  int port() const { return port_; }
+  RedisEndpoint endpoint() const;
+  std::string url() const;
+
+  // A command on the test's own connection, for setup and assertions.
+  absl::StatusOr<RedisValue> Command(const std::vector<std::string>& args);
+
+  // SIGKILL, as a crash would.
+  void Kill();
+  // Starts again on the same port and directory (AOF data survives when
+  // enabled).
+  absl::Status Restart();
+  // SHUTDOWN NOSAVE and wait for the process.
+  void Stop();
+
+ private:
+  TestRedis() = default;
+  absl::Status Launch();
+  absl::Status WaitReady();
+
+  Options options_;
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  std::unique_ptr<SyncRedis> admin_;
+};
+
+// A free TCP port on 127.0.0.1 (bound once and released).
+int FreePort();
+
+}  // namespace prima::testing
