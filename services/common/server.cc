@@ -25,6 +25,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
                            &server->port_);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  // Without this a second server on a taken port starts "fine" and shares the
+  // traffic: a stale process from an earlier run must make the new one fail
+  // instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(options.max_send_message_bytes);
   // Mobile clients keep connections alive with pings; allow one every 10 s,

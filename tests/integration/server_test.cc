@@ -1,0 +1,269 @@
+// The shared server bootstrap: health, graceful drain, the per-call finisher,
+// and a real service binary following Redis up and down and exiting 0 on
+// SIGTERM.
+#include "services/common/server.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "prima/testing/v1/echo.grpc.pb.h"
+#include "services/common/rpc.h"
+#include "tests/testing/redis_server.h"
+#include "tests/testing/test_server.h"
+
+extern char** environ;
+
+namespace prima {
+namespace {
+
+using ::grpc::health::v1::Health;
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::prima::testing::v1::EchoRequest;
+using ::prima::testing::v1::EchoResponse;
+using ::prima::testing::v1::EchoService;
+
+// Answers after `delay`, from another thread, like a handler waiting on Redis.
+class SlowEcho final : public EchoService::CallbackService {
+ public:
+  explicit SlowEcho(absl::Duration delay) : delay_(delay) {}
+  ~SlowEcho() override {
+    for (auto& t : threads_) t.join();
+  }
+
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                 const EchoRequest* request,
+                                 EchoResponse* response) override {
+    auto call = std::make_unique<UnaryCall>(context, "Echo");
+    grpc::ServerUnaryReactor* reactor = call->reactor();
+    started_.fetch_add(1);
+    absl::MutexLock lock(&mu_);
+    threads_.emplace_back([this, call = std::move(call), request, response] {
+      absl::SleepFor(delay_);
+      response->set_message(request->message());
+      call->Finish(absl::OkStatus());
+    });
+    return reactor;
+  }
+
+  int started() const { return started_.load(); }
+
+ private:
+  const absl::Duration delay_;
+  std::atomic<int> started_{0};
+  absl::Mutex mu_;
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+};
+
+HealthCheckResponse::ServingStatus CheckHealth(
+    const std::shared_ptr<grpc::Channel>& channel, grpc::Status* status) {
+  auto stub = Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(2));
+  HealthCheckRequest request;
+  HealthCheckResponse response;
+  *status = stub->Check(&context, request, &response);
+  return response.status();
+}
+
+TEST(ServerTest, HealthFollowsSetServing) {
+  SlowEcho echo(absl::ZeroDuration());
+  auto server = testing::TestServer::Start({&echo}, /*serving=*/false);
+  ASSERT_TRUE(server.ok()) << server.status();
+  grpc::Status status;
+  EXPECT_EQ(CheckHealth((*server)->NewChannel(), &status),
+            HealthCheckResponse::NOT_SERVING);
+  EXPECT_TRUE(status.ok());
+  (*server)->server().SetServing(true);
+  EXPECT_EQ(CheckHealth((*server)->NewChannel(), &status),
+            HealthCheckResponse::SERVING);
+}
+
+TEST(ServerTest, DrainLetsInFlightCallsFinishAndRefusesNewOnes) {
+  SlowEcho echo(absl::Milliseconds(300));
+  auto server = testing::TestServer::Start({&echo}, true, absl::Seconds(5));
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = EchoService::NewStub((*server)->NewChannel());
+
+  grpc::ClientContext context;
+  EchoRequest request;
+  request.set_message("sabar");
+  EchoResponse response;
+  absl::Notification done;
+  grpc::Status in_flight_status;
+  stub->async()->Echo(&context, &request, &response, [&](grpc::Status s) {
+    in_flight_status = s;
+    done.Notify();
+  });
+  while (echo.started() == 0) absl::SleepFor(absl::Milliseconds(5));
+
+  std::thread drainer([&] { (*server)->server().Shutdown(); });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_TRUE(in_flight_status.ok()) << in_flight_status.error_message();
+  EXPECT_EQ(response.message(), "sabar");
+  drainer.join();
+
+  grpc::ClientContext late_context;
+  late_context.set_deadline(std::chrono::system_clock::now() +
+                            std::chrono::seconds(2));
+  EchoResponse late_response;
+  grpc::Status late = stub->Echo(&late_context, request, &late_response);
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::UNAVAILABLE);
+  (*server)->server().Wait();
+}
+
+TEST(ServerTest, DrainDeadlineCancelsCallsThatTakeTooLong) {
+  SlowEcho echo(absl::Seconds(2));
+  auto server =
+      testing::TestServer::Start({&echo}, true, absl::Milliseconds(200));
+  ASSERT_TRUE(server.ok());
+  auto stub = EchoService::NewStub((*server)->NewChannel());
+  grpc::ClientContext context;
+  EchoRequest request;
+  EchoResponse response;
+  absl::Notification done;
+  grpc::Status status;
+  stub->async()->Echo(&context, &request, &response, [&](grpc::Status s) {
+    status = s;
+    done.Notify();
+  });
+  while (echo.started() == 0) absl::SleepFor(absl::Milliseconds(5));
+  // The client hears about the cancellation at the drain deadline, not when the
+  // handler eventually answers.
+  const absl::Time start = absl::Now();
+  std::thread drainer([&] { (*server)->server().Shutdown(); });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_FALSE(status.ok());
+  drainer.join();
+}
+
+TEST(ServerTest, DroppedCallIsFinishedWithUnavailable) {
+  // A handler that loses its call (say, a callback that is never run) still
+  // answers.
+  class Dropper final : public EchoService::CallbackService {
+    grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                   const EchoRequest*, EchoResponse*) override {
+      auto call = std::make_unique<UnaryCall>(context, "Echo");
+      grpc::ServerUnaryReactor* reactor = call->reactor();
+      call.reset();
+      return reactor;
+    }
+  } dropper;
+  auto server = testing::TestServer::Start({&dropper});
+  ASSERT_TRUE(server.ok());
+  auto stub = EchoService::NewStub((*server)->NewChannel());
+  grpc::ClientContext context;
+  EchoResponse response;
+  grpc::Status status = stub->Echo(&context, EchoRequest(), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(ServerTest, PortInUseIsAClearError) {
+  SlowEcho echo(absl::ZeroDuration());
+  auto first = testing::TestServer::Start({&echo});
+  ASSERT_TRUE(first.ok());
+  ServerOptions options;
+  options.listen = (*first)->address();
+  SlowEcho other(absl::ZeroDuration());
+  auto second = Server::Start(options, {&other}, true);
+  EXPECT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find((*first)->address()),
+            std::string::npos);
+}
+
+// The real `catalog` binary: SERVING only while Redis is usable; SIGTERM
+// drains, exit 0.
+TEST(ServiceBinaryTest, FollowsRedisAndExitsCleanlyOnSigterm) {
+  auto redis = testing::TestRedis::Start();
+  ASSERT_TRUE(redis.ok());
+  const int port = testing::FreePort();
+  std::vector<std::string> env_strings = {
+      absl::StrCat("PRIMA_LISTEN=127.0.0.1:", port),
+      absl::StrCat("PRIMA_REDIS_URL=", (*redis)->url()),
+      "PRIMA_JWT_SECRET=0123456789abcdef0123456789abcdef",
+      "PRIMA_REDIS_TIMEOUT_MS=300",
+      "PRIMA_LOG_LEVEL=warn",
+      "PRIMA_DRAIN_SECONDS=2"};
+  std::vector<char*> env;
+  for (auto& s : env_strings) env.push_back(s.data());
+  env.push_back(nullptr);
+  std::string binary = PRIMA_CATALOG_PATH;
+  char* argv[] = {binary.data(), nullptr};
+  pid_t pid;
+  ASSERT_EQ(
+      posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv, env.data()), 0);
+
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  auto wait_for = [&](HealthCheckResponse::ServingStatus want) {
+    const absl::Time until = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < until) {
+      grpc::Status status;
+      if (CheckHealth(channel, &status) == want && status.ok()) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
+  };
+  EXPECT_TRUE(wait_for(HealthCheckResponse::SERVING));
+  (*redis)->Kill();
+  EXPECT_TRUE(wait_for(HealthCheckResponse::NOT_SERVING));
+  ASSERT_TRUE((*redis)->Restart().ok());
+  EXPECT_TRUE(wait_for(HealthCheckResponse::SERVING));
+
+  kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(ServiceBinaryTest, InvalidConfigurationNamesTheVariable) {
+  std::vector<std::string> env_strings = {
+      "PRIMA_REDIS_URL=http://nope",
+      "PRIMA_JWT_SECRET=0123456789abcdef0123456789abcdef"};
+  std::vector<char*> env;
+  for (auto& s : env_strings) env.push_back(s.data());
+  env.push_back(nullptr);
+  std::string binary = PRIMA_CATALOG_PATH;
+  char* argv[] = {binary.data(), nullptr};
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  pid_t pid;
+  ASSERT_EQ(
+      posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv, env.data()),
+      0);
+  close(pipe_fds[1]);
+  std::string stderr_text;
+  char buffer[512];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], buffer, sizeof(buffer))) > 0) {
+    stderr_text.append(buffer, n);
+  }
+  close(pipe_fds[0]);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_NE(stderr_text.find("PRIMA_REDIS_URL"), std::string::npos)
+      << stderr_text;
+}
+
+}  // namespace
+}  // namespace prima
