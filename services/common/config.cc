@@ -1,1 +1,463 @@
-// placeholder
+#include "services/common/config.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/common/logging.h"
+
+namespace prima {
+namespace {
+
+constexpr size_t kMaxKeyFileBytes = 64 * 1024;
+constexpr size_t kMinSecretBytes = 32;
+
+// A value as it may appear in an error message: short, escaped, quoted.
+std::string Quote(absl::string_view value) {
+  constexpr size_t kMax = 40;
+  std::string text(value.substr(0, kMax));
+  if (value.size() > kMax) text += "...";
+  return absl::StrCat("\"", JsonEscape(text), "\"");
+}
+
+// Parses 1-9 ASCII digits (no sign, no spaces); false otherwise.
+bool ParseDigits(absl::string_view text, int64_t* out) {
+  if (text.empty() || text.size() > 9) return false;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  *out = value;
+  return true;
+}
+
+bool IsHostNameChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+         c == '-' || c == '_';
+}
+
+bool IsIpv6Char(char c) {
+  return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == ':' ||
+         c == '.';
+}
+
+// Splits "host:port" or "[v6]:port". `port_required` makes a missing port an
+// error; otherwise *has_port tells whether one was given. Errors are messages
+// without a variable name.
+absl::Status SplitHostPort(absl::string_view text, bool port_required,
+                           std::string* host, absl::string_view* port,
+                           bool* has_port) {
+  absl::string_view rest;
+  if (absl::StartsWith(text, "[")) {
+    const size_t close = text.find(']');
+    if (close == absl::string_view::npos) {
+      return absl::InvalidArgumentError("IPv6 address is missing \"]\"");
+    }
+    absl::string_view v6 = text.substr(1, close - 1);
+    if (v6.empty()) return absl::InvalidArgumentError("host must not be empty");
+    if (!std::all_of(v6.begin(), v6.end(), IsIpv6Char)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid IPv6 address ", Quote(v6)));
+    }
+    *host = std::string(v6);
+    rest = text.substr(close + 1);
+    if (!rest.empty() && rest[0] != ':') {
+      return absl::InvalidArgumentError(
+          "expected \":port\" after the IPv6 address");
+    }
+  } else {
+    const size_t colon = text.rfind(':');
+    absl::string_view name =
+        colon == absl::string_view::npos ? text : text.substr(0, colon);
+    rest = colon == absl::string_view::npos ? absl::string_view()
+                                            : text.substr(colon);
+    if (name.empty())
+      return absl::InvalidArgumentError("host must not be empty");
+    if (!std::all_of(name.begin(), name.end(), IsHostNameChar)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid host name ", Quote(name),
+                       " (IPv6 addresses go in brackets: [::1]:port)"));
+    }
+    *host = std::string(name);
+  }
+  *has_port = !rest.empty();
+  if (*has_port) {
+    *port = rest.substr(1);
+  } else if (port_required) {
+    return absl::InvalidArgumentError("port is missing");
+  }
+  return absl::OkStatus();
+}
+
+// Decodes %XX escapes; false on a malformed escape.
+bool PercentDecode(absl::string_view in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size() ||
+        !absl::ascii_isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+        !absl::ascii_isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      return false;
+    }
+    const auto hex = [](char c) {
+      return absl::ascii_isdigit(static_cast<unsigned char>(c))
+                 ? c - '0'
+                 : absl::ascii_tolower(static_cast<unsigned char>(c)) - 'a' +
+                       10;
+    };
+    out->push_back(static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2])));
+    i += 2;
+  }
+  return true;
+}
+
+absl::Status Prefixed(absl::string_view var, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(var, ": ", status.message()));
+}
+
+absl::Status VarError(absl::string_view var, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(var, ": ", message));
+}
+
+// True when the PEM text holds a public key RS256 can use (an RSA key).
+// `*any_key` tells whether it held a public key at all.
+bool IsRsaPublicKeyPem(const std::string& pem, bool* any_key) {
+  *any_key = false;
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  if (bio == nullptr) return false;
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr),
+      &EVP_PKEY_free);
+  // Leave no stale entries in the thread's OpenSSL error queue.
+  ERR_clear_error();
+  if (key == nullptr) return false;
+  *any_key = true;
+  return EVP_PKEY_base_id(key.get()) == EVP_PKEY_RSA;
+}
+
+absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {
+  std::unique_ptr<FILE, decltype(&std::fclose)> file(
+      std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (file == nullptr) {
+    return VarError(
+        kEnvJwtPublicKeyFile,
+        absl::StrCat("cannot read ", Quote(path), ": ", std::strerror(errno)));
+  }
+  std::string contents;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), file.get())) > 0) {
+    contents.append(buf, n);
+    if (contents.size() > kMaxKeyFileBytes) {
+      return VarError(
+          kEnvJwtPublicKeyFile,
+          absl::StrCat(Quote(path), " is larger than ", kMaxKeyFileBytes,
+                       " bytes; expected a PEM public key"));
+    }
+  }
+  if (std::ferror(file.get())) {
+    return VarError(
+        kEnvJwtPublicKeyFile,
+        absl::StrCat("cannot read ", Quote(path), ": ", std::strerror(errno)));
+  }
+  return contents;
+}
+
+// The non-empty value of `key`, or nullptr: an empty value counts as unset.
+const std::string* Lookup(const std::map<std::string, std::string>& values,
+                          absl::string_view key) {
+  auto it = values.find(std::string(key));
+  if (it == values.end() || it->second.empty()) return nullptr;
+  return &it->second;
+}
+
+// An integer variable within [lo, hi].
+absl::StatusOr<int64_t> IntVar(const std::map<std::string, std::string>& values,
+                               absl::string_view var, int64_t lo, int64_t hi,
+                               int64_t fallback) {
+  const std::string* text = Lookup(values, var);
+  if (text == nullptr) return fallback;
+  int64_t value = 0;
+  if (!ParseDigits(*text, &value) || value < lo || value > hi) {
+    return VarError(var, absl::StrCat("must be an integer ", lo, "-", hi,
+                                      "; got ", Quote(*text)));
+  }
+  return value;
+}
+
+struct FlagSpec {
+  const char* flag;
+  const char* env;
+  const char* help;
+};
+
+constexpr FlagSpec kFlags[] = {
+    {"--listen", kEnvListen,
+     "host:port to serve gRPC on; port 0 picks a free port "
+     "(default 127.0.0.1:<service port>)"},
+    {"--redis-url", kEnvRedisUrl,
+     "redis://[[user]:password@]host[:port][/db] (default "
+     "redis://127.0.0.1:6379/0)"},
+    {"--jwt-secret", kEnvJwtSecret,
+     "HS256 secret for bearer tokens, at least 32 bytes (prefer the "
+     "environment variable: flags show up in process lists)"},
+    {"--jwt-public-key-file", kEnvJwtPublicKeyFile,
+     "PEM file with the RSA public key for RS256 bearer tokens"},
+    {"--jwt-issuer", kEnvJwtIssuer,
+     "required `iss` claim (default: not checked)"},
+    {"--jwt-audience", kEnvJwtAudience, "required `aud` claim (default prima)"},
+    {"--log-level", kEnvLogLevel, "debug, info, warn or error (default info)"},
+    {"--drain-seconds", kEnvDrainSeconds,
+     "seconds to finish in-flight calls on shutdown, 0-300 (default 10)"},
+    {"--redis-timeout-ms", kEnvRedisTimeoutMs,
+     "Redis connect and command timeout in ms, 10-60000 (default 2000)"},
+};
+
+}  // namespace
+
+absl::StatusOr<RedisEndpoint> ParseRedisUrl(absl::string_view url) {
+  constexpr absl::string_view kScheme = "redis://";
+  if (!absl::StartsWithIgnoreCase(url, kScheme)) {
+    if (absl::StartsWithIgnoreCase(url, "rediss://")) {
+      return absl::InvalidArgumentError(
+          "scheme must be redis:// (rediss:// TLS is not supported)");
+    }
+    return absl::InvalidArgumentError(
+        "must be redis://[[user]:password@]host[:port][/db]");
+  }
+  absl::string_view rest = url.substr(kScheme.size());
+  if (rest.find_first_of("?#") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "query parameters and fragments are not supported");
+  }
+  // The authority ends at the first "/" after the user info (passwords may
+  // hold a "/" only percent-encoded).
+  const size_t at = rest.rfind('@');
+  const size_t slash = rest.find('/', at == absl::string_view::npos ? 0 : at);
+  absl::string_view authority = rest.substr(0, slash);
+  absl::string_view path = slash == absl::string_view::npos
+                               ? absl::string_view()
+                               : rest.substr(slash);
+
+  RedisEndpoint endpoint;
+  const size_t auth_at = authority.rfind('@');
+  if (auth_at != absl::string_view::npos) {
+    // Like redis-cli: "user:password@", ":password@" or "password@".
+    absl::string_view userinfo = authority.substr(0, auth_at);
+    authority = authority.substr(auth_at + 1);
+    absl::string_view user, password = userinfo;
+    const size_t colon = userinfo.find(':');
+    if (colon != absl::string_view::npos) {
+      user = userinfo.substr(0, colon);
+      password = userinfo.substr(colon + 1);
+    }
+    if (!PercentDecode(user, &endpoint.username)) {
+      return absl::InvalidArgumentError("user has a malformed %-escape");
+    }
+    if (!PercentDecode(password, &endpoint.password)) {
+      return absl::InvalidArgumentError("password has a malformed %-escape");
+    }
+  }
+
+  absl::string_view port;
+  bool has_port = false;
+  absl::Status split = SplitHostPort(authority, /*port_required=*/false,
+                                     &endpoint.host, &port, &has_port);
+  if (!split.ok()) return split;
+  if (has_port) {
+    int64_t value = 0;
+    if (!ParseDigits(port, &value) || value < 1 || value > 65535) {
+      return absl::InvalidArgumentError("port must be 1-65535");
+    }
+    endpoint.port = static_cast<int>(value);
+  }
+
+  if (path.size() > 1) {
+    int64_t db = 0;
+    if (!ParseDigits(path.substr(1), &db) || db > 15) {
+      return absl::InvalidArgumentError("db must be 0-15");
+    }
+    endpoint.db = static_cast<int>(db);
+  }
+  return endpoint;
+}
+
+absl::StatusOr<ServiceConfig> ConfigFromValues(
+    absl::string_view service_name, int default_port,
+    const std::map<std::string, std::string>& values) {
+  if (service_name.empty()) {
+    return absl::InvalidArgumentError("service_name: must not be empty");
+  }
+  ServiceConfig config;
+  config.service_name = std::string(service_name);
+
+  // PRIMA_LISTEN
+  if (const std::string* listen = Lookup(values, kEnvListen)) {
+    std::string host;
+    absl::string_view port;
+    bool has_port = false;
+    absl::Status split =
+        SplitHostPort(*listen, /*port_required=*/true, &host, &port, &has_port);
+    if (!split.ok()) {
+      return VarError(kEnvListen,
+                      absl::StrCat("must be host:port (e.g. 0.0.0.0:50051 or "
+                                   "[::1]:50051): ",
+                                   split.message()));
+    }
+    int64_t value = 0;
+    if (!ParseDigits(port, &value) || value > 65535) {
+      return VarError(kEnvListen,
+                      absl::StrCat("port must be 0-65535; got ", Quote(port)));
+    }
+    config.listen = *listen;
+  } else {
+    if (default_port < 0 || default_port > 65535) {
+      return VarError(kEnvListen, "default port must be 0-65535");
+    }
+    config.listen = absl::StrCat("127.0.0.1:", default_port);
+  }
+
+  // PRIMA_REDIS_URL (never echoed: it may carry a password).
+  if (const std::string* url = Lookup(values, kEnvRedisUrl)) {
+    absl::StatusOr<RedisEndpoint> endpoint = ParseRedisUrl(*url);
+    if (!endpoint.ok()) return Prefixed(kEnvRedisUrl, endpoint.status());
+    config.redis = *std::move(endpoint);
+  }
+
+  // JWT: exactly one key.
+  const std::string* secret = Lookup(values, kEnvJwtSecret);
+  const std::string* key_file = Lookup(values, kEnvJwtPublicKeyFile);
+  if (secret != nullptr && key_file != nullptr) {
+    return VarError(kEnvJwtSecret,
+                    absl::StrCat("set only one of ", kEnvJwtSecret,
+                                 " (HS256) "
+                                 "and ",
+                                 kEnvJwtPublicKeyFile, " (RS256)"));
+  }
+  if (secret == nullptr && key_file == nullptr) {
+    return VarError(kEnvJwtSecret,
+                    absl::StrCat("one of ", kEnvJwtSecret, " (HS256) and ",
+                                 kEnvJwtPublicKeyFile, " (RS256) must be set"));
+  }
+  if (secret != nullptr) {
+    if (secret->size() < kMinSecretBytes) {
+      return VarError(kEnvJwtSecret,
+                      absl::StrCat("must be at least ", kMinSecretBytes,
+                                   " bytes; got ", secret->size()));
+    }
+    config.jwt.hs256_secret = *secret;
+  } else {
+    absl::StatusOr<std::string> pem = ReadKeyFile(*key_file);
+    if (!pem.ok()) return pem.status();
+    bool any_key = false;
+    if (!IsRsaPublicKeyPem(*pem, &any_key)) {
+      return VarError(kEnvJwtPublicKeyFile,
+                      any_key
+                          ? absl::StrCat(Quote(*key_file),
+                                         " holds a public key that is not "
+                                         "RSA; RS256 needs an RSA key")
+                          : absl::StrCat(Quote(*key_file),
+                                         " does not contain a PEM public "
+                                         "key (-----BEGIN PUBLIC KEY-----)"));
+    }
+    config.jwt.rs256_public_key_pem = *std::move(pem);
+  }
+  if (const std::string* issuer = Lookup(values, kEnvJwtIssuer)) {
+    config.jwt.issuer = *issuer;
+  }
+  if (const std::string* audience = Lookup(values, kEnvJwtAudience)) {
+    config.jwt.audience = *audience;
+  }
+
+  // PRIMA_LOG_LEVEL
+  if (const std::string* level = Lookup(values, kEnvLogLevel)) {
+    absl::StatusOr<LogLevel> parsed = ParseLogLevel(*level);
+    if (!parsed.ok()) return Prefixed(kEnvLogLevel, parsed.status());
+    config.log_level = *parsed;
+  }
+
+  absl::StatusOr<int64_t> drain = IntVar(values, kEnvDrainSeconds, 0, 300, 10);
+  if (!drain.ok()) return drain.status();
+  config.drain_timeout = absl::Seconds(*drain);
+
+  absl::StatusOr<int64_t> timeout =
+      IntVar(values, kEnvRedisTimeoutMs, 10, 60000, 2000);
+  if (!timeout.ok()) return timeout.status();
+  config.redis_timeout = absl::Milliseconds(*timeout);
+
+  return config;
+}
+
+absl::StatusOr<ServiceConfig> LoadServiceConfig(absl::string_view service_name,
+                                                int default_port, int argc,
+                                                const char* const* argv) {
+  std::map<std::string, std::string> values;
+  try {
+    CLI::App app(absl::StrCat("Prima ", service_name,
+                              " service. Every flag falls back to the "
+                              "environment variable shown."),
+                 argc > 0 && argv != nullptr && argv[0] != nullptr
+                     ? std::string(argv[0])
+                     : std::string(service_name));
+    constexpr size_t kCount = sizeof(kFlags) / sizeof(kFlags[0]);
+    std::vector<std::string> storage(kCount);
+    std::vector<CLI::Option*> options;
+    for (size_t i = 0; i < kCount; ++i) {
+      options.push_back(
+          app.add_option(kFlags[i].flag, storage[i], kFlags[i].help)
+              ->envname(kFlags[i].env));
+    }
+    // CLI11 wants the arguments without the program name, in reverse order.
+    std::vector<std::string> args;
+    for (int i = argc - 1; i >= 1 && argv != nullptr; --i) {
+      args.emplace_back(argv[i] != nullptr ? argv[i] : "");
+    }
+    try {
+      app.parse(args);
+    } catch (const CLI::CallForHelp&) {
+      return absl::CancelledError(app.help());
+    } catch (const CLI::CallForAllHelp&) {
+      return absl::CancelledError(app.help());
+    } catch (const CLI::ParseError& e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(e.what(), " (run with --help for usage)"));
+    }
+    for (size_t i = 0; i < kCount; ++i) {
+      // Set by the flag or, failing that, by the environment variable.
+      if (options[i]->count() > 0) values[kFlags[i].env] = storage[i];
+    }
+  } catch (const std::exception& e) {
+    return absl::InternalError(
+        absl::StrCat("reading command-line flags: ", e.what()));
+  } catch (...) {
+    return absl::InternalError("reading command-line flags failed");
+  }
+  return ConfigFromValues(service_name, default_port, values);
+}
+
+}  // namespace prima

@@ -1,0 +1,497 @@
+#include "services/common/config.h"
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace prima {
+namespace {
+
+const std::string kSecret = "0123456789abcdef0123456789abcdef";  // 32 bytes
+
+using Values = std::map<std::string, std::string>;
+
+Values Base() { return {{kEnvJwtSecret, kSecret}}; }
+
+Values With(Values values, const std::string& key, const std::string& value) {
+  values[key] = value;
+  return values;
+}
+
+std::string PublicPem(EVP_PKEY* key) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()),
+                                                &BIO_free);
+  EXPECT_EQ(PEM_write_bio_PUBKEY(bio.get(), key), 1);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+// A file in the test's temporary directory, removed at the end.
+class TempFile {
+ public:
+  TempFile(const std::string& name, const std::string& contents)
+      : path_(absl::StrCat(::testing::TempDir(), "/", name, ".", getpid())) {
+    FILE* f = std::fopen(path_.c_str(), "wb");
+    EXPECT_NE(f, nullptr);
+    if (f != nullptr) {
+      std::fwrite(contents.data(), 1, contents.size(), f);
+      std::fclose(f);
+    }
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+void ExpectError(const absl::StatusOr<ServiceConfig>& config,
+                 absl::string_view var, absl::string_view detail = "") {
+  ASSERT_FALSE(config.ok()) << "accepted; expected an error for " << var;
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument)
+      << config.status();
+  EXPECT_TRUE(
+      absl::StartsWith(config.status().message(), absl::StrCat(var, ": ")))
+      << config.status();
+  EXPECT_TRUE(absl::StrContains(config.status().message(), detail))
+      << config.status() << " (wanted: " << detail << ")";
+}
+
+// ----------------------------------------------------------- ParseRedisUrl
+
+TEST(ParseRedisUrlTest, Forms) {
+  absl::StatusOr<RedisEndpoint> e = ParseRedisUrl("redis://localhost");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->host, "localhost");
+  EXPECT_EQ(e->port, 6379);
+  EXPECT_EQ(e->db, 0);
+  EXPECT_EQ(e->username, "");
+  EXPECT_EQ(e->password, "");
+
+  e = ParseRedisUrl("redis://redis.prima-jatim.svc:6380/3");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->host, "redis.prima-jatim.svc");
+  EXPECT_EQ(e->port, 6380);
+  EXPECT_EQ(e->db, 3);
+
+  e = ParseRedisUrl("redis://:s3cret@10.0.0.5:6379/15");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->host, "10.0.0.5");
+  EXPECT_EQ(e->username, "");
+  EXPECT_EQ(e->password, "s3cret");
+  EXPECT_EQ(e->db, 15);
+
+  e = ParseRedisUrl("redis://prima:pw@redis/");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->username, "prima");
+  EXPECT_EQ(e->password, "pw");
+  EXPECT_EQ(e->host, "redis");
+  EXPECT_EQ(e->db, 0);
+
+  // Percent-encoded password; a colon in the password after the first one.
+  e = ParseRedisUrl("redis://u:p%40ss%2Fw%3a:x@h:1");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->username, "u");
+  EXPECT_EQ(e->password, "p@ss/w::x");
+  EXPECT_EQ(e->port, 1);
+
+  // Like redis-cli, user info without a colon is a password.
+  e = ParseRedisUrl("redis://onlypw@h");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->username, "");
+  EXPECT_EQ(e->password, "onlypw");
+
+  e = ParseRedisUrl("redis://[::1]:6390/1");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->host, "::1");
+  EXPECT_EQ(e->port, 6390);
+  EXPECT_EQ(e->db, 1);
+
+  e = ParseRedisUrl("REDIS://H:65535");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->port, 65535);
+}
+
+TEST(ParseRedisUrlTest, Errors) {
+  struct Case {
+    std::string url;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"", "redis://"},
+      {"localhost:6379", "redis://"},
+      {"http://localhost", "redis://"},
+      {"rediss://localhost", "not supported"},
+      {"redis://", "host must not be empty"},
+      {"redis://:6379", "host must not be empty"},
+      {"redis://u:p@:6379/1", "host must not be empty"},
+      {"redis://h:0", "port must be 1-65535"},
+      {"redis://h:65536", "port must be 1-65535"},
+      {"redis://h:", "port must be 1-65535"},
+      {"redis://h:abc", "port must be 1-65535"},
+      {"redis://h:-1", "port must be 1-65535"},
+      {"redis://h/16", "db must be 0-15"},
+      {"redis://h/x", "db must be 0-15"},
+      {"redis://h/-1", "db must be 0-15"},
+      {"redis://h/1/2", "db must be 0-15"},
+      {"redis://h?db=1", "not supported"},
+      {"redis://u:%zz@h", "password"},
+      {"redis://::1:6379", "host"},
+      {"redis://[::1", "]"},
+      {"redis://h o/1", "host"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<RedisEndpoint> e = ParseRedisUrl(c.url);
+    ASSERT_FALSE(e.ok()) << c.url;
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StrContains(e.status().message(), c.message))
+        << c.url << " -> " << e.status();
+  }
+}
+
+TEST(ParseRedisUrlTest, ErrorsNeverShowThePassword) {
+  absl::StatusOr<RedisEndpoint> e =
+      ParseRedisUrl("redis://admin:hunter2-secret@h:99999");
+  ASSERT_FALSE(e.ok());
+  EXPECT_FALSE(absl::StrContains(e.status().message(), "hunter2"));
+  absl::StatusOr<ServiceConfig> config = ConfigFromValues(
+      "queue", 50052,
+      With(Base(), kEnvRedisUrl, "redis://admin:hunter2-secret@h/99"));
+  ExpectError(config, kEnvRedisUrl, "db must be 0-15");
+  EXPECT_FALSE(absl::StrContains(config.status().message(), "hunter2"));
+}
+
+// -------------------------------------------------------- ConfigFromValues
+
+TEST(ConfigFromValuesTest, Defaults) {
+  absl::StatusOr<ServiceConfig> config =
+      ConfigFromValues("catalog", 50051, Base());
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->service_name, "catalog");
+  EXPECT_EQ(config->listen, "127.0.0.1:50051");
+  EXPECT_EQ(config->redis.host, "127.0.0.1");
+  EXPECT_EQ(config->redis.port, 6379);
+  EXPECT_EQ(config->redis.db, 0);
+  EXPECT_EQ(config->jwt.hs256_secret, kSecret);
+  EXPECT_EQ(config->jwt.rs256_public_key_pem, "");
+  EXPECT_EQ(config->jwt.issuer, "");
+  EXPECT_EQ(config->jwt.audience, "prima");
+  EXPECT_EQ(config->log_level, LogLevel::kInfo);
+  EXPECT_EQ(config->drain_timeout, absl::Seconds(10));
+  EXPECT_EQ(config->redis_timeout, absl::Seconds(2));
+}
+
+TEST(ConfigFromValuesTest, AllSet) {
+  Values values = Base();
+  values[kEnvListen] = "[::]:0";
+  values[kEnvRedisUrl] = "redis://:pw@redis:6380/2";
+  values[kEnvJwtIssuer] = "https://sso.example";
+  values[kEnvJwtAudience] = "prima-jatim";
+  values[kEnvLogLevel] = "DEBUG";
+  values[kEnvDrainSeconds] = "0";
+  values[kEnvRedisTimeoutMs] = "60000";
+  values["PRIMA_UNRELATED"] = "ignored";
+  absl::StatusOr<ServiceConfig> config =
+      ConfigFromValues("queue", 50052, values);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen, "[::]:0");
+  EXPECT_EQ(config->redis.host, "redis");
+  EXPECT_EQ(config->redis.port, 6380);
+  EXPECT_EQ(config->redis.password, "pw");
+  EXPECT_EQ(config->redis.db, 2);
+  EXPECT_EQ(config->jwt.issuer, "https://sso.example");
+  EXPECT_EQ(config->jwt.audience, "prima-jatim");
+  EXPECT_EQ(config->log_level, LogLevel::kDebug);
+  EXPECT_EQ(config->drain_timeout, absl::ZeroDuration());
+  EXPECT_EQ(config->redis_timeout, absl::Seconds(60));
+}
+
+TEST(ConfigFromValuesTest, EmptyValuesCountAsUnset) {
+  Values values = Base();
+  values[kEnvListen] = "";
+  values[kEnvJwtAudience] = "";
+  values[kEnvJwtPublicKeyFile] = "";
+  values[kEnvDrainSeconds] = "";
+  absl::StatusOr<ServiceConfig> config =
+      ConfigFromValues("catalog", 50051, values);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen, "127.0.0.1:50051");
+  EXPECT_EQ(config->jwt.audience, "prima");
+  EXPECT_EQ(config->drain_timeout, absl::Seconds(10));
+}
+
+TEST(ConfigFromValuesTest, ListenForms) {
+  for (const char* ok : {"0.0.0.0:50051", "localhost:0", "[::1]:50051",
+                         "[::]:65535", "queue-0.queue:1"}) {
+    absl::StatusOr<ServiceConfig> config =
+        ConfigFromValues("queue", 50052, With(Base(), kEnvListen, ok));
+    ASSERT_TRUE(config.ok()) << ok << ": " << config.status();
+    EXPECT_EQ(config->listen, ok);
+  }
+  ExpectError(ConfigFromValues("q", 1, With(Base(), kEnvListen, "h:65536")),
+              kEnvListen, "port must be 0-65535");
+  ExpectError(ConfigFromValues("q", 1, With(Base(), kEnvListen, "h:abc")),
+              kEnvListen, "port must be 0-65535");
+  ExpectError(ConfigFromValues("q", 1, With(Base(), kEnvListen, "h:")),
+              kEnvListen, "port must be 0-65535");
+  ExpectError(ConfigFromValues("q", 1, With(Base(), kEnvListen, "50051")),
+              kEnvListen, "host:port");
+  ExpectError(ConfigFromValues("q", 1, With(Base(), kEnvListen, ":50051")),
+              kEnvListen, "host");
+  ExpectError(ConfigFromValues("q", 1, With(Base(), kEnvListen, "[::1]")),
+              kEnvListen, "port");
+  ExpectError(ConfigFromValues("q", 1, With(Base(), kEnvListen, "[::1:80")),
+              kEnvListen, "]");
+  ExpectError(ConfigFromValues("q", 1, With(Base(), kEnvListen, "::1:80")),
+              kEnvListen, "brackets");
+}
+
+TEST(ConfigFromValuesTest, EachInvalidVariableIsNamed) {
+  struct Case {
+    const char* var;
+    std::string value;
+    std::string detail;
+  };
+  const std::vector<Case> cases = {
+      {kEnvRedisUrl, "http://redis:6379", "redis://"},
+      {kEnvRedisUrl, "redis://redis:0", "port must be 1-65535"},
+      {kEnvRedisUrl, "redis://redis/16", "db must be 0-15"},
+      {kEnvJwtSecret, std::string(31, 'x'), "at least 32 bytes"},
+      {kEnvLogLevel, "verbose", "debug, info, warn, error"},
+      {kEnvDrainSeconds, "301", "0-300"},
+      {kEnvDrainSeconds, "-1", "0-300"},
+      {kEnvDrainSeconds, "1.5", "0-300"},
+      {kEnvDrainSeconds, "ten", "0-300"},
+      {kEnvDrainSeconds, " 5", "0-300"},
+      {kEnvRedisTimeoutMs, "9", "10-60000"},
+      {kEnvRedisTimeoutMs, "60001", "10-60000"},
+      {kEnvRedisTimeoutMs, "2s", "10-60000"},
+      {kEnvRedisTimeoutMs, "99999999999999999999", "10-60000"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::StrCat(c.var, "=", c.value));
+    ExpectError(ConfigFromValues("queue", 50052, With(Base(), c.var, c.value)),
+                c.var, c.detail);
+  }
+  // The integer bounds themselves are fine.
+  for (const auto& [var, value] :
+       std::vector<std::pair<std::string, std::string>>{
+           {kEnvDrainSeconds, "300"},
+           {kEnvRedisTimeoutMs, "10"},
+           {kEnvLogLevel, "warn"},
+           {kEnvLogLevel, "Error"}}) {
+    EXPECT_TRUE(ConfigFromValues("queue", 50052, With(Base(), var, value)).ok())
+        << var << "=" << value;
+  }
+}
+
+TEST(ConfigFromValuesTest, SecretIsNeverEchoed) {
+  absl::StatusOr<ServiceConfig> config = ConfigFromValues(
+      "queue", 50052, With(Base(), kEnvJwtSecret, "tooshort-secret"));
+  ExpectError(config, kEnvJwtSecret);
+  EXPECT_FALSE(absl::StrContains(config.status().message(), "tooshort"));
+}
+
+TEST(ConfigFromValuesTest, ExactlyOneJwtKey) {
+  ExpectError(ConfigFromValues("queue", 50052, {}), kEnvJwtSecret,
+              kEnvJwtPublicKeyFile);
+
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> rsa(EVP_RSA_gen(2048),
+                                                          &EVP_PKEY_free);
+  ASSERT_NE(rsa, nullptr);
+  TempFile pem("jwt-public.pem", PublicPem(rsa.get()));
+  Values both = Base();
+  both[kEnvJwtPublicKeyFile] = pem.path();
+  ExpectError(ConfigFromValues("queue", 50052, both), kEnvJwtSecret,
+              "only one");
+
+  absl::StatusOr<ServiceConfig> config =
+      ConfigFromValues("queue", 50052, {{kEnvJwtPublicKeyFile, pem.path()}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->jwt.hs256_secret, "");
+  EXPECT_EQ(config->jwt.rs256_public_key_pem, PublicPem(rsa.get()));
+  EXPECT_TRUE(absl::StartsWith(config->jwt.rs256_public_key_pem,
+                               "-----BEGIN PUBLIC KEY-----"));
+}
+
+TEST(ConfigFromValuesTest, PublicKeyFileProblems) {
+  const std::string missing =
+      absl::StrCat(::testing::TempDir(), "/no-such-key-", getpid(), ".pem");
+  ExpectError(
+      ConfigFromValues("queue", 50052, {{kEnvJwtPublicKeyFile, missing}}),
+      kEnvJwtPublicKeyFile, "cannot read");
+
+  TempFile not_pem("not-a-key.pem", "hello, I am not a key\n");
+  ExpectError(ConfigFromValues("queue", 50052,
+                               {{kEnvJwtPublicKeyFile, not_pem.path()}}),
+              kEnvJwtPublicKeyFile, "PEM public key");
+
+  // A private key is not what the variable asks for either.
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> rsa(EVP_RSA_gen(2048),
+                                                          &EVP_PKEY_free);
+  ASSERT_NE(rsa, nullptr);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()),
+                                                &BIO_free);
+  ASSERT_EQ(PEM_write_bio_PrivateKey(bio.get(), rsa.get(), nullptr, nullptr, 0,
+                                     nullptr, nullptr),
+            1);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  TempFile private_key("private.pem",
+                       std::string(data, static_cast<size_t>(len)));
+  ExpectError(ConfigFromValues("queue", 50052,
+                               {{kEnvJwtPublicKeyFile, private_key.path()}}),
+              kEnvJwtPublicKeyFile, "PEM public key");
+
+  // RS256 needs RSA.
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> ec(EVP_EC_gen("P-256"),
+                                                         &EVP_PKEY_free);
+  ASSERT_NE(ec, nullptr);
+  TempFile ec_pem("ec-public.pem", PublicPem(ec.get()));
+  ExpectError(
+      ConfigFromValues("queue", 50052, {{kEnvJwtPublicKeyFile, ec_pem.path()}}),
+      kEnvJwtPublicKeyFile, "RSA");
+
+  // A directory cannot be read as a key.
+  ExpectError(ConfigFromValues("queue", 50052,
+                               {{kEnvJwtPublicKeyFile, ::testing::TempDir()}}),
+              kEnvJwtPublicKeyFile);
+}
+
+// ------------------------------------------------------- LoadServiceConfig
+
+// Clears every PRIMA_* variable for the test and restores them afterwards.
+class EnvTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* var : kVars) {
+      const char* value = getenv(var);
+      if (value != nullptr) saved_.emplace_back(var, value);
+      unsetenv(var);
+    }
+  }
+  void TearDown() override {
+    for (const char* var : kVars) unsetenv(var);
+    for (const auto& [var, value] : saved_) {
+      setenv(var.c_str(), value.c_str(), 1);
+    }
+  }
+
+  static absl::StatusOr<ServiceConfig> Load(std::vector<std::string> args) {
+    std::vector<const char*> argv = {"prima-queue"};
+    for (const std::string& arg : args) argv.push_back(arg.c_str());
+    return LoadServiceConfig("queue", 50052, static_cast<int>(argv.size()),
+                             argv.data());
+  }
+
+  static constexpr const char* kVars[] = {
+      kEnvListen,           kEnvRedisUrl,     kEnvJwtSecret,
+      kEnvJwtPublicKeyFile, kEnvJwtIssuer,    kEnvJwtAudience,
+      kEnvLogLevel,         kEnvDrainSeconds, kEnvRedisTimeoutMs};
+  std::vector<std::pair<std::string, std::string>> saved_;
+};
+
+TEST_F(EnvTest, EnvironmentOnly) {
+  setenv(kEnvJwtSecret, kSecret.c_str(), 1);
+  setenv(kEnvListen, "0.0.0.0:7000", 1);
+  setenv(kEnvRedisUrl, "redis://redis:6390/4", 1);
+  setenv(kEnvDrainSeconds, "30", 1);
+  absl::StatusOr<ServiceConfig> config = Load({});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->service_name, "queue");
+  EXPECT_EQ(config->listen, "0.0.0.0:7000");
+  EXPECT_EQ(config->redis.port, 6390);
+  EXPECT_EQ(config->redis.db, 4);
+  EXPECT_EQ(config->drain_timeout, absl::Seconds(30));
+  EXPECT_EQ(config->jwt.hs256_secret, kSecret);
+}
+
+TEST_F(EnvTest, FlagsOverEnvironment) {
+  setenv(kEnvJwtSecret, kSecret.c_str(), 1);
+  setenv(kEnvListen, "0.0.0.0:7000", 1);
+  setenv(kEnvLogLevel, "warn", 1);
+  setenv(kEnvRedisTimeoutMs, "500", 1);
+  absl::StatusOr<ServiceConfig> config =
+      Load({"--listen", "127.0.0.1:7001", "--redis-timeout-ms=250",
+            "--jwt-audience", "prima-bali"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen, "127.0.0.1:7001");                // flag
+  EXPECT_EQ(config->redis_timeout, absl::Milliseconds(250));  // flag
+  EXPECT_EQ(config->jwt.audience, "prima-bali");              // flag
+  EXPECT_EQ(config->log_level, LogLevel::kWarn);              // env
+  EXPECT_EQ(config->jwt.hs256_secret, kSecret);               // env
+}
+
+TEST_F(EnvTest, DefaultsWithOnlyASecretFlag) {
+  absl::StatusOr<ServiceConfig> config = Load({"--jwt-secret", kSecret});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen, "127.0.0.1:50052");
+  EXPECT_EQ(config->redis.host, "127.0.0.1");
+  EXPECT_EQ(config->log_level, LogLevel::kInfo);
+}
+
+TEST_F(EnvTest, InvalidFlagValueNamesTheVariable) {
+  setenv(kEnvJwtSecret, kSecret.c_str(), 1);
+  ExpectError(Load({"--drain-seconds", "999"}), kEnvDrainSeconds, "0-300");
+  ExpectError(Load({"--redis-url", "redis://h:0"}), kEnvRedisUrl,
+              "port must be 1-65535");
+}
+
+TEST_F(EnvTest, NoKeyAtAll) { ExpectError(Load({}), kEnvJwtSecret); }
+
+TEST_F(EnvTest, Help) {
+  absl::StatusOr<ServiceConfig> config = Load({"--help"});
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kCancelled);
+  for (const char* text :
+       {"--listen", "--redis-url", "--jwt-secret", "--jwt-public-key-file",
+        "--jwt-issuer", "--jwt-audience", "--log-level", "--drain-seconds",
+        "--redis-timeout-ms", "PRIMA_REDIS_URL", "PRIMA_JWT_SECRET"}) {
+    EXPECT_TRUE(absl::StrContains(config.status().message(), text))
+        << text << " missing from:\n"
+        << config.status().message();
+  }
+  EXPECT_EQ(Load({"-h"}).status().code(), absl::StatusCode::kCancelled);
+}
+
+TEST_F(EnvTest, BadCommandLines) {
+  setenv(kEnvJwtSecret, kSecret.c_str(), 1);
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"--bogus"}, {"stray-positional"}, {"--listen"}}) {
+    absl::StatusOr<ServiceConfig> config = Load(args);
+    ASSERT_FALSE(config.ok()) << args[0];
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument)
+        << config.status();
+    EXPECT_TRUE(absl::StrContains(config.status().message(), "--help"))
+        << config.status();
+  }
+}
+
+TEST_F(EnvTest, NoArgvAtAll) {
+  setenv(kEnvJwtSecret, kSecret.c_str(), 1);
+  absl::StatusOr<ServiceConfig> config =
+      LoadServiceConfig("catalog", 50051, 0, nullptr);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->listen, "127.0.0.1:50051");
+}
+
+}  // namespace
+}  // namespace prima
