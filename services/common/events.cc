@@ -136,7 +136,7 @@ EventConsumer::~EventConsumer() { Stop(); }
 void EventConsumer::Start() {
   thread_ = std::thread([this] {
     absl::Duration backoff = absl::Milliseconds(100);
-    while (!stop_.load()) {
+    while (!stop_.HasBeenNotified()) {
       absl::StatusOr<int> n = RunOnce(options_.block);
       if (!n.ok()) {
         Log(LogLevel::kWarn, "event consumer error",
@@ -144,7 +144,7 @@ void EventConsumer::Start() {
                 .Add("stream", options_.stream)
                 .Add("group", options_.group)
                 .Add("error", n.status().message()));
-        absl::SleepFor(backoff);
+        stop_.WaitForNotificationWithTimeout(backoff);
         backoff = std::min(backoff * 2, absl::Seconds(5));
       } else {
         backoff = absl::Milliseconds(100);
@@ -154,7 +154,7 @@ void EventConsumer::Start() {
 }
 
 void EventConsumer::Stop() {
-  stop_.store(true);
+  if (!stop_requested_.exchange(true)) stop_.Notify();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -227,7 +227,7 @@ absl::StatusOr<int> EventConsumer::RunOnce(absl::Duration block) {
 absl::StatusOr<int> EventConsumer::HandleEntries(const RedisValue& entries) {
   int acked = 0;
   for (const RedisValue& entry : entries.elements) {
-    if (stop_.load()) break;
+    if (stop_.HasBeenNotified()) break;
     if (HandleEntry(entry)) ++acked;
   }
   return acked;

@@ -155,7 +155,8 @@ class EventConsumer {
   bool pending_drained_ = false;
   absl::Time next_claim_;
   std::thread thread_;
-  std::atomic<bool> stop_{false};
+  std::atomic<bool> stop_requested_{false};
+  absl::Notification stop_;
   std::atomic<uint64_t> handled_{0};
   std::atomic<uint64_t> failed_{0};
   std::atomic<uint64_t> dead_lettered_{0};
