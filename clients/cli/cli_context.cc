@@ -1,0 +1,173 @@
+#include "clients/cli/cli_context.h"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/ids.h"
+#include "services/common/logging.h"
+#include "services/common/rpc.h"
+
+namespace prima::cli {
+
+const std::vector<std::string>& ServerNames() {
+  static const auto* names = new std::vector<std::string>{
+      "catalog", "queue", "complaint", "satisfaction"};
+  return *names;
+}
+
+void CliContext::AddGlobalFlags(CLI::App& app) {
+  const std::string group = "Global options";
+  app.add_option("--catalog-addr", options.catalog_addr,
+                 "catalog server host:port")
+      ->envname("PRIMA_CATALOG_ADDR")
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--queue-addr", options.queue_addr, "queue server host:port")
+      ->envname("PRIMA_QUEUE_ADDR")
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--complaint-addr", options.complaint_addr,
+                 "complaint server host:port")
+      ->envname("PRIMA_COMPLAINT_ADDR")
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--satisfaction-addr", options.satisfaction_addr,
+                 "satisfaction server host:port")
+      ->envname("PRIMA_SATISFACTION_ADDR")
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--token", options.token,
+                 "JWT sent as `authorization: Bearer <token>`")
+      ->envname("PRIMA_TOKEN")
+      ->group(group);
+  app.add_option("--output", options.output, "result format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str()
+      ->group(group);
+  app.add_option("--timeout", options.timeout_seconds,
+                 "deadline of each RPC, in seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->group(group);
+}
+
+OutputFormat CliContext::output() const {
+  return options.output == "json" ? OutputFormat::kJson : OutputFormat::kTable;
+}
+
+absl::Duration CliContext::timeout() const {
+  return absl::Seconds(options.timeout_seconds);
+}
+
+std::string CliContext::AddressOf(absl::string_view server) const {
+  if (server == "catalog") return options.catalog_addr;
+  if (server == "queue") return options.queue_addr;
+  if (server == "complaint") return options.complaint_addr;
+  if (server == "satisfaction") return options.satisfaction_addr;
+  return "";
+}
+
+std::vector<ServerAddress> CliContext::Servers(
+    const std::vector<std::string>& names) const {
+  std::vector<ServerAddress> servers;
+  for (const std::string& name : ServerNames()) {
+    if (names.empty() ||
+        std::find(names.begin(), names.end(), name) != names.end()) {
+      servers.push_back({name, AddressOf(name)});
+    }
+  }
+  return servers;
+}
+
+std::shared_ptr<grpc::Channel> CliContext::NewChannel(
+    const std::string& address) const {
+  grpc::ChannelArguments args;
+  // Channels to the same address do not share a connection or its reconnect
+  // backoff.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+void CliContext::PrepareContext(grpc::ClientContext* context) const {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout()));
+  if (!options.token.empty()) {
+    context->AddMetadata("authorization",
+                         absl::StrCat("Bearer ", options.token));
+  }
+  context->AddMetadata("x-request-id", request_id());
+}
+
+const std::string& CliContext::request_id() const {
+  if (request_id_.empty()) request_id_ = NewRequestId();
+  return request_id_;
+}
+
+int PrintError(const absl::Status& status) {
+  std::fprintf(stderr, "error: %s: %s\n",
+               absl::StatusCodeToString(status.code()).c_str(),
+               std::string(status.message()).c_str());
+  return 1;
+}
+
+int PrintError(const grpc::Status& status) {
+  return PrintError(FromGrpcStatus(status));
+}
+
+Table::Table(std::vector<std::string> columns) : columns_(std::move(columns)) {}
+
+void Table::AddRow(std::vector<std::string> cells) {
+  cells.resize(columns_.size());
+  rows_.push_back(std::move(cells));
+}
+
+void Table::Print(OutputFormat format, std::FILE* out) const {
+  if (format == OutputFormat::kJson) {
+    std::string json = "[";
+    for (size_t r = 0; r < rows_.size(); ++r) {
+      absl::StrAppend(&json, r == 0 ? "{" : ",{");
+      for (size_t c = 0; c < columns_.size(); ++c) {
+        absl::StrAppend(&json, c == 0 ? "" : ",", "\"", JsonEscape(columns_[c]),
+                        "\":\"", JsonEscape(rows_[r][c]), "\"");
+      }
+      absl::StrAppend(&json, "}");
+    }
+    absl::StrAppend(&json, "]\n");
+    std::fputs(json.c_str(), out);
+    return;
+  }
+  std::vector<size_t> widths(columns_.size());
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    widths[c] = columns_[c].size();
+    for (const auto& row : rows_)
+      widths[c] = std::max(widths[c], row[c].size());
+  }
+  auto print_row = [&](const std::vector<std::string>& cells, bool upper) {
+    std::string line;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      std::string cell = upper ? absl::AsciiStrToUpper(cells[c]) : cells[c];
+      if (c + 1 < cells.size()) cell.resize(widths[c] + 2, ' ');
+      line += cell;
+    }
+    // No trailing blanks when the last cells are empty.
+    line.erase(line.find_last_not_of(' ') + 1);
+    std::fprintf(out, "%s\n", line.c_str());
+  };
+  print_row(columns_, /*upper=*/true);
+  for (const auto& row : rows_) print_row(row, /*upper=*/false);
+}
+
+void RunConcurrently(const std::vector<std::function<void()>>& work) {
+  std::vector<std::thread> threads;
+  threads.reserve(work.size());
+  for (const auto& fn : work) threads.emplace_back(fn);
+  for (std::thread& t : threads) t.join();
+}
+
+}  // namespace prima::cli

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace CLI {
+class App;
+}
+
+namespace prima::cli {
+
+enum class OutputFormat { kTable, kJson };
+
+// The flags every subcommand shares (each with a PRIMA_* environment fallback).
+struct GlobalOptions {
+  std::string catalog_addr = "127.0.0.1:50051";       // PRIMA_CATALOG_ADDR
+  std::string queue_addr = "127.0.0.1:50052";         // PRIMA_QUEUE_ADDR
+  std::string complaint_addr = "127.0.0.1:50053";     // PRIMA_COMPLAINT_ADDR
+  std::string satisfaction_addr = "127.0.0.1:50054";  // PRIMA_SATISFACTION_ADDR
+  std::string token;                                  // PRIMA_TOKEN
+  std::string output = "table";                       // table | json
+  double timeout_seconds = 5;                         // per RPC
+};
+
+// One Prima server binary and where it listens.
+struct ServerAddress {
+  std::string name;  // "catalog", "queue", "complaint", "satisfaction"
+  std::string address;
+};
+
+// The names ServerAddress::name takes, in port order.
+const std::vector<std::string>& ServerNames();
+
+// What a subcommand runs with: the global options and the helpers every RPC
+// needs. A subcommand's CLI11 callback stores its work in `action`; main() runs
+// it once parsing succeeded and exits with its result.
+class CliContext {
+ public:
+  GlobalOptions options;
+  std::function<int()> action;
+
+  // Registers the global flags on the top-level app.
+  void AddGlobalFlags(CLI::App& app);
+
+  OutputFormat output() const;
+  absl::Duration timeout() const;
+
+  // The servers named (all four, in port order, when `names` is empty).
+  std::vector<ServerAddress> Servers(
+      const std::vector<std::string>& names = {}) const;
+  // The address of one server by name ("queue" -> --queue-addr).
+  std::string AddressOf(absl::string_view server) const;
+
+  // A channel to `address` (plaintext).
+  std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) const;
+  // Prepares a call: deadline now + --timeout, `authorization: Bearer <token>`
+  // when a token is set, and this invocation's `x-request-id`.
+  void PrepareContext(grpc::ClientContext* context) const;
+
+  // One id per invocation: sent as x-request-id and usable as an idempotency
+  // key.
+  const std::string& request_id() const;
+
+ private:
+  mutable std::string request_id_;
+};
+
+// Prints `error: <GRPC_CODE>: <message>` on stderr and returns the exit code 1.
+int PrintError(const absl::Status& status);
+// Same, from a gRPC status.
+int PrintError(const grpc::Status& status);
+
+// Rows of string cells printed as an aligned table (upper-case headers) or as a
+// JSON array of objects keyed by the column names.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> columns);
+  void AddRow(std::vector<std::string> cells);  // one cell per column
+  void Print(OutputFormat format, std::FILE* out = stdout) const;
+
+ private:
+  std::vector<std::string> columns_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// Runs each function on its own thread and returns when all have (for calls to
+// several servers at once, so one unreachable server does not delay the
+// others).
+void RunConcurrently(const std::vector<std::function<void()>>& work);
+
+}  // namespace prima::cli

@@ -1,0 +1,21 @@
+#pragma once
+
+#include "clients/cli/cli_context.h"
+
+namespace CLI {
+class App;
+}
+
+namespace prima::cli {
+
+// Each subcommand lives in a file of its own and registers itself on the
+// top-level app here. To add one: write <name>_command.cc with an
+// Add<Name>Command, declare it below, list it in kCommands in main.cc and in
+// CMakeLists.txt.
+using AddCommandFn = void (*)(CLI::App& app, CliContext& context);
+
+void AddHealthCommand(CLI::App& app, CliContext& context);    // prima health
+void AddServicesCommand(CLI::App& app, CliContext& context);  // prima services
+void AddTokenCommand(CLI::App& app, CliContext& context);  // prima token mint
+
+}  // namespace prima::cli

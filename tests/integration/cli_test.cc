@@ -1,0 +1,265 @@
+// The real `prima` binary against an in-process server.
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "bench/echo_service.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/auth.h"
+#include "services/common/config.h"
+#include "tests/testing/test_server.h"
+
+#ifndef PRIMA_CLI_PATH
+#error "PRIMA_CLI_PATH must name the built prima binary"
+#endif
+
+namespace prima {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kSecret = "cli-test-secret-0123456789abcdef-0123";
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Runs `prima args...` with only `env` in its environment (so the caller's
+// PRIMA_* variables never leak in) and collects its exit code and output.
+Result RunPrima(const std::vector<std::string>& args,
+                const std::vector<std::string>& env = {}) {
+  Result result;
+  std::string dir_template = ::testing::TempDir() + "/prima-cli-XXXXXX";
+  if (mkdtemp(dir_template.data()) == nullptr) {
+    ADD_FAILURE() << "mkdtemp failed";
+    return result;
+  }
+  const std::string out_path = dir_template + "/out";
+  const std::string err_path = dir_template + "/err";
+
+  std::vector<std::string> argv_strings = {PRIMA_CLI_PATH};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings = env;
+  env_strings.push_back("PATH=/usr/bin:/bin");
+  std::vector<char*> envp;
+  for (std::string& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, PRIMA_CLI_PATH, &actions, nullptr,
+                                  argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    ADD_FAILURE() << "cannot start " << PRIMA_CLI_PATH;
+    return result;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = ReadFile(out_path);
+  result.err = ReadFile(err_path);
+  std::remove(out_path.c_str());
+  std::remove(err_path.c_str());
+  rmdir(dir_template.c_str());
+  return result;
+}
+
+// A 127.0.0.1 port that nothing listens on (bound, then released).
+int ClosedPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<testing::TestServer>> server =
+        testing::TestServer::Start({&echo_});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  bench::EchoServiceImpl echo_;
+  std::unique_ptr<testing::TestServer> server_;
+};
+
+TEST_F(CliTest, HealthOfAServingServerExitsZero) {
+  Result r = RunPrima(
+      {"health", "--service", "catalog", "--catalog-addr", server_->address()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("catalog"));
+  EXPECT_THAT(r.out, HasSubstr(server_->address()));
+  EXPECT_THAT(r.out, HasSubstr("SERVING"));
+  EXPECT_THAT(r.out, Not(HasSubstr("NOT_SERVING")));
+  EXPECT_THAT(r.out, Not(HasSubstr("queue")));  // only the one asked for
+}
+
+TEST_F(CliTest, HealthTakesTheAddressFromTheEnvironment) {
+  Result r = RunPrima({"health", "--service", "queue", "--output", "json"},
+                      {"PRIMA_QUEUE_ADDR=" + server_->address()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(
+                         "{\"service\":\"queue\",\"address\":\"",
+                         server_->address(), "\",\"status\":\"SERVING\"")));
+}
+
+TEST_F(CliTest, HealthOfANotServingServerExitsNonZero) {
+  server_->server().SetServing(false);
+  Result r = RunPrima(
+      {"health", "--service", "catalog", "--catalog-addr", server_->address()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("NOT_SERVING"));
+}
+
+TEST_F(CliTest, HealthOfAClosedPortIsUnavailable) {
+  const std::string address = absl::StrCat("127.0.0.1:", ClosedPort());
+  Result r = RunPrima({"health", "--service", "catalog", "--catalog-addr",
+                       address, "--timeout", "3"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("error: UNAVAILABLE: catalog"));
+  EXPECT_THAT(r.out, HasSubstr("UNREACHABLE"));
+}
+
+TEST_F(CliTest, ServicesListsTheServicesByReflection) {
+  Result r = RunPrima({"services", "--service", "catalog", "--catalog-addr",
+                       server_->address()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("grpc.health.v1.Health"));
+  EXPECT_THAT(r.out, HasSubstr("prima.testing.v1.EchoService"));
+  EXPECT_THAT(r.out, HasSubstr("grpc.reflection.v1alpha.ServerReflection"));
+}
+
+TEST_F(CliTest, ServicesOfAllServersStillListsTheReachableOne) {
+  const std::string closed = absl::StrCat("127.0.0.1:", ClosedPort());
+  Result r = RunPrima({"services", "--catalog-addr", server_->address(),
+                       "--queue-addr", closed, "--complaint-addr", closed,
+                       "--satisfaction-addr", closed, "--output", "json"});
+  EXPECT_NE(r.exit_code, 0);  // three are unreachable
+  EXPECT_THAT(r.out,
+              HasSubstr("\"grpc_service\":\"prima.testing.v1.EchoService\""));
+  EXPECT_THAT(r.err, HasSubstr("error: UNAVAILABLE: queue"));
+}
+
+TEST(CliTokenTest, MintedTokenVerifies) {
+  Result r =
+      RunPrima({"token", "mint", "--secret", kSecret, "--agency", "kemenkes",
+                "--role", "officer", "--role", "supervisor", "--sub",
+                "officer-7", "--ttl", "90m", "--issuer", "prima-dev"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(absl::EndsWith(r.out, "\n"));
+  const std::string token(absl::StripSuffix(r.out, "\n"));
+  EXPECT_THAT(token, Not(HasSubstr("\n")));  // the token and nothing else
+  EXPECT_EQ(r.err, "");
+
+  JwtSettings settings;
+  settings.hs256_secret = kSecret;
+  settings.issuer = "prima-dev";
+  absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
+      JwtVerifier::Create(settings);
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  absl::StatusOr<Principal> principal = (*verifier)->Verify(token, absl::Now());
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_EQ(principal->subject, "officer-7");
+  EXPECT_EQ(principal->agency, "kemenkes");
+  EXPECT_TRUE(principal->Has(Role::kOfficer));
+  EXPECT_TRUE(principal->Has(Role::kSupervisor));
+  EXPECT_FALSE(principal->Has(Role::kAgencyAdmin));
+  // --ttl 90m: still valid in 89 minutes, expired in 91.
+  EXPECT_TRUE((*verifier)->Verify(token, absl::Now() + absl::Minutes(89)).ok());
+  EXPECT_FALSE(
+      (*verifier)->Verify(token, absl::Now() + absl::Minutes(91)).ok());
+
+  JwtSettings other = settings;
+  other.hs256_secret = "another-secret-0123456789abcdef-0123";
+  absl::StatusOr<std::unique_ptr<JwtVerifier>> wrong =
+      JwtVerifier::Create(other);
+  ASSERT_TRUE(wrong.ok()) << wrong.status();
+  EXPECT_FALSE((*wrong)->Verify(token, absl::Now()).ok());
+}
+
+TEST(CliTokenTest, SecretComesFromTheEnvironment) {
+  Result r = RunPrima({"token", "mint", "--role", "citizen"},
+                      {"PRIMA_JWT_SECRET=" + kSecret});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  JwtSettings settings;
+  settings.hs256_secret = kSecret;
+  absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
+      JwtVerifier::Create(settings);
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  absl::StatusOr<Principal> principal =
+      (*verifier)->Verify(absl::StripSuffix(r.out, "\n"), absl::Now());
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_TRUE(principal->Has(Role::kCitizen));
+}
+
+TEST(CliTokenTest, BadInputIsReportedWithItsCode) {
+  Result short_secret =
+      RunPrima({"token", "mint", "--secret", "short", "--role", "officer"});
+  EXPECT_NE(short_secret.exit_code, 0);
+  EXPECT_THAT(short_secret.err, HasSubstr("error: INVALID_ARGUMENT: secret"));
+  EXPECT_EQ(short_secret.out, "");
+
+  Result bad_ttl = RunPrima({"token", "mint", "--secret", kSecret, "--role",
+                             "officer", "--ttl", "soon"});
+  EXPECT_NE(bad_ttl.exit_code, 0);
+  EXPECT_THAT(bad_ttl.err, HasSubstr("error: INVALID_ARGUMENT: --ttl"));
+}
+
+TEST(CliUsageTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(RunPrima({}).exit_code, 2);
+  EXPECT_EQ(RunPrima({"no-such-command"}).exit_code, 2);
+  EXPECT_EQ(RunPrima({"health", "--service", "nowhere"}).exit_code, 2);
+  EXPECT_EQ(RunPrima({"token", "mint", "--role", "officer"}).exit_code, 2);
+  EXPECT_EQ(RunPrima({"health", "--output", "yaml"}).exit_code, 2);
+  Result help = RunPrima({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("health"));
+}
+
+}  // namespace
+}  // namespace prima
