@@ -47,6 +47,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/time/time.h"
 #include "bench/echo_service.h"
+#include "bench/redis_bench.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "prima/testing/v1/echo.grpc.pb.h"
 #include "services/common/ids.h"
@@ -767,12 +768,40 @@ int Main(int argc, char** argv) {
                   "JWT sent as `authorization: Bearer` on every call")
       ->envname("PRIMA_TOKEN");
 
+  RedisBenchOptions redis_options;
+  std::string redis_duration = "5s";
+  CLI::App* redis = app.add_subcommand(
+      "redis",
+      "Drive the shared Redis client directly (no gRPC): the Redis layer's "
+      "ceiling");
+  redis->add_option("--redis-url", redis_options.redis_url, "Redis to load")
+      ->envname("PRIMA_REDIS_URL")
+      ->capture_default_str();
+  redis
+      ->add_option("--concurrency", redis_options.concurrency,
+                   "outstanding commands")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  redis->add_option("--duration", redis_duration, "measured time")
+      ->capture_default_str();
+  redis->add_option("--script", redis_options.script, "what each command is")
+      ->check(CLI::IsMember({"ping", "ticket"}))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (echo_server->parsed()) return RunEchoServer(listen, log_level);
+  if (redis->parsed()) {
+    if (!absl::ParseDuration(redis_duration, &redis_options.duration)) {
+      std::fprintf(stderr, "error: --duration: not a duration: %s\n",
+                   redis_duration.c_str());
+      return 2;
+    }
+    return RunRedisBench(redis_options);
+  }
   return RunBenchmark(options);
 }
 

@@ -451,7 +451,7 @@ void RedisClient::ConnectionLost() {
     }
   }
   inflight_.clear();
-  if (usable_.load()) {
+  if (usable_.load() && !shutting_down_) {
     ++stat_losses_;
     Log(LogLevel::kWarn, "redis connection lost",
         LogFields()
