@@ -24,6 +24,8 @@
 #include "gtest/gtest.h"
 #include "services/common/auth.h"
 #include "services/common/config.h"
+#include "tests/testing/redis_server.h"
+#include "tests/testing/subprocess.h"
 #include "tests/testing/test_server.h"
 
 #ifndef PRIMA_CLI_PATH
@@ -38,82 +40,18 @@ using ::testing::Not;
 
 const std::string kSecret = "cli-test-secret-0123456789abcdef-0123";
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using Result = testing::ProcessResult;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Runs `prima args...` with only `env` in its environment (so the caller's
-// PRIMA_* variables never leak in) and collects its exit code and output.
+// Runs `prima args...` with only `env` in its environment.
 Result RunPrima(const std::vector<std::string>& args,
                 const std::vector<std::string>& env = {}) {
-  Result result;
-  std::string dir_template = ::testing::TempDir() + "/prima-cli-XXXXXX";
-  if (mkdtemp(dir_template.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp failed";
-    return result;
-  }
-  const std::string out_path = dir_template + "/out";
-  const std::string err_path = dir_template + "/err";
-
-  std::vector<std::string> argv_strings = {PRIMA_CLI_PATH};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings = env;
-  env_strings.push_back("PATH=/usr/bin:/bin");
-  std::vector<char*> envp;
-  for (std::string& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, PRIMA_CLI_PATH, &actions, nullptr,
-                                  argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) {
-    ADD_FAILURE() << "cannot start " << PRIMA_CLI_PATH;
-    return result;
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = ReadFile(out_path);
-  result.err = ReadFile(err_path);
-  std::remove(out_path.c_str());
-  std::remove(err_path.c_str());
-  rmdir(dir_template.c_str());
-  return result;
+  std::vector<std::string> argv = {PRIMA_CLI_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return testing::RunProcess(argv, env);
 }
 
 // A 127.0.0.1 port that nothing listens on (bound, then released).
-int ClosedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+int ClosedPort() { return testing::FreePort(); }
 
 class CliTest : public ::testing::Test {
  protected:

@@ -4,8 +4,6 @@
 #include "services/common/server.h"
 
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <atomic>
 #include <memory>
@@ -19,9 +17,8 @@
 #include "prima/testing/v1/echo.grpc.pb.h"
 #include "services/common/rpc.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/subprocess.h"
 #include "tests/testing/test_server.h"
-
-extern char** environ;
 
 namespace prima {
 namespace {
@@ -189,21 +186,14 @@ TEST(ServiceBinaryTest, FollowsRedisAndExitsCleanlyOnSigterm) {
   auto redis = testing::TestRedis::Start();
   ASSERT_TRUE(redis.ok());
   const int port = testing::FreePort();
-  std::vector<std::string> env_strings = {
-      absl::StrCat("PRIMA_LISTEN=127.0.0.1:", port),
-      absl::StrCat("PRIMA_REDIS_URL=", (*redis)->url()),
-      "PRIMA_JWT_SECRET=0123456789abcdef0123456789abcdef",
-      "PRIMA_REDIS_TIMEOUT_MS=300",
-      "PRIMA_LOG_LEVEL=warn",
-      "PRIMA_DRAIN_SECONDS=2"};
-  std::vector<char*> env;
-  for (auto& s : env_strings) env.push_back(s.data());
-  env.push_back(nullptr);
-  std::string binary = PRIMA_CATALOG_PATH;
-  char* argv[] = {binary.data(), nullptr};
-  pid_t pid;
-  ASSERT_EQ(
-      posix_spawn(&pid, binary.c_str(), nullptr, nullptr, argv, env.data()), 0);
+  testing::BackgroundProcess catalog(
+      {PRIMA_CATALOG_PATH},
+      {absl::StrCat("PRIMA_LISTEN=127.0.0.1:", port),
+       absl::StrCat("PRIMA_REDIS_URL=", (*redis)->url()),
+       "PRIMA_JWT_SECRET=0123456789abcdef0123456789abcdef",
+       "PRIMA_REDIS_TIMEOUT_MS=300", "PRIMA_LOG_LEVEL=warn",
+       "PRIMA_DRAIN_SECONDS=2"});
+  ASSERT_TRUE(catalog.started());
 
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                      grpc::InsecureChannelCredentials());
@@ -221,48 +211,17 @@ TEST(ServiceBinaryTest, FollowsRedisAndExitsCleanlyOnSigterm) {
   EXPECT_TRUE(wait_for(HealthCheckResponse::NOT_SERVING));
   ASSERT_TRUE((*redis)->Restart().ok());
   EXPECT_TRUE(wait_for(HealthCheckResponse::SERVING));
-
-  kill(pid, SIGTERM);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(catalog.Stop(SIGTERM), 0) << catalog.StderrText();
 }
 
 TEST(ServiceBinaryTest, InvalidConfigurationNamesTheVariable) {
-  std::vector<std::string> env_strings = {
-      "PRIMA_REDIS_URL=http://nope",
-      "PRIMA_JWT_SECRET=0123456789abcdef0123456789abcdef"};
-  std::vector<char*> env;
-  for (auto& s : env_strings) env.push_back(s.data());
-  env.push_back(nullptr);
-  std::string binary = PRIMA_CATALOG_PATH;
-  char* argv[] = {binary.data(), nullptr};
-  int pipe_fds[2];
-  ASSERT_EQ(pipe(pipe_fds), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
-  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-  pid_t pid;
-  ASSERT_EQ(
-      posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv, env.data()),
-      0);
-  close(pipe_fds[1]);
-  std::string stderr_text;
-  char buffer[512];
-  ssize_t n;
-  while ((n = read(pipe_fds[0], buffer, sizeof(buffer))) > 0) {
-    stderr_text.append(buffer, n);
-  }
-  close(pipe_fds[0]);
-  posix_spawn_file_actions_destroy(&actions);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 2);
-  EXPECT_NE(stderr_text.find("PRIMA_REDIS_URL"), std::string::npos)
-      << stderr_text;
+  testing::ProcessResult result = testing::RunProcess(
+      {PRIMA_CATALOG_PATH},
+      {"PRIMA_REDIS_URL=http://nope",
+       "PRIMA_JWT_SECRET=0123456789abcdef0123456789abcdef"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("PRIMA_REDIS_URL"), std::string::npos)
+      << result.err;
 }
 
 }  // namespace

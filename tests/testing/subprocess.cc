@@ -1,0 +1,111 @@
+#include "tests/testing/subprocess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace prima::testing {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string MakeTempDir() {
+  std::string dir =
+      (std::filesystem::temp_directory_path() / "prima-proc-XXXXXX").string();
+  if (mkdtemp(dir.data()) == nullptr) return "";
+  return dir;
+}
+
+// Spawns with stdout/stderr redirected to files in `dir`; returns the pid or
+// -1.
+pid_t Spawn(const std::vector<std::string>& argv_in,
+            const std::vector<std::string>& env_in, const std::string& dir) {
+  std::vector<std::string> argv_strings = argv_in;
+  std::vector<char*> argv;
+  for (std::string& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings = env_in;
+  env_strings.push_back("PATH=/usr/local/bin:/usr/bin:/bin");
+  std::vector<char*> envp;
+  for (std::string& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
+  const std::string out_path = dir + "/out";
+  const std::string err_path = dir + "/err";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
+                                   O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = -1;
+  const int spawned =
+      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  return spawned == 0 ? pid : -1;
+}
+
+int Reap(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+ProcessResult RunProcess(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env) {
+  ProcessResult result;
+  const std::string dir = MakeTempDir();
+  if (dir.empty()) return result;
+  const pid_t pid = Spawn(argv, env, dir);
+  if (pid > 0) {
+    result.exit_code = Reap(pid);
+    result.out = ReadFile(dir + "/out");
+    result.err = ReadFile(dir + "/err");
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  return result;
+}
+
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
+                                     const std::vector<std::string>& env)
+    : dir_(MakeTempDir()) {
+  if (!dir_.empty()) pid_ = Spawn(argv, env, dir_);
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  Stop(SIGTERM);
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+int BackgroundProcess::Stop(int signal) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, signal);
+  const int code = Reap(pid_);
+  pid_ = -1;
+  return code;
+}
+
+std::string BackgroundProcess::StderrText() const {
+  return ReadFile(dir_ + "/err");
+}
+
+}  // namespace prima::testing

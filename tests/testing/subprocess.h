@@ -1,0 +1,42 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace prima::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // -1 when it could not start or died by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` (argv[0] is the binary's path) with exactly `env` plus PATH as
+// its environment, so the caller's PRIMA_* variables never leak in; waits and
+// collects its exit code, stdout and stderr.
+ProcessResult RunProcess(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env);
+
+// A process left running in the background with its stderr in a file; SIGTERM
+// and reaped on destruction unless stopped earlier.
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::vector<std::string>& argv,
+                    const std::vector<std::string>& env);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  bool started() const { return pid_ > 0; }
+  // Sends `signal` and waits; returns the exit code (-1 if killed by a signal).
+  int Stop(int signal);
+  std::string StderrText() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string dir_;
+};
+
+}  // namespace prima::testing
