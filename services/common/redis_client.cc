@@ -85,8 +85,9 @@ RedisClient::~RedisClient() {
   if (base_ != nullptr) event_base_free(base_);
 }
 
-void RedisClient::Command(std::vector<std::string> args, Callback callback,
-                          CommandOptions options) {
+std::unique_ptr<RedisClient::Pending> RedisClient::MakePending(
+    std::vector<std::string> args, Callback callback,
+    CommandOptions options) const {
   auto pending = std::make_unique<Pending>();
   pending->args = std::move(args);
   pending->callback = std::move(callback);
@@ -94,7 +95,12 @@ void RedisClient::Command(std::vector<std::string> args, Callback callback,
   pending->deadline = absl::Now() + (options.timeout > absl::ZeroDuration()
                                          ? options.timeout
                                          : options_.command_timeout);
-  Submit(std::move(pending));
+  return pending;
+}
+
+void RedisClient::Command(std::vector<std::string> args, Callback callback,
+                          CommandOptions options) {
+  Submit(MakePending(std::move(args), std::move(callback), options));
 }
 
 void RedisClient::Eval(const LuaScript& script, std::vector<std::string> keys,
@@ -107,14 +113,8 @@ void RedisClient::Eval(const LuaScript& script, std::vector<std::string> keys,
   command.push_back(absl::StrCat(keys.size()));
   for (auto& k : keys) command.push_back(std::move(k));
   for (auto& a : args) command.push_back(std::move(a));
-  auto pending = std::make_unique<Pending>();
-  pending->args = std::move(command);
+  auto pending = MakePending(std::move(command), std::move(callback), options);
   pending->script = script;
-  pending->callback = std::move(callback);
-  pending->resend_safe = options.resend_safe;
-  pending->deadline = absl::Now() + (options.timeout > absl::ZeroDuration()
-                                         ? options.timeout
-                                         : options_.command_timeout);
   Submit(std::move(pending));
 }
 

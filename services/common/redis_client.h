@@ -123,6 +123,9 @@ class RedisClient {
   enum class State { kDisconnected, kConnecting, kReady };
 
   explicit RedisClient(Options options);
+  std::unique_ptr<Pending> MakePending(std::vector<std::string> args,
+                                       Callback callback,
+                                       CommandOptions options) const;
   void Submit(std::unique_ptr<Pending> pending);
 
   // Everything below runs on the loop thread only.

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "services/common/clock.h"
 #include "services/common/config.h"
+#include "tests/testing/keys.h"
 
 namespace prima {
 namespace {
@@ -35,12 +36,9 @@ const std::string kOtherSecret = "another-secret-that-is-long-enough-000";
 using Pkey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 
 std::string PublicPem(EVP_PKEY* key) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()),
-                                                &BIO_free);
-  EXPECT_EQ(PEM_write_bio_PUBKEY(bio.get(), key), 1);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
+  std::string pem = testing::PublicKeyPem(key);
+  EXPECT_FALSE(pem.empty());
+  return pem;
 }
 
 // One RSA key pair for the whole binary (generation takes a moment).

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/testing/keys.h"
 
 namespace prima {
 namespace {
@@ -35,12 +36,9 @@ Values With(Values values, const std::string& key, const std::string& value) {
 }
 
 std::string PublicPem(EVP_PKEY* key) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()),
-                                                &BIO_free);
-  EXPECT_EQ(PEM_write_bio_PUBKEY(bio.get(), key), 1);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
+  std::string pem = testing::PublicKeyPem(key);
+  EXPECT_FALSE(pem.empty());
+  return pem;
 }
 
 // A file in the test's temporary directory, removed at the end.
