@@ -508,7 +508,9 @@ void RedisClient::OnTimer() {
 }
 
 void RedisClient::SetUsable(bool usable) {
-  if (usable_.exchange(usable) != usable && options_.on_usable_change) {
+  // A stopping client is not an outage: don't report it as one.
+  if (usable_.exchange(usable) != usable && options_.on_usable_change &&
+      !shutting_down_) {
     options_.on_usable_change(usable);
   }
 }
