@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 
 #include <cstdint>
 #include <exception>
@@ -145,8 +146,11 @@ bool AudienceMatches(const json_t& aud, const std::string& audience) {
   return false;
 }
 
+// `not_before`/`expires` receive the token's validity window on success.
 absl::StatusOr<Principal> VerifyToken(const JwtSettings& settings,
-                                      absl::string_view token, absl::Time now) {
+                                      absl::string_view token, absl::Time now,
+                                      absl::Time* not_before,
+                                      absl::Time* expires) {
   if (!HasJwsShape(token)) return Unauthenticated("malformed token");
   const bool hs256 = !settings.hs256_secret.empty();
   const std::string want_alg = hs256 ? "HS256" : "RS256";
@@ -190,6 +194,8 @@ absl::StatusOr<Principal> VerifyToken(const JwtSettings& settings,
     return Unauthenticated("malformed exp claim");
   }
   if (now_seconds >= exp_seconds) return Unauthenticated("token expired");
+  *expires = absl::UnixEpoch() + absl::Seconds(exp_seconds);
+  *not_before = absl::InfinitePast();
 
   auto nbf = claims.find("nbf");
   if (nbf != claims.end()) {
@@ -197,6 +203,7 @@ absl::StatusOr<Principal> VerifyToken(const JwtSettings& settings,
     if (!NumericDate(*nbf, &nbf_seconds)) {
       return Unauthenticated("malformed nbf claim");
     }
+    *not_before = absl::UnixEpoch() + absl::Seconds(nbf_seconds);
     if (now_seconds < nbf_seconds)
       return Unauthenticated("token not yet valid");
   }
@@ -306,9 +313,30 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::Create(
 
 absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token,
                                               absl::Time now) const {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+         digest);
+  const std::string key(reinterpret_cast<const char*>(digest), sizeof(digest));
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && now >= it->second.not_before &&
+        now < it->second.expires) {
+      return it->second.principal;
+    }
+  }
   // cpp-jwt and nlohmann::json report some failures by throwing.
   try {
-    return VerifyToken(settings_, token, now);
+    Verified verified;
+    absl::StatusOr<Principal> principal = VerifyToken(
+        settings_, token, now, &verified.not_before, &verified.expires);
+    if (principal.ok()) {
+      verified.principal = *principal;
+      absl::MutexLock lock(&mu_);
+      if (cache_.size() >= kMaxCachedTokens) cache_.clear();
+      cache_.insert_or_assign(key, std::move(verified));
+    }
+    return principal;
   } catch (const std::exception&) {
     ERR_clear_error();
     return Unauthenticated("malformed token");

@@ -279,6 +279,28 @@ TEST(JwtVerifierTest, NotYetValid) {
   EXPECT_TRUE(verifier->Verify(token, kNow + absl::Minutes(5)).ok());
 }
 
+TEST(JwtVerifierTest, CachedResultKeepsTheTokensValidityWindow) {
+  auto verifier = MakeVerifier(HsSettings());
+  ASSERT_NE(verifier, nullptr);
+  const std::string token =
+      HsToken(kHs256Header,
+              Claims(absl::StrCat(
+                  R"(,"nbf":)", absl::ToUnixSeconds(kNow + absl::Minutes(5)))),
+              kSecret);
+  // Verified (and cached) inside the window...
+  absl::StatusOr<Principal> first =
+      verifier->Verify(token, kNow + absl::Minutes(10));
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<Principal> again =
+      verifier->Verify(token, kNow + absl::Minutes(11));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->subject, first->subject);
+  EXPECT_EQ(again->roles, first->roles);
+  // ...but the cache never widens it on either side.
+  ExpectRejected(*verifier, token, "token not yet valid", kNow);
+  ExpectRejected(*verifier, token, "token expired", kNow + absl::Hours(1));
+}
+
 TEST(JwtVerifierTest, WrongSignature) {
   auto verifier = MakeVerifier(HsSettings());
   ASSERT_NE(verifier, nullptr);
