@@ -1,4 +1,5 @@
 // The catalog binary: the agency directory and the training catalogue.
+#include "services/catalog/directory_service.h"
 #include "services/common/server.h"
 
 int main(int argc, char** argv) {
@@ -7,7 +8,10 @@ int main(int argc, char** argv) {
       [](const prima::ServiceEnvironment& env)
           -> absl::StatusOr<prima::ServiceBundle> {
         prima::ServiceBundle bundle;
-        // DirectoryService: added by the directory work.
+        // DirectoryService.
+        auto directory = prima::catalog::MakeDirectoryService(env);
+        if (!directory.ok()) return directory.status();
+        bundle.services.push_back(std::move(*directory));
         // TrainingService: added by the training work.
         return bundle;
       },
