@@ -1,5 +1,6 @@
 // The catalog binary: the agency directory and the training catalogue.
 #include "services/catalog/directory_service.h"
+#include "services/catalog/training_service.h"
 #include "services/common/server.h"
 
 int main(int argc, char** argv) {
@@ -12,7 +13,8 @@ int main(int argc, char** argv) {
         auto directory = prima::catalog::MakeDirectoryService(env);
         if (!directory.ok()) return directory.status();
         bundle.services.push_back(std::move(*directory));
-        // TrainingService: added by the training work.
+        // TrainingService.
+        bundle.services.push_back(prima::catalog::MakeTrainingService(env));
         return bundle;
       },
       argc, argv);
