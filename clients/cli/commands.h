@@ -17,5 +17,7 @@ using AddCommandFn = void (*)(CLI::App& app, CliContext& context);
 void AddHealthCommand(CLI::App& app, CliContext& context);    // prima health
 void AddServicesCommand(CLI::App& app, CliContext& context);  // prima services
 void AddTokenCommand(CLI::App& app, CliContext& context);  // prima token mint
+void AddDirectoryCommand(CLI::App& app,
+                         CliContext& context);  // prima directory
 
 }  // namespace prima::cli
