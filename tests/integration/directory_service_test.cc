@@ -804,5 +804,19 @@ TEST_F(DirectoryServiceTest, ApplyDirectoryAccess) {
   EXPECT_EQ(response.offices().created(), 1);
 }
 
+TEST_F(DirectoryServiceTest, RedisDownIsUnavailable) {
+  ASSERT_TRUE(CreateAgency(MakeAgency("dukcapil"), RegionAdmin()).ok());
+  redis_->Kill();
+  GetAgencyRequest get;
+  get.set_agency_id("dukcapil");
+  Agency agency;
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(Call(&DirectoryService::Stub::GetAgency, get, &agency).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(CreateAgency(MakeAgency("samsat"), RegionAdmin()).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
 }  // namespace
 }  // namespace prima
