@@ -294,8 +294,9 @@ void RedisClient::OnReply(redisAsyncContext*, void* reply_ptr,
   last_activity_ = now;
 
   if (reply_ptr == nullptr) {
-    // The connection is gone; the command may or may not have run.
-    if (!pending->callback) return;
+    // The connection is gone; the command may or may not have run. Handshake
+    // commands need no answer: the next connection sends its own.
+    if (!pending->callback || pending->internal) return;
     if (!shutting_down_ && !pending->internal && pending->resend_safe &&
         now < pending->deadline) {
       ++stat_resent_;
@@ -384,15 +385,16 @@ void RedisClient::OnConnected(redisAsyncContext* context, int status) {
     return;
   }
   ++stat_connects_;
-  state_ = State::kReady;
+  state_ = State::kHandshaking;
+  reset_requested_ = false;
   last_activity_ = absl::Now();
-  // The handshake goes first on the pipe; everything held follows it in order.
   const RedisEndpoint& ep = options_.endpoint;
-  auto report_error = [this](absl::string_view step) {
+  auto check = [this](absl::string_view step) {
     return [this, step = std::string(step)](absl::StatusOr<RedisValue> r) {
-      if (!r.ok()) {
+      if (!r.ok() && context_ != nullptr) {
         Log(LogLevel::kError, "redis handshake failed",
             LogFields().Add("step", step).Add("error", r.status().message()));
+        reset_requested_ = true;  // not from inside a hiredis callback
       }
     };
   };
@@ -400,27 +402,33 @@ void RedisClient::OnConnected(redisAsyncContext* context, int status) {
     std::vector<std::string> auth = {"AUTH"};
     if (!ep.username.empty()) auth.push_back(ep.username);
     auth.push_back(ep.password);
-    SendInternal(std::move(auth), report_error("AUTH"));
+    SendInternal(std::move(auth), check("AUTH"));
   }
   if (ep.db != 0) {
-    SendInternal({"SELECT", absl::StrCat(ep.db)}, report_error("SELECT"));
+    SendInternal({"SELECT", absl::StrCat(ep.db)}, check("SELECT"));
   }
   for (const auto& [sha, script] : scripts_) {
     SendInternal({"SCRIPT", "LOAD", script.source()},
-                 report_error(absl::StrCat("SCRIPT LOAD ", script.name())));
+                 check(absl::StrCat("SCRIPT LOAD ", script.name())));
   }
-  SendInternal({"PING"}, [this](absl::StatusOr<RedisValue> r) {
-    if (r.ok()) {
-      backoff_ = absl::ZeroDuration();
-      SetUsable(true);
+  // PING answers (LOADING while Redis reads its AOF is an error) once the
+  // connection really works: only then do held commands go out, in order.
+  SendInternal({"PING"}, [this, ping_failed = check("PING")](
+                             absl::StatusOr<RedisValue> r) mutable {
+    if (!r.ok() || state_ != State::kHandshaking || reset_requested_) {
+      ping_failed(std::move(r));
+      return;
+    }
+    state_ = State::kReady;
+    backoff_ = absl::ZeroDuration();
+    SetUsable(true);
+    std::deque<std::unique_ptr<Pending>> held;
+    held.swap(held_);
+    for (auto& pending : held) {
+      if (!pending->callback) continue;
+      Send(std::move(pending));
     }
   });
-  std::deque<std::unique_ptr<Pending>> held;
-  held.swap(held_);
-  for (auto& pending : held) {
-    if (!pending->callback) continue;
-    Send(std::move(pending));
-  }
 }
 
 void RedisClient::OnDisconnected(const redisAsyncContext* context) {
@@ -442,6 +450,7 @@ void RedisClient::ResetConnection(absl::string_view why) {
 }
 
 void RedisClient::ConnectionLost() {
+  reset_requested_ = false;
   // Commands resent after a loss were appended to held_ in send order, behind
   // any commands that were waiting; send order among the resent ones is what
   // matters.
@@ -471,6 +480,11 @@ void RedisClient::ConnectionLost() {
 
 void RedisClient::OnTimer() {
   const absl::Time now = absl::Now();
+  if (reset_requested_) {
+    reset_requested_ = false;
+    ResetConnection("handshake failed");
+    return;
+  }
   if (state_ == State::kConnecting &&
       now - connect_started_ > options_.connect_timeout) {
     ResetConnection("connect timed out");
@@ -493,13 +507,14 @@ void RedisClient::OnTimer() {
       ++it;
     }
   }
-  if (state_ != State::kReady) return;
+  if (state_ != State::kReady && state_ != State::kHandshaking) return;
   if (!inflight_.empty() &&
       now - inflight_.front()->sent_at > options_.stall_timeout) {
     ResetConnection("no reply within the stall timeout");
     return;
   }
-  if (inflight_.empty() && now - last_activity_ > options_.ping_interval) {
+  if (state_ == State::kReady && inflight_.empty() &&
+      now - last_activity_ > options_.ping_interval) {
     last_activity_ = now;
     SendInternal({"PING"}, [this](absl::StatusOr<RedisValue> r) {
       if (r.ok()) SetUsable(true);

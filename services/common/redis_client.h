@@ -120,7 +120,10 @@ class RedisClient {
 
  private:
   struct Pending;
-  enum class State { kDisconnected, kConnecting, kReady };
+  // kHandshaking: connected, AUTH/SELECT/SCRIPT LOAD/PING sent; commands are
+  // held until the PING answers, so none is sent on a connection that never
+  // worked (a connect can succeed into the backlog of a Redis that is dying).
+  enum class State { kDisconnected, kConnecting, kHandshaking, kReady };
 
   explicit RedisClient(Options options);
   std::unique_ptr<Pending> MakePending(std::vector<std::string> args,
@@ -172,6 +175,7 @@ class RedisClient {
   absl::Time last_activity_;
   absl::Duration backoff_;
   bool shutting_down_ = false;
+  bool reset_requested_ = false;  // the handshake failed: reset from the timer
   std::deque<std::unique_ptr<Pending>>
       inflight_;                               // sent, FIFO like the replies
   std::deque<std::unique_ptr<Pending>> held_;  // waiting for a connection
