@@ -46,7 +46,7 @@ void CliContext::AddGlobalFlags(CLI::App& app) {
                  "JWT sent as `authorization: Bearer <token>`")
       ->envname("PRIMA_TOKEN")
       ->group(group);
-  app.add_option("--output", options.output, "result format")
+  app.add_option("-o,--output", options.output, "result format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str()
       ->group(group);
