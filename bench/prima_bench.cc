@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,6 +50,7 @@
 #include "bench/echo_service.h"
 #include "bench/redis_bench.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "prima/catalog/v1/training.grpc.pb.h"
 #include "prima/testing/v1/echo.grpc.pb.h"
 #include "services/common/ids.h"
 #include "services/common/logging.h"
@@ -64,6 +66,16 @@ namespace prima::bench {
 std::string BenchRequestId(uint64_t index) {
   static const std::string* run = new std::string(NewRequestId().substr(0, 12));
   return absl::StrCat("bench-", *run, "-", index);
+}
+
+// An officer id (a valid directory id) unique to this process and call, for
+// targets that enrol distinct officers.
+std::string BenchOfficerId(uint64_t index) { return BenchRequestId(index); }
+
+// A setting of a target read from the environment, e.g. the course to read.
+std::string BenchSetting(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
 }
 
 namespace {
@@ -172,6 +184,9 @@ struct Target {
 // (with `--token` for RPCs that need one).
 const std::vector<Target>& Targets() {
   using grpc::health::v1::Health;
+  using prima::catalog::v1::EnrollRequest;
+  using prima::catalog::v1::GetCourseRequest;
+  using prima::catalog::v1::TrainingService;
   using prima::testing::v1::EchoRequest;
   using prima::testing::v1::EchoService;
   static const auto* targets = new std::vector<Target>{
@@ -182,6 +197,42 @@ const std::vector<Target>& Targets() {
                           })},
       {"health", "grpc.health.v1.Health/Check (\"\")",
        Unary<Health>(&Health::StubInterface::async_interface::Check)},
+      // Training catalogue (catalog server, --addr 127.0.0.1:50051). Prepare
+      // with ./scripts/load-demo (course "pelayanan-prima"); override the
+      // course with PRIMA_BENCH_COURSE.
+      {"catalog-get-course", "prima.catalog.v1.TrainingService/GetCourse",
+       Unary<TrainingService>(
+           &TrainingService::StubInterface::async_interface::GetCourse,
+           [](uint64_t, GetCourseRequest* r) {
+             static const std::string* course = new std::string(
+                 BenchSetting("PRIMA_BENCH_COURSE", "pelayanan-prima"));
+             r->set_course_id(*course);
+           })},
+      {"catalog-list-courses", "prima.catalog.v1.TrainingService/ListCourses",
+       Unary<TrainingService>(
+           &TrainingService::StubInterface::async_interface::ListCourses)},
+      // Enroll: one distinct officer per call, spread over the offerings
+      // <PRIMA_BENCH_OFFERING>-0 .. -<PRIMA_BENCH_OFFERINGS - 1> (default
+      // "bench-offering", 16). Each offering takes 10000 seats + 10000 on the
+      // waitlist (then RESOURCE_EXHAUSTED), so create enough of them first:
+      // scripts/bench-offerings does (16 offerings of the demo course at
+      // dukcapil-dki). Run with a supervisor token of that agency:
+      //   --token "$(prima token mint --role supervisor --agency dukcapil-dki)"
+      {"catalog-enroll", "prima.catalog.v1.TrainingService/Enroll",
+       Unary<TrainingService>(
+           &TrainingService::StubInterface::async_interface::Enroll,
+           [](uint64_t i, EnrollRequest* r) {
+             static const std::string* prefix = new std::string(
+                 BenchSetting("PRIMA_BENCH_OFFERING", "bench-offering"));
+             static const uint64_t count = [] {
+               int n = std::atoi(
+                   BenchSetting("PRIMA_BENCH_OFFERINGS", "16").c_str());
+               return static_cast<uint64_t>(n > 0 ? n : 1);
+             }();
+             r->set_offering_id(absl::StrCat(*prefix, "-", i % count));
+             r->set_officer_id(BenchOfficerId(i));
+             r->set_request_id(BenchRequestId(i));
+           })},
   };
   return *targets;
 }

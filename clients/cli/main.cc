@@ -13,6 +13,7 @@ constexpr prima::cli::AddCommandFn kCommands[] = {
     prima::cli::AddServicesCommand,
     prima::cli::AddTokenCommand,
     prima::cli::AddDirectoryCommand,
+    prima::cli::AddTrainingCommands,
 };
 
 }  // namespace
