@@ -14,6 +14,7 @@
 #include "services/common/events.h"
 #include "services/common/ids.h"
 #include "services/common/lua_script.h"
+#include "services/common/validation.h"
 
 namespace prima::catalog {
 
@@ -703,10 +704,14 @@ return pack(res)
   return *s;
 }
 
-// KEYS: idem, recommendation, officer recs, office recs, stream
-// ARGV: ttl, id, pb, now, maxlen, type, agency, envelope, officer, office
+// KEYS: idem, recommendation, officer recs, office recs, stream, course
+// ARGV: ttl, id, pb, now, maxlen, type, agency, envelope, officer, office,
+//       course id
 const LuaScript& CreateRecommendationScript() {
   static const auto* s = new LuaScript(Mutation("training_create_rec", R"lua(
+if redis.call('EXISTS', KEYS[6]) == 0 then
+  return redis.error_reply('NOT_FOUND course ' .. ARGV[11] .. ' does not exist')
+end
 redis.call('HSET', KEYS[2], 'pb', ARGV[3], 'status', '1', 'agency', ARGV[7],
            'officer', ARGV[9], 'created', ARGV[4], 'updated', ARGV[4])
 if ARGV[9] ~= '' then redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2]) end
@@ -1365,8 +1370,36 @@ void TrainingStore::ListComplianceGaps(
           }));
 }
 
+namespace {
+absl::Status ValidateRecommendation(const Recommendation& r) {
+  if (absl::Status s = ValidateOptionalId("officer_id", r.officer_id());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ValidateOptionalId("office_id", r.office_id());
+      !s.ok()) {
+    return s;
+  }
+  if (r.officer_id().empty() && r.office_id().empty()) {
+    return absl::InvalidArgumentError(
+        "officer_id: set officer_id, office_id or both");
+  }
+  if (absl::Status s = ValidateId("agency", r.agency()); !s.ok()) return s;
+  if (absl::Status s = ValidateId("course_id", r.course_id()); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ValidateText("reason", r.reason(), 500); !s.ok()) {
+    return s;
+  }
+  return ValidateRequestId("source_event_id", r.source_event_id());
+}
+}  // namespace
+
 void TrainingStore::CreateRecommendation(const Recommendation& recommendation,
                                          StoreDone<Recommendation> done) {
+  if (absl::Status s = ValidateRecommendation(recommendation); !s.ok()) {
+    return done(s);
+  }
   const absl::Time now = clock_.Now();
   Recommendation stored = recommendation;
   stored.set_id(absl::AsciiStrToLower(NewTimeOrderedId(now)));
@@ -1391,14 +1424,15 @@ void TrainingStore::CreateRecommendation(const Recommendation& recommendation,
   }
   args.push_back(recommendation.officer_id());
   args.push_back(recommendation.office_id());
-  RunMutation(redis_, CreateRecommendationScript(), "CreateRecommendation",
-              actor,
-              {RecommendationKey(stored.id()),
-               OfficerRecommendationsKey(recommendation.officer_id()),
-               OfficeRecommendationsKey(recommendation.office_id()),
-               EventStreamKey(kProducer)},
-              std::move(args),
-              Decode<Recommendation>(std::move(done), DecodeRecommendation));
+  args.push_back(recommendation.course_id());
+  RunMutation(
+      redis_, CreateRecommendationScript(), "CreateRecommendation", actor,
+      {RecommendationKey(stored.id()),
+       OfficerRecommendationsKey(recommendation.officer_id()),
+       OfficeRecommendationsKey(recommendation.office_id()),
+       EventStreamKey(kProducer), CourseKey(recommendation.course_id())},
+      std::move(args),
+      Decode<Recommendation>(std::move(done), DecodeRecommendation));
 }
 
 void TrainingStore::GetRecommendation(absl::string_view id,

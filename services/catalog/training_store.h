@@ -150,10 +150,12 @@ class TrainingStore {
       StoreDone<prima::catalog::v1::ListComplianceGapsResponse> done);
 
   // ---- recommendations ----
-  // Internal (no RPC): for the event consumers of later issues. Deduplicated by
-  // `source_event_id` + course (an event delivered twice makes one
-  // recommendation); returns the existing one then. id/status/times are set
-  // here.
+  // Internal (no RPC): for the event consumers of later issues. Validates the
+  // ids (INVALID_ARGUMENT naming the field: officer_id and/or office_id,
+  // agency, course_id, reason <= 500 characters, source_event_id required) and
+  // that the course exists (NOT_FOUND). Deduplicated by source_event_id +
+  // course_id for 24 hours (an event delivered twice makes one recommendation;
+  // the first is returned). id, status and times are set here.
   void CreateRecommendation(
       const prima::catalog::v1::Recommendation& recommendation,
       StoreDone<prima::catalog::v1::Recommendation> done);

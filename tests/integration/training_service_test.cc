@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -490,8 +491,8 @@ TEST_F(TrainingServiceTest, OfferingsNeedAPublishedCourseAndValidFields) {
 }
 
 // The acceptance test of the issue: 200 concurrent Enroll calls (distinct
-// officers) on 30 seats give exactly 30 ENROLLED and 170 WAITLISTED with
-// positions 1..170 in arrival order.
+// officers, spread over two replicas) on 30 seats give exactly 30 ENROLLED and
+// 170 WAITLISTED with positions 1..170 in arrival order.
 TEST_F(TrainingServiceTest, TwoHundredConcurrentEnrolmentsOnThirtySeats) {
   PublishedCourseWithOffering("pp", "o1", 30);
   constexpr int kCalls = 200;
@@ -504,10 +505,22 @@ TEST_F(TrainingServiceTest, TwoHundredConcurrentEnrolmentsOnThirtySeats) {
   };
   std::vector<std::unique_ptr<Result>> results;
   absl::BlockingCounter done(kCalls);
-  // Several channels, so calls really arrive concurrently.
+  // A second replica of the service (its own Redis connection and server) on
+  // the same Redis, and several channels to each, so calls really arrive
+  // concurrently from two processes' worth of state.
+  RedisClient::Options options;
+  options.endpoint = redis_->endpoint();
+  auto client2 = RedisClient::Start(options);
+  ASSERT_TRUE(client2.ok()) << client2.status();
+  ASSERT_TRUE((*client2)->WaitUntilUsable(absl::Seconds(5)));
+  ServiceEnvironment env2{config_, **client2, clock_, *verifier_};
+  std::unique_ptr<grpc::Service> replica = catalog::MakeTrainingService(env2);
+  auto server2 = TestServer::Start({replica.get()});
+  ASSERT_TRUE(server2.ok()) << server2.status();
   std::vector<std::unique_ptr<TrainingService::Stub>> stubs;
   for (int i = 0; i < 8; ++i) {
-    stubs.push_back(TrainingService::NewStub(server_->NewChannel()));
+    stubs.push_back(TrainingService::NewStub(
+        i % 2 == 0 ? server_->NewChannel() : (*server2)->NewChannel()));
   }
   for (int i = 0; i < kCalls; ++i) {
     auto r = std::make_unique<Result>();
@@ -526,6 +539,9 @@ TEST_F(TrainingServiceTest, TwoHundredConcurrentEnrolmentsOnThirtySeats) {
                                              });
   }
   done.Wait();
+  (*server2)->server().Shutdown();
+  (*server2)->server().Wait();
+  (*client2)->Stop();
   int enrolled = 0;
   std::vector<int> positions;
   std::vector<std::pair<int64_t, int>> arrival;  // (enroll time, position)
@@ -868,6 +884,23 @@ TEST_F(TrainingServiceTest, Recommendations) {
   ASSERT_TRUE(rec2.ok());
   EXPECT_EQ(rec2->id(), rec->id());
 
+  // The internal API validates what later issues will pass it.
+  for (auto mutate : std::vector<std::function<void(Recommendation&)>>{
+           [](Recommendation& r) { r.set_officer_id("Bad Id"); },
+           [](Recommendation& r) { r.clear_source_event_id(); },
+           [](Recommendation& r) { r.set_course_id("missing"); }}) {
+    Recommendation bad = input;
+    mutate(bad);
+    absl::Notification n;
+    absl::StatusOr<Recommendation> result;
+    store_->CreateRecommendation(bad, [&](absl::StatusOr<Recommendation> r) {
+      result = std::move(r);
+      n.Notify();
+    });
+    n.WaitForNotification();
+    EXPECT_FALSE(result.ok());
+  }
+
   auto list = [&](const std::string& token, const std::string& officer,
                   const std::string& office, ListRecommendationsResponse* out) {
     grpc::ClientContext ctx;
@@ -918,6 +951,26 @@ TEST_F(TrainingServiceTest, Recommendations) {
   EXPECT_EQ(out.status(), RECOMMENDATION_STATUS_ACCEPTED);
   EXPECT_EQ(close(false, Token("supervisor", kAgency), &out).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(TrainingServiceTest, RedisDownAnswersUnavailableQuickly) {
+  PublishedCourseWithOffering("pp", "o1", 5);
+  redis_->Kill();
+  const absl::Time start = absl::Now();
+  Enrolment e;
+  EXPECT_EQ(Enroll("o1", "budi", region_, &e).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  grpc::ClientContext ctx;
+  Prepare(&ctx, "");
+  GetCourseRequest req;
+  req.set_course_id("pp");
+  Course c;
+  EXPECT_EQ(stub_->GetCourse(&ctx, req, &c).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(8));
+  // Redis back: the client reconnects by itself.
+  ASSERT_TRUE(redis_->Restart().ok());
+  ASSERT_TRUE(client_->WaitUntilUsable(absl::Seconds(10)));
 }
 
 }  // namespace
