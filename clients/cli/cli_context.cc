@@ -1,8 +1,13 @@
 #include "clients/cli/cli_context.h"
 
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -107,6 +112,42 @@ void CliContext::PrepareContext(grpc::ClientContext* context) const {
 const std::string& CliContext::request_id() const {
   if (request_id_.empty()) request_id_ = NewRequestId();
   return request_id_;
+}
+
+namespace {
+
+// Keeps the first text-format error, with its line and column.
+class FirstError : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (error_.empty()) {
+      error_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ",
+                            message);
+    }
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string error_;
+};
+
+}  // namespace
+
+absl::Status ReadTextProtoFile(const std::string& path,
+                               google::protobuf::Message* message) {
+  std::ifstream in(path);
+  if (!in)
+    return absl::InvalidArgumentError(absl::StrCat("-f: cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  google::protobuf::TextFormat::Parser parser;
+  FirstError errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text.str(), message)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", errors.error()));
+  }
+  return absl::OkStatus();
 }
 
 int PrintError(const absl::Status& status) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
@@ -75,6 +76,11 @@ class CliContext {
 };
 
 // Prints `error: <GRPC_CODE>: <message>` on stderr and returns the exit code 1.
+// Reads a protobuf text-format file (`-f`) into `message`. INVALID_ARGUMENT
+// names the file and the first error's line and column.
+absl::Status ReadTextProtoFile(const std::string& path,
+                               google::protobuf::Message* message);
+
 int PrintError(const absl::Status& status);
 // Same, from a gRPC status.
 int PrintError(const grpc::Status& status);

@@ -19,7 +19,8 @@ void AddServicesCommand(CLI::App& app, CliContext& context);  // prima services
 void AddTokenCommand(CLI::App& app, CliContext& context);  // prima token mint
 void AddDirectoryCommand(CLI::App& app,
                          CliContext& context);  // prima directory
-// prima courses|offerings|enroll|complete|certificate|training-record|compliance
+// prima
+// courses|offerings|enroll|complete|certificate|training-record|compliance
 void AddTrainingCommands(CLI::App& app, CliContext& context);
 
 }  // namespace prima::cli

@@ -40,42 +40,16 @@ struct DirectoryOptions {
   std::string id;      // get ID
 };
 
-// The first text-format error, with its line and column.
-class FirstError : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    if (error_.empty()) {
-      error_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ",
-                            message);
-    }
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string error_;
-};
-
 std::unique_ptr<DirectoryService::Stub> Stub(const CliContext& context) {
   return DirectoryService::NewStub(
       context.NewChannel(context.AddressOf("catalog")));
 }
 
 int RunApply(const CliContext& context, const DirectoryOptions& options) {
-  std::ifstream in(options.file);
-  if (!in) {
-    return PrintError(absl::InvalidArgumentError(
-        absl::StrCat("-f: cannot read ", options.file)));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
   ApplyDirectoryRequest request;
-  google::protobuf::TextFormat::Parser parser;
-  FirstError errors;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text.str(), &request)) {
-    return PrintError(absl::InvalidArgumentError(
-        absl::StrCat(options.file, ": ", errors.error())));
+  if (absl::Status read = ReadTextProtoFile(options.file, &request);
+      !read.ok()) {
+    return PrintError(read);
   }
   if (request.request_id().empty())
     request.set_request_id(context.request_id());

@@ -9,10 +9,8 @@
 namespace {
 
 constexpr prima::cli::AddCommandFn kCommands[] = {
-    prima::cli::AddHealthCommand,
-    prima::cli::AddServicesCommand,
-    prima::cli::AddTokenCommand,
-    prima::cli::AddDirectoryCommand,
+    prima::cli::AddHealthCommand,    prima::cli::AddServicesCommand,
+    prima::cli::AddTokenCommand,     prima::cli::AddDirectoryCommand,
     prima::cli::AddTrainingCommands,
 };
 

@@ -65,21 +65,6 @@ struct TrainingOptions {
   std::string request_id;
 };
 
-class FirstError : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    if (error_.empty()) {
-      error_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ",
-                            message);
-    }
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string error_;
-};
-
 std::unique_ptr<TrainingService::Stub> Stub(const CliContext& context) {
   return TrainingService::NewStub(
       context.NewChannel(context.AddressOf("catalog")));
@@ -232,20 +217,11 @@ int RunCoursesGet(const CliContext& context, const TrainingOptions& options) {
 
 int RunCoursesCreate(const CliContext& context,
                      const TrainingOptions& options) {
-  std::ifstream in(options.file);
-  if (!in) {
-    return PrintError(absl::InvalidArgumentError(
-        absl::StrCat("-f: cannot read ", options.file)));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
   CreateCourseRequest request;
-  google::protobuf::TextFormat::Parser parser;
-  FirstError errors;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text.str(), request.mutable_course())) {
-    return PrintError(absl::InvalidArgumentError(
-        absl::StrCat(options.file, ": ", errors.error())));
+  if (absl::Status read =
+          ReadTextProtoFile(options.file, request.mutable_course());
+      !read.ok()) {
+    return PrintError(read);
   }
   request.set_request_id(RequestId(context, options));
   Course course;

@@ -284,22 +284,6 @@ absl::string_view FieldOf(Kind kind) {
                                       : directory::KindName(kind);
 }
 
-DirectoryChanged::Kind EventKind(Kind kind) {
-  switch (kind) {
-    case Kind::kAgency:
-      return DirectoryChanged::KIND_AGENCY;
-    case Kind::kOffice:
-      return DirectoryChanged::KIND_OFFICE;
-    case Kind::kPublicService:
-      return DirectoryChanged::KIND_PUBLIC_SERVICE;
-    case Kind::kCounter:
-      return DirectoryChanged::KIND_COUNTER;
-    case Kind::kOfficer:
-      return DirectoryChanged::KIND_OFFICER;
-  }
-  return DirectoryChanged::KIND_UNSPECIFIED;
-}
-
 void AppendItem(const Item& item, absl::string_view path,
                 std::vector<std::string>& args) {
   args.push_back(std::string(directory::KindName(item.kind)));

@@ -64,4 +64,40 @@ return out
   return *kScript;
 }
 
+prima::events::v1::DirectoryChanged::Kind EventKind(Kind kind) {
+  using prima::events::v1::DirectoryChanged;
+  switch (kind) {
+    case Kind::kAgency:
+      return DirectoryChanged::KIND_AGENCY;
+    case Kind::kOffice:
+      return DirectoryChanged::KIND_OFFICE;
+    case Kind::kPublicService:
+      return DirectoryChanged::KIND_PUBLIC_SERVICE;
+    case Kind::kCounter:
+      return DirectoryChanged::KIND_COUNTER;
+    case Kind::kOfficer:
+      return DirectoryChanged::KIND_OFFICER;
+  }
+  return DirectoryChanged::KIND_UNSPECIFIED;
+}
+
+std::optional<Kind> KindFromEvent(
+    prima::events::v1::DirectoryChanged::Kind kind) {
+  using prima::events::v1::DirectoryChanged;
+  switch (kind) {
+    case DirectoryChanged::KIND_AGENCY:
+      return Kind::kAgency;
+    case DirectoryChanged::KIND_OFFICE:
+      return Kind::kOffice;
+    case DirectoryChanged::KIND_PUBLIC_SERVICE:
+      return Kind::kPublicService;
+    case DirectoryChanged::KIND_COUNTER:
+      return Kind::kCounter;
+    case DirectoryChanged::KIND_OFFICER:
+      return Kind::kOfficer;
+    default:
+      return std::nullopt;
+  }
+}
+
 }  // namespace prima::directory

@@ -14,9 +14,11 @@
 // ':'), so no two keys collide. The store's Lua scripts build the same shapes
 // from kResourcePrefix and kIndexPrefix, passed to them as arguments.
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "prima/events/v1/events.pb.h"
 #include "services/common/lua_script.h"
 
 namespace prima::directory {
@@ -27,6 +29,12 @@ enum class Kind { kAgency, kOffice, kPublicService, kCounter, kOfficer };
 absl::string_view KindName(Kind kind);
 // "agency", "office", "public service", "counter", "officer" (for messages).
 absl::string_view KindLabel(Kind kind);
+
+// The kind as carried in directory.changed events, and back (nullopt for
+// KIND_UNSPECIFIED or a value this build does not know).
+prima::events::v1::DirectoryChanged::Kind EventKind(Kind kind);
+std::optional<Kind> KindFromEvent(
+    prima::events::v1::DirectoryChanged::Kind kind);
 
 inline constexpr char kResourcePrefix[] = "prima:catalog:";
 inline constexpr char kIndexPrefix[] = "prima:catalog:list:";

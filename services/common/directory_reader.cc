@@ -17,6 +17,7 @@
 namespace prima {
 
 using directory::Kind;
+using directory::KindFromEvent;
 using ::prima::catalog::v1::Agency;
 using ::prima::catalog::v1::Counter;
 using ::prima::catalog::v1::Office;
@@ -34,23 +35,6 @@ const std::string& AgencyOf(const Agency& agency) { return agency.id(); }
 template <typename T>
 const std::string& AgencyOf(const T& resource) {
   return resource.agency_id();
-}
-
-std::optional<Kind> KindOf(DirectoryChanged::Kind kind) {
-  switch (kind) {
-    case DirectoryChanged::KIND_AGENCY:
-      return Kind::kAgency;
-    case DirectoryChanged::KIND_OFFICE:
-      return Kind::kOffice;
-    case DirectoryChanged::KIND_PUBLIC_SERVICE:
-      return Kind::kPublicService;
-    case DirectoryChanged::KIND_COUNTER:
-      return Kind::kCounter;
-    case DirectoryChanged::KIND_OFFICER:
-      return Kind::kOfficer;
-    default:
-      return std::nullopt;
-  }
 }
 
 }  // namespace
@@ -122,7 +106,7 @@ struct DirectoryReader::Cache {
     events.fetch_add(1, std::memory_order_relaxed);
     absl::MutexLock lock(&mu);
     ++generation;
-    const std::optional<Kind> kind = KindOf(payload.kind());
+    const std::optional<Kind> kind = KindFromEvent(payload.kind());
     if (payload.whole_agency() || !kind.has_value()) {
       const std::string& agency = envelope.agency();
       absl::erase_if(entries, [&](const auto& kv) {
