@@ -12,6 +12,7 @@
 //   prima certificate verify CODE
 //   prima training-record OFFICER
 //   prima compliance gaps AGENCY
+//   prima compliance require AGENCY [COURSE...]
 // Times are RFC 3339 (2026-12-01T08:00:00+07:00). Mutations send this
 // invocation's request id unless --request-id names one (a fixed id makes a
 // script's retries idempotent).
@@ -63,6 +64,7 @@ struct TrainingOptions {
   std::string officer;
   int score = -1;
   std::string request_id;
+  std::vector<std::string> courses;
 };
 
 std::unique_ptr<TrainingService::Stub> Stub(const CliContext& context) {
@@ -419,6 +421,25 @@ int RunGaps(const CliContext& context, const TrainingOptions& options) {
   return 0;
 }
 
+int RunRequire(const CliContext& context, const TrainingOptions& options) {
+  SetRequiredCoursesRequest request;
+  request.set_agency(options.id);
+  for (const std::string& course : options.courses) {
+    request.add_course_ids(course);
+  }
+  request.set_request_id(RequestId(context, options));
+  RequiredCourses required;
+  grpc::ClientContext ctx;
+  context.PrepareContext(&ctx);
+  grpc::Status status =
+      Stub(context)->SetRequiredCourses(&ctx, request, &required);
+  if (!status.ok()) return PrintError(status);
+  Table table({"agency", "required_courses"});
+  table.AddRow({options.id, absl::StrJoin(required.course_ids(), ",")});
+  PrintMessage(context, required, table);
+  return 0;
+}
+
 // Registers `sub` so that its callback runs `run` with the shared options.
 void OnRun(CLI::App* sub, CliContext& context,
            std::shared_ptr<TrainingOptions> options,
@@ -519,6 +540,15 @@ void AddTrainingCommands(CLI::App& app, CliContext& context) {
       "gaps", "Front-line officers missing a required course");
   gaps->add_option("agency", options->id, "agency id")->required();
   OnRun(gaps, context, options, RunGaps);
+  CLI::App* require = compliance->add_subcommand(
+      "require",
+      "Set the courses an agency requires of its front-line officers "
+      "(replaces the list; none clears it)");
+  require->add_option("agency", options->id, "agency id")->required();
+  require->add_option("courses", options->courses, "course ids");
+  require->add_option("--request-id", options->request_id,
+                      "idempotency key (default: one per invocation)");
+  OnRun(require, context, options, RunRequire);
 }
 
 }  // namespace prima::cli

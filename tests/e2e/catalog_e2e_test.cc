@@ -140,6 +140,16 @@ TEST(CatalogE2eTest, DirectoryCourseEnrolCompleteVerify) {
   EXPECT_TRUE(absl::StrContains(r.out, "PASSED")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, number)) << r.out;
 
+  // Compliance: once the agency requires the course, front-line officers who have not
+  // passed it are the gaps; the officer who passed is not.
+  r = prima({"compliance", "require", "dukcapil-dki", "pelayanan-prima"},
+            admin);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = prima({"compliance", "gaps", "dukcapil-dki"}, supervisor);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "andi-pratama")) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "siti-rahmawati")) << r.out;
+
   EXPECT_EQ(catalog.Stop(SIGTERM), 0) << catalog.StderrText();
 }
 
