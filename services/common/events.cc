@@ -49,7 +49,31 @@ end
 local function prima_first_time(key, ttl)
   return redis.call('SET', key, '1', 'NX', 'EX', ttl) ~= false
 end
+local function prima_pb_varint(n)
+  local out = {}
+  repeat
+    local b = n % 128
+    n = math.floor(n / 128)
+    if n > 0 then b = b + 128 end
+    out[#out + 1] = string.char(b)
+  until n == 0
+  return table.concat(out)
+end
+local function prima_pb_bytes(field, s)
+  return prima_pb_varint(field * 8 + 2) .. prima_pb_varint(#s) .. s
+end
+local function prima_pb_int(field, n)
+  return prima_pb_varint(field * 8) .. prima_pb_varint(n)
+end
+local function prima_emit_with(stream, maxlen, type, agency, envelope, payload, extra)
+  local any = prima_pb_bytes(2, payload .. extra)
+  return prima_emit(stream, maxlen, type, agency, envelope .. prima_pb_bytes(5, any))
+end
 )lua";
+
+std::string EnvelopePayload(const EventEnvelope& envelope) {
+  return envelope.payload().value();
+}
 
 std::string IdempotencyKey(absl::string_view service, absl::string_view rpc,
                            absl::string_view caller,

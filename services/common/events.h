@@ -43,8 +43,20 @@ prima::events::v1::EventEnvelope MakeEnvelope(
 std::vector<std::string> EnvelopeArgs(
     const prima::events::v1::EventEnvelope& envelope);
 
+// The serialized payload message inside an envelope (its Any's value), the
+// `payload` argument of prima_emit_with.
+std::string EnvelopePayload(const prima::events::v1::EventEnvelope& envelope);
+
 // Lua helpers that every Prima script starts with:
 //   prima_emit(stream, maxlen, type, agency, envelope) -> entry id
+//   prima_emit_with(stream, maxlen, type, agency, envelope, payload, extra)
+//     -> entry id, for payload fields only the script knows (the ticket
+//     CallNext picked, the officer a withdrawal promoted). `extra` holds them
+//     encoded with prima_pb_bytes(field, s) (strings, bytes, messages) and
+//     prima_pb_int(field, n) (non-negative integers, bools, enums). They are
+//     appended to `payload`, and the envelope gets a second `payload`
+//     occurrence carrying payload .. extra, which protobuf parsing merges over
+//     the first; a field set in both keeps the script's value.
 //   prima_first_time(key, ttl_seconds) -> true the first time a key is seen
 //   (dedupe)
 extern const char kLuaPrelude[];

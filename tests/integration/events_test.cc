@@ -218,6 +218,54 @@ TEST_F(EventsTest, MalformedEnvelopeGoesStraightToDeadLetters) {
   EXPECT_EQ(PendingCount(), 0);
 }
 
+TEST_F(EventsTest, ScriptFillsInPayloadFieldsOnlyItKnows) {
+  // Like CallNext: C++ knows the office, the script picks the ticket and its
+  // wait.
+  static const LuaScript* const kCallNext =
+      new LuaScript(MakeIdempotentScript("call_next", R"lua(
+    local ticket = redis.call('LPOP', KEYS[2])
+    local long = string.rep('x', 300)  -- a length that needs a two-byte varint
+    prima_emit_with(KEYS[3], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],
+                    prima_pb_bytes(1, ticket) .. prima_pb_int(7, 1099511627776) ..
+                    prima_pb_bytes(4, long))
+    return ticket
+  )lua"));
+  ASSERT_TRUE(redis_->Command({"RPUSH", "waiting", "t-42"}).ok());
+  prima::events::v1::TicketCalled payload;
+  payload.set_office_id("jaksel");
+  payload.set_counter_id("loket-3");
+  payload.set_number("placeholder");  // the script's value wins
+  EventEnvelope envelope = MakeEnvelope("ticket.called", "dukcapil", "queue",
+                                        payload, absl::Now(), "req-9");
+  std::vector<std::string> args = {"60", absl::StrCat(kEventStreamMaxLen)};
+  for (std::string& a : EnvelopeArgs(envelope)) args.push_back(std::move(a));
+  args.push_back(EnvelopePayload(envelope));
+  auto reply = publisher_->Eval(
+      *kCallNext,
+      {IdempotencyKey("queue", "CallNext", "officer-1", "req-9"), "waiting",
+       kStream},
+      args);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+
+  std::vector<StreamEvent> seen;
+  EventConsumer consumer(redis_->endpoint(), absl::Seconds(2), Options("a"),
+                         [&](const StreamEvent& e, SyncRedis&) {
+                           seen.push_back(e);
+                           return absl::OkStatus();
+                         });
+  ASSERT_TRUE(consumer.RunOnce().ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].envelope.id(), envelope.id());
+  EXPECT_EQ(seen[0].envelope.request_id(), "req-9");
+  prima::events::v1::TicketCalled got;
+  ASSERT_TRUE(seen[0].envelope.payload().UnpackTo(&got));
+  EXPECT_EQ(got.ticket_id(), "t-42");
+  EXPECT_EQ(got.waited_seconds(), 1099511627776);
+  EXPECT_EQ(got.number(), std::string(300, 'x'));
+  EXPECT_EQ(got.office_id(), "jaksel");
+  EXPECT_EQ(got.counter_id(), "loket-3");
+}
+
 TEST_F(EventsTest, FirstDeliveryDeduplicates) {
   SyncRedis redis(redis_->endpoint(), absl::Seconds(2));
   auto first = FirstDelivery(redis, "satisfaction", "01EVENT");
