@@ -433,7 +433,8 @@ return more .. pack(out)
 //       officer courses, agency trainees, stream
 // ARGV: ttl, officer, agency, now, maxlen, enrolled type, event agency,
 //       enrolled envelope, waitlisted type, waitlisted envelope, offering id,
-//       max waitlist, allowed course statuses, directory officer key prefix
+//       max waitlist, allowed course statuses, directory officer key prefix,
+//       enrolled payload, waitlisted payload
 const LuaScript& EnrollScript() {
   static const auto* s = new LuaScript(Mutation("training_enroll", R"lua(
 local off = redis.call('HMGET', KEYS[2], 'course', 'capacity', 'closes')
@@ -485,11 +486,13 @@ redis.call('HSET', KEYS[7], off[1], ARGV[11])
 redis.call('SADD', KEYS[8], ARGV[2])
 local res = redis.call('HGETALL', KEYS[5])
 if full then
-  prima_emit(KEYS[9], ARGV[5], ARGV[9], ARGV[7], ARGV[10])
+  prima_emit_with(KEYS[9], ARGV[5], ARGV[9], ARGV[7], ARGV[10], ARGV[16],
+                  prima_pb_bytes(2, off[1]))
   table.insert(res, 'position')
   table.insert(res, redis.call('ZRANK', KEYS[4], ARGV[2]) + 1)
 else
-  prima_emit(KEYS[9], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
+  prima_emit_with(KEYS[9], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[15],
+                  prima_pb_bytes(2, off[1]))
 end
 return pack(res)
 )lua"));
@@ -1125,6 +1128,11 @@ void TrainingStore::Enroll(absl::string_view offering_id,
   args.push_back(AllowedCourseStatuses(
       [](CourseStatus s) { return CheckOpenForEnrolment(s).ok(); }));
   args.push_back(OfficerPrefix());
+  // The payloads, for the script to add the offering's course (field 2) to.
+  args.push_back(
+      EnrolmentEvent(offering_id, officer_id, "ENROLLED").SerializeAsString());
+  args.push_back(EnrolmentEvent(offering_id, officer_id, "WAITLISTED")
+                     .SerializeAsString());
   RunMutation(redis_, EnrollScript(), "Enroll", actor,
               {OfferingKey(offering_id), SeatsKey(offering_id),
                WaitlistKey(offering_id), EnrolmentKey(offering_id, officer_id),

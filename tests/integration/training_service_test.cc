@@ -19,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prima/catalog/v1/training.grpc.pb.h"
+#include "prima/events/v1/events.pb.h"
 #include "services/catalog/training_rules.h"
 #include "services/catalog/training_store.h"
 #include "services/common/auth.h"
@@ -790,6 +791,28 @@ TEST_F(TrainingServiceTest, CompleteCertificateRetakeAndRecord) {
   auto len = redis_->Command({"XLEN", "prima:events:catalog"});
   ASSERT_TRUE(len.ok());
   EXPECT_GE(len->integer, 10);
+  // Enrolment events name the offering's course, which only the script knew.
+  auto entries = redis_->Command({"XRANGE", "prima:events:catalog", "-", "+"});
+  ASSERT_TRUE(entries.ok());
+  int enrolled_events = 0;
+  for (const RedisValue& entry : entries->elements) {
+    const auto& fields = entry.elements[1].elements;
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].str != "envelope") continue;
+      prima::events::v1::EventEnvelope envelope;
+      ASSERT_TRUE(envelope.ParseFromString(fields[i + 1].str));
+      prima::events::v1::TrainingEnrolmentChanged changed;
+      if (envelope.type() != "training.enrolment_changed" ||
+          !envelope.payload().UnpackTo(&changed) ||
+          changed.status() != "ENROLLED") {
+        continue;
+      }
+      ++enrolled_events;
+      EXPECT_EQ(changed.course_id(), "pp");
+      EXPECT_FALSE(changed.officer_id().empty());
+    }
+  }
+  EXPECT_GE(enrolled_events, 1);
 }
 
 TEST_F(TrainingServiceTest, ComplianceGaps) {
