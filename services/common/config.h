@@ -10,7 +10,8 @@
 
 namespace prima {
 
-// Where the region's Redis is: parsed from redis://[[user]:password@]host:port[/db].
+// Where the region's Redis is: parsed from
+// redis://[[user]:password@]host:port[/db].
 struct RedisEndpoint {
   std::string host = "127.0.0.1";
   int port = 6379;
@@ -24,21 +25,21 @@ absl::StatusOr<RedisEndpoint> ParseRedisUrl(absl::string_view url);
 
 // How bearer tokens are verified: exactly one of the two keys is set.
 struct JwtSettings {
-  std::string hs256_secret;        // PRIMA_JWT_SECRET, at least 32 bytes
+  std::string hs256_secret;          // PRIMA_JWT_SECRET, at least 32 bytes
   std::string rs256_public_key_pem;  // contents of PRIMA_JWT_PUBLIC_KEY_FILE
-  std::string issuer;              // PRIMA_JWT_ISSUER; empty means iss is not checked
+  std::string issuer;  // PRIMA_JWT_ISSUER; empty means iss is not checked
   std::string audience = "prima";  // PRIMA_JWT_AUDIENCE
 };
 
 // Everything a service binary is configured with.
 struct ServiceConfig {
-  std::string service_name;     // "catalog", "queue", ...
-  std::string listen;           // PRIMA_LISTEN, host:port (port 0 picks a free one)
-  RedisEndpoint redis;          // PRIMA_REDIS_URL
+  std::string service_name;  // "catalog", "queue", ...
+  std::string listen;   // PRIMA_LISTEN, host:port (port 0 picks a free one)
+  RedisEndpoint redis;  // PRIMA_REDIS_URL
   JwtSettings jwt;
-  LogLevel log_level = LogLevel::kInfo;          // PRIMA_LOG_LEVEL
-  absl::Duration drain_timeout = absl::Seconds(10);   // PRIMA_DRAIN_SECONDS
-  absl::Duration redis_timeout = absl::Seconds(2);    // PRIMA_REDIS_TIMEOUT_MS
+  LogLevel log_level = LogLevel::kInfo;              // PRIMA_LOG_LEVEL
+  absl::Duration drain_timeout = absl::Seconds(10);  // PRIMA_DRAIN_SECONDS
+  absl::Duration redis_timeout = absl::Seconds(2);   // PRIMA_REDIS_TIMEOUT_MS
 };
 
 // The environment variable names, one place for all of them.
@@ -52,16 +53,19 @@ inline constexpr char kEnvLogLevel[] = "PRIMA_LOG_LEVEL";
 inline constexpr char kEnvDrainSeconds[] = "PRIMA_DRAIN_SECONDS";
 inline constexpr char kEnvRedisTimeoutMs[] = "PRIMA_REDIS_TIMEOUT_MS";
 
-// Builds and validates a config from raw values keyed by environment variable name
-// (flags already merged in). Unset keys take defaults; the listen default is
-// 127.0.0.1:<default_port>. Every error message starts with the variable's name.
+// Builds and validates a config from raw values keyed by environment variable
+// name (flags already merged in). Unset keys take defaults; the listen default
+// is 127.0.0.1:<default_port>. Every error message starts with the variable's
+// name.
 absl::StatusOr<ServiceConfig> ConfigFromValues(
     absl::string_view service_name, int default_port,
     const std::map<std::string, std::string>& values);
 
-// Reads flags (--listen, --redis-url, --jwt-secret, --jwt-public-key-file, --jwt-issuer,
-// --jwt-audience, --log-level, --drain-seconds, --redis-timeout-ms), falling back to the
-// PRIMA_* environment variable of each, then validates with ConfigFromValues.
+// Reads flags (--listen, --redis-url, --jwt-secret, --jwt-public-key-file,
+// --jwt-issuer,
+// --jwt-audience, --log-level, --drain-seconds, --redis-timeout-ms), falling
+// back to the PRIMA_* environment variable of each, then validates with
+// ConfigFromValues.
 // --help yields a status whose message is the usage text (code kCancelled).
 absl::StatusOr<ServiceConfig> LoadServiceConfig(absl::string_view service_name,
                                                 int default_port, int argc,

@@ -140,8 +140,8 @@ TEST(CatalogE2eTest, DirectoryCourseEnrolCompleteVerify) {
   EXPECT_TRUE(absl::StrContains(r.out, "PASSED")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, number)) << r.out;
 
-  // Compliance: once the agency requires the course, front-line officers who have not
-  // passed it are the gaps; the officer who passed is not.
+  // Compliance: once the agency requires the course, front-line officers who
+  // have not passed it are the gaps; the officer who passed is not.
   r = prima({"compliance", "require", "dukcapil-dki", "pelayanan-prima"},
             admin);
   ASSERT_EQ(r.exit_code, 0) << r.err;
