@@ -16,6 +16,7 @@
 #include "services/common/redis_client.h"
 #include "services/common/server.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/service_env.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_server.h"
 
@@ -31,25 +32,14 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr char kSecret[] = "directory-cli-test-secret-0123456789abcdef";
-
 class DirectoryCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto redis = testing::TestRedis::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-    RedisClient::Options options;
-    options.endpoint = redis_->endpoint();
-    auto client = RedisClient::Start(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
-    ASSERT_TRUE(client_->WaitUntilUsable(absl::Seconds(5)));
-    config_.jwt.hs256_secret = kSecret;
-    auto verifier = JwtVerifier::Create(config_.jwt);
-    ASSERT_TRUE(verifier.ok()) << verifier.status();
-    verifier_ = std::move(*verifier);
-    ServiceEnvironment env{config_, *client_, RealClock::Get(), *verifier_};
+    auto started = testing::TestServiceEnv::Start();
+    ASSERT_TRUE(started.ok()) << started.status();
+    env_ = std::move(*started);
+    redis_ = &env_->redis();
+    const ServiceEnvironment& env = env_->environment();
     auto service = catalog::MakeDirectoryService(env);
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = std::move(*service);
@@ -63,17 +53,11 @@ class DirectoryCliTest : public ::testing::Test {
       server_->server().Shutdown();
       server_->server().Wait();
     }
-    if (client_) client_->Stop();
   }
 
-  static std::string Token(const std::string& role,
-                           const std::string& agency = "") {
-    MintRequest request;
-    request.secret = kSecret;
-    request.subject = "cli-test";
-    request.agency = agency;
-    request.roles = {role};
-    return *MintHs256Token(request);
+  std::string Token(const std::string& role,
+                    const std::string& agency = "") const {
+    return env_->Token(role, agency, "cli-test");
   }
 
   testing::ProcessResult Prima(std::vector<std::string> args,
@@ -86,10 +70,8 @@ class DirectoryCliTest : public ::testing::Test {
     return testing::RunProcess(argv, env);
   }
 
-  std::unique_ptr<testing::TestRedis> redis_;
-  std::unique_ptr<RedisClient> client_;
-  ServiceConfig config_;
-  std::unique_ptr<JwtVerifier> verifier_;
+  std::unique_ptr<testing::TestServiceEnv> env_;
+  testing::TestRedis* redis_ = nullptr;  // env_'s
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<testing::TestServer> server_;
 };

@@ -19,6 +19,7 @@
 #include "services/common/redis_client.h"
 #include "services/common/server.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/service_env.h"
 #include "tests/testing/test_server.h"
 
 namespace prima {
@@ -30,7 +31,6 @@ using ::prima::testing::TestServer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-constexpr char kSecret[] = "directory-test-secret-0123456789abcdef";
 constexpr char kStream[] = "prima:events:catalog";
 
 Agency MakeAgency(const std::string& id) {
@@ -97,21 +97,12 @@ Officer MakeOfficer(const std::string& id, const std::string& agency,
 class DirectoryServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto redis = TestRedis::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-    RedisClient::Options options;
-    options.endpoint = redis_->endpoint();
-    auto client = RedisClient::Start(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
-    ASSERT_TRUE(client_->WaitUntilUsable(absl::Seconds(5)));
-    config_.service_name = "catalog";
-    config_.jwt.hs256_secret = kSecret;
-    auto verifier = JwtVerifier::Create(config_.jwt);
-    ASSERT_TRUE(verifier.ok()) << verifier.status();
-    verifier_ = std::move(*verifier);
-    ServiceEnvironment env{config_, *client_, RealClock::Get(), *verifier_};
+    auto started = testing::TestServiceEnv::Start();
+    ASSERT_TRUE(started.ok()) << started.status();
+    env_ = std::move(*started);
+    redis_ = &env_->redis();
+    client_ = &env_->client();
+    const ServiceEnvironment& env = env_->environment();
     auto service = catalog::MakeDirectoryService(env);
     ASSERT_TRUE(service.ok()) << service.status();
     service_ = std::move(*service);
@@ -126,23 +117,14 @@ class DirectoryServiceTest : public ::testing::Test {
       server_->server().Shutdown();
       server_->server().Wait();
     }
-    if (client_) client_->Stop();
   }
 
-  static std::string Token(const std::string& role,
-                           const std::string& agency = "",
-                           const std::string& subject = "tester") {
-    MintRequest request;
-    request.secret = kSecret;
-    request.subject = subject;
-    request.agency = agency;
-    request.roles = {role};
-    auto token = MintHs256Token(request);
-    EXPECT_TRUE(token.ok()) << token.status();
-    return *token;
+  std::string Token(const std::string& role, const std::string& agency = "",
+                    const std::string& subject = "tester") const {
+    return env_->Token(role, agency, subject);
   }
-  static std::string RegionAdmin() { return Token("region_admin"); }
-  static std::string AgencyAdmin(const std::string& agency) {
+  std::string RegionAdmin() const { return Token("region_admin"); }
+  std::string AgencyAdmin(const std::string& agency) const {
     return Token("agency_admin", agency);
   }
 
@@ -254,10 +236,9 @@ class DirectoryServiceTest : public ::testing::Test {
 
   std::string NextId() { return absl::StrCat("req-", ++request_counter_); }
 
-  std::unique_ptr<TestRedis> redis_;
-  std::unique_ptr<RedisClient> client_;
-  ServiceConfig config_;
-  std::unique_ptr<JwtVerifier> verifier_;
+  std::unique_ptr<testing::TestServiceEnv> env_;
+  TestRedis* redis_ = nullptr;     // env_'s
+  RedisClient* client_ = nullptr;  // env_'s
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<TestServer> server_;
   std::unique_ptr<DirectoryService::Stub> stub_;

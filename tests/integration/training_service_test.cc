@@ -27,6 +27,7 @@
 #include "services/common/redis_client.h"
 #include "services/common/server.h"
 #include "tests/testing/redis_server.h"
+#include "tests/testing/service_env.h"
 #include "tests/testing/test_server.h"
 
 namespace prima {
@@ -39,7 +40,6 @@ using ::prima::testing::TestServer;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr char kSecret[] = "training-test-secret-0123456789abcdef";
 constexpr char kAgency[] = "dukcapil-jakarta";
 constexpr char kOther[] = "dispenda-makassar";
 
@@ -67,21 +67,12 @@ Course MakeCourse(const std::string& id, const std::string& owner = "") {
 class TrainingServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto redis = TestRedis::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-    RedisClient::Options options;
-    options.endpoint = redis_->endpoint();
-    auto client = RedisClient::Start(options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
-    ASSERT_TRUE(client_->WaitUntilUsable(absl::Seconds(5)));
-    config_.service_name = "catalog";
-    config_.jwt.hs256_secret = kSecret;
-    auto verifier = JwtVerifier::Create(config_.jwt);
-    ASSERT_TRUE(verifier.ok()) << verifier.status();
-    verifier_ = std::move(*verifier);
-    ServiceEnvironment env{config_, *client_, clock_, *verifier_};
+    auto started = testing::TestServiceEnv::Start(clock_);
+    ASSERT_TRUE(started.ok()) << started.status();
+    env_ = std::move(*started);
+    redis_ = &env_->redis();
+    client_ = &env_->client();
+    const ServiceEnvironment& env = env_->environment();
     service_ = catalog::MakeTrainingService(env);
     store_ = std::make_unique<catalog::TrainingStore>(*client_, clock_);
     auto server = TestServer::Start({service_.get()});
@@ -96,21 +87,11 @@ class TrainingServiceTest : public ::testing::Test {
       server_->server().Shutdown();
       server_->server().Wait();
     }
-    if (client_) client_->Stop();
   }
 
   std::string Token(const std::string& role, const std::string& agency = "",
-                    const std::string& subject = "tester") {
-    MintRequest request;
-    request.secret = kSecret;
-    request.subject = subject;
-    request.agency = agency;
-    request.roles = {role};
-    request.now = clock_.Now();
-    request.ttl = absl::Hours(24 * 365);
-    auto token = MintHs256Token(request);
-    EXPECT_TRUE(token.ok()) << token.status();
-    return *token;
+                    const std::string& subject = "tester") const {
+    return env_->Token(role, agency, subject);
   }
 
   void Prepare(grpc::ClientContext* context, const std::string& token) {
@@ -237,11 +218,10 @@ class TrainingServiceTest : public ::testing::Test {
     return stub_->GetTrainingRecord(&ctx, req, out);
   }
 
-  std::unique_ptr<TestRedis> redis_;
-  std::unique_ptr<RedisClient> client_;
-  ServiceConfig config_;
-  std::unique_ptr<JwtVerifier> verifier_;
   FakeClock clock_{absl::Now()};
+  std::unique_ptr<testing::TestServiceEnv> env_;
+  TestRedis* redis_ = nullptr;     // env_'s
+  RedisClient* client_ = nullptr;  // env_'s
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<catalog::TrainingStore> store_;
   std::unique_ptr<TestServer> server_;
@@ -514,7 +494,8 @@ TEST_F(TrainingServiceTest, TwoHundredConcurrentEnrolmentsOnThirtySeats) {
   auto client2 = RedisClient::Start(options);
   ASSERT_TRUE(client2.ok()) << client2.status();
   ASSERT_TRUE((*client2)->WaitUntilUsable(absl::Seconds(5)));
-  ServiceEnvironment env2{config_, **client2, clock_, *verifier_};
+  const ServiceEnvironment& env = env_->environment();
+  ServiceEnvironment env2{env.config, **client2, clock_, env.verifier};
   std::unique_ptr<grpc::Service> replica = catalog::MakeTrainingService(env2);
   auto server2 = TestServer::Start({replica.get()});
   ASSERT_TRUE(server2.ok()) << server2.status();
