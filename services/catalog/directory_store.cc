@@ -307,9 +307,9 @@ prima::events::v1::EventEnvelope Envelope(const DirectoryChanged& payload,
   return envelope;
 }
 
+// ARGV[2..4] of the write scripts (RunIdempotent puts the TTL first).
 std::vector<std::string> CommonArgs() {
-  return {absl::StrCat(absl::ToInt64Seconds(kIdempotencyTtl)),
-          absl::StrCat(kEventStreamMaxLen), directory::kResourcePrefix,
+  return {absl::StrCat(kEventStreamMaxLen), directory::kResourcePrefix,
           directory::kIndexPrefix};
 }
 
@@ -371,15 +371,12 @@ void DirectoryStore::Put(absl::string_view mode, const T& resource,
   args.push_back(std::string(mode));
   for (std::string& a : EnvelopeArgs(envelope)) args.push_back(std::move(a));
   AppendItem(item, FieldOf(item.kind), args);
-  redis_.Eval(
-      PutScript(),
-      {IdempotencyKey(kProducer, context.rpc, context.caller.subject,
-                      context.request_id),
-       EventStreamKey(kProducer)},
-      std::move(args),
-      [done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
-        if (!reply.ok()) return done(reply.status());
-        absl::StatusOr<IdempotentResult> result = ParseIdempotentReply(*reply);
+  RunIdempotent(
+      redis_, PutScript(),
+      {kProducer, context.rpc, context.caller.subject, context.request_id},
+      {EventStreamKey(kProducer)}, std::move(args),
+      [done =
+           std::move(done)](absl::StatusOr<IdempotentResult> result) mutable {
         if (!result.ok()) return done(result.status());
         T stored;
         if (!stored.ParseFromString(result->value)) {
@@ -387,8 +384,7 @@ void DirectoryStore::Put(absl::string_view mode, const T& resource,
               absl::InternalError("directory: unreadable stored value"));
         }
         done(std::move(stored));
-      },
-      {.resend_safe = true});
+      });
 }
 
 template <typename T>
@@ -491,15 +487,12 @@ void DirectoryStore::Apply(const ApplyDirectoryRequest& request,
     args.push_back(std::move(envelope[0]));  // type
     args.push_back(std::move(envelope[2]));  // serialized envelope
   }
-  redis_.Eval(
-      ApplyScript(),
-      {IdempotencyKey(kProducer, context.rpc, context.caller.subject,
-                      context.request_id),
-       EventStreamKey(kProducer)},
-      std::move(args),
-      [done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
-        if (!reply.ok()) return done(reply.status());
-        absl::StatusOr<IdempotentResult> result = ParseIdempotentReply(*reply);
+  RunIdempotent(
+      redis_, ApplyScript(),
+      {kProducer, context.rpc, context.caller.subject, context.request_id},
+      {EventStreamKey(kProducer)}, std::move(args),
+      [done =
+           std::move(done)](absl::StatusOr<IdempotentResult> result) mutable {
         if (!result.ok()) return done(result.status());
         std::vector<std::string> halves =
             absl::StrSplit(result->value, absl::MaxSplits('|', 1));
@@ -530,8 +523,7 @@ void DirectoryStore::Apply(const ApplyDirectoryRequest& request,
           response.add_changed_agency_ids(std::string(agency));
         }
         done(std::move(response));
-      },
-      {.resend_safe = true});
+      });
 }
 
 // The five resource types.

@@ -773,10 +773,6 @@ std::string OfficerPrefix() {
   return directory::ResourceKey(directory::Kind::kOfficer, "");
 }
 
-std::string TtlArg() {
-  return absl::StrCat(absl::ToInt64Seconds(kIdempotencyTtl));
-}
-
 }  // namespace
 
 TrainingStore::TrainingStore(RedisClient& redis, const Clock& clock)
@@ -790,18 +786,13 @@ void RunMutation(RedisClient& redis, const LuaScript& script,
                  absl::string_view rpc, const TrainingActor& actor,
                  std::vector<std::string> keys, std::vector<std::string> args,
                  StoreDone<std::string> done) {
-  keys.insert(keys.begin(),
-              IdempotencyKey(kService, rpc, actor.subject, actor.request_id));
-  args.insert(args.begin(), TtlArg());
-  redis.Eval(
-      script, std::move(keys), std::move(args),
-      [done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
-        if (!reply.ok()) return done(reply.status());
-        absl::StatusOr<IdempotentResult> result = ParseIdempotentReply(*reply);
-        if (!result.ok()) return done(result.status());
-        done(std::move(result->value));
-      },
-      {.resend_safe = true});
+  RunIdempotent(redis, script, {kService, rpc, actor.subject, actor.request_id},
+                std::move(keys), std::move(args),
+                [done = std::move(done)](
+                    absl::StatusOr<IdempotentResult> result) mutable {
+                  if (!result.ok()) return done(result.status());
+                  done(std::move(result->value));
+                });
 }
 
 void RunRead(RedisClient& redis, const LuaScript& script,

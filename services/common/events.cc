@@ -113,6 +113,23 @@ absl::StatusOr<IdempotentResult> ParseIdempotentReply(const RedisValue& reply) {
                           reply.elements[1].str};
 }
 
+void RunIdempotent(
+    RedisClient& redis, const LuaScript& script, const IdempotencyScope& scope,
+    std::vector<std::string> keys, std::vector<std::string> args,
+    absl::AnyInvocable<void(absl::StatusOr<IdempotentResult>)> done) {
+  keys.insert(keys.begin(), IdempotencyKey(scope.service, scope.rpc,
+                                           scope.caller, scope.request_id));
+  args.insert(args.begin(),
+              absl::StrCat(absl::ToInt64Seconds(kIdempotencyTtl)));
+  redis.Eval(
+      script, std::move(keys), std::move(args),
+      [done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+        if (!reply.ok()) return done(reply.status());
+        done(ParseIdempotentReply(*reply));
+      },
+      {.resend_safe = true});
+}
+
 std::string DedupeKey(absl::string_view group, absl::string_view event_id) {
   return absl::StrCat("prima:dedupe:", group, ":", event_id);
 }

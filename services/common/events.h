@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
@@ -16,6 +17,7 @@
 #include "prima/events/v1/events.pb.h"
 #include "services/common/config.h"
 #include "services/common/lua_script.h"
+#include "services/common/redis_client.h"
 #include "services/common/sync_redis.h"
 
 namespace prima {
@@ -90,6 +92,21 @@ struct IdempotentResult {
   std::string value;
 };
 absl::StatusOr<IdempotentResult> ParseIdempotentReply(const RedisValue& reply);
+
+// Runs a MakeIdempotentScript script: puts KEYS[1] = IdempotencyKey(service,
+// rpc, caller, request_id) and ARGV[1] = the TTL in front of `keys` and `args`,
+// sends it as safe to resend (the key makes a second run a replay), and hands
+// back the result.
+struct IdempotencyScope {
+  absl::string_view service;
+  absl::string_view rpc;
+  absl::string_view caller;
+  absl::string_view request_id;
+};
+void RunIdempotent(
+    RedisClient& redis, const LuaScript& script, const IdempotencyScope& scope,
+    std::vector<std::string> keys, std::vector<std::string> args,
+    absl::AnyInvocable<void(absl::StatusOr<IdempotentResult>)> done);
 
 // ---- consuming ----
 
