@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "prima/catalog/v1/training.pb.h"
+#include "services/common/proto_time.h"
 
 namespace prima::catalog {
 
@@ -79,9 +80,5 @@ std::string NormalizeKeyword(absl::string_view keyword);
 // Recommendation lifecycle: only OPEN may be accepted or dismissed.
 absl::Status CheckRecommendationOpen(
     prima::catalog::v1::RecommendationStatus status);
-
-// Timestamp helpers.
-absl::Time ToAbslTime(const google::protobuf::Timestamp& ts);
-google::protobuf::Timestamp ToProtoTime(absl::Time t);
 
 }  // namespace prima::catalog

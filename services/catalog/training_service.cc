@@ -13,6 +13,7 @@
 #include "prima/catalog/v1/training.grpc.pb.h"
 #include "services/catalog/training_rules.h"
 #include "services/catalog/training_store.h"
+#include "services/common/adapter.h"
 #include "services/common/ids.h"
 #include "services/common/rpc.h"
 #include "services/common/validation.h"
@@ -54,11 +55,6 @@ std::vector<RpcPolicy> TrainingPolicies() {
 
 namespace {
 
-#define RETURN_IF_ERROR_FINISH(call, expr)                             \
-  do {                                                                 \
-    if (absl::Status s_ = (expr); !s_.ok()) return (call)->Finish(s_); \
-  } while (0)
-
 bool IsManager(const Principal& p) {
   return p.HasAny(
       Roles({Role::kSupervisor, Role::kAgencyAdmin, Role::kRegionAdmin}));
@@ -90,67 +86,8 @@ TrainingActor ActorOf(const Principal& p, absl::string_view request_id,
   actor.subject = p.subject;
   actor.request_id = std::string(request_id);
   actor.scope = std::move(scope);
-  actor.actor.set_subject(p.subject);
-  actor.actor.set_agency(p.agency);
-  const std::pair<Role, prima::common::v1::Role> map[] = {
-      {Role::kCitizen, prima::common::v1::ROLE_CITIZEN},
-      {Role::kOfficer, prima::common::v1::ROLE_OFFICER},
-      {Role::kSupervisor, prima::common::v1::ROLE_SUPERVISOR},
-      {Role::kAgencyAdmin, prima::common::v1::ROLE_AGENCY_ADMIN},
-      {Role::kRegionAdmin, prima::common::v1::ROLE_REGION_ADMIN}};
-  for (const auto& [role, proto] : map) {
-    if (p.Has(role)) actor.actor.add_roles(proto);
-  }
+  actor.actor = ActorProto(p);
   return actor;
-}
-
-// Page tokens: base64 (web-safe) of "<kind>:<cursor>", checked on the way in.
-std::string EncodeToken(absl::string_view kind, absl::string_view cursor) {
-  if (cursor.empty()) return "";
-  return absl::WebSafeBase64Escape(absl::StrCat(kind, ":", cursor));
-}
-
-absl::StatusOr<std::string> DecodeIdToken(absl::string_view kind,
-                                          absl::string_view token) {
-  if (token.empty()) return std::string();
-  std::string raw;
-  const std::string prefix = absl::StrCat(kind, ":");
-  if (!absl::WebSafeBase64Unescape(token, &raw) ||
-      !absl::StartsWith(raw, prefix) ||
-      !ValidateId("page.page_token", raw.substr(prefix.size())).ok()) {
-    return absl::InvalidArgumentError(
-        "page.page_token: not a token of this list");
-  }
-  return raw.substr(prefix.size());
-}
-
-absl::StatusOr<int64_t> DecodeOffsetToken(absl::string_view kind,
-                                          absl::string_view token) {
-  if (token.empty()) return 0;
-  std::string raw;
-  const std::string prefix = absl::StrCat(kind, ":");
-  int64_t offset = 0;
-  if (!absl::WebSafeBase64Unescape(token, &raw) ||
-      !absl::StartsWith(raw, prefix) ||
-      !absl::SimpleAtoi(raw.substr(prefix.size()), &offset) || offset < 0 ||
-      offset > 1000000) {
-    return absl::InvalidArgumentError(
-        "page.page_token: not a token of this list");
-  }
-  return offset;
-}
-
-// Finishes `call` with the store's result copied into `response`.
-template <typename T>
-StoreDone<T> ReplyInto(std::unique_ptr<UnaryCall> call, T* response) {
-  return [call = std::move(call), response](absl::StatusOr<T> result) mutable {
-    if (!result.ok()) {
-      call->Finish(result.status());
-      return;
-    }
-    *response = std::move(*result);
-    call->Finish(absl::OkStatus());
-  };
 }
 
 class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
@@ -230,7 +167,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
         EffectivePageSize("page.page_size", req->page().page_size());
     if (!size.ok()) return call->Finish(size.status());
     absl::StatusOr<std::string> cursor =
-        DecodeIdToken("course", req->page().page_token());
+        DecodeIdPageToken("course", req->page().page_token());
     if (!cursor.ok()) return call->Finish(cursor.status());
     CourseFilter filter;
     filter.competency = req->competency();
@@ -251,7 +188,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
             *resp->add_courses() = std::move(c);
           }
           resp->mutable_page()->set_next_page_token(
-              EncodeToken("course", page->next_cursor));
+              EncodePageToken("course", page->next_cursor));
           call->Finish(absl::OkStatus());
         });
     return reactor;
@@ -336,7 +273,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
         EffectivePageSize("page.page_size", req->page().page_size());
     if (!size.ok()) return call->Finish(size.status());
     absl::StatusOr<int64_t> offset =
-        DecodeOffsetToken("offering", req->page().page_token());
+        DecodeOffsetPageToken("offering", req->page().page_token());
     if (!offset.ok()) return call->Finish(offset.status());
     auto* reactor = call->reactor();
     store_.ListOfferings(
@@ -352,7 +289,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
           }
           if (page->next_offset > 0) {
             resp->mutable_page()->set_next_page_token(
-                EncodeToken("offering", absl::StrCat(page->next_offset)));
+                EncodePageToken("offering", absl::StrCat(page->next_offset)));
           }
           call->Finish(absl::OkStatus());
         });
@@ -579,7 +516,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
         EffectivePageSize("page.page_size", req->page().page_size());
     if (!size.ok()) return call->Finish(size.status());
     absl::StatusOr<std::string> cursor =
-        DecodeIdToken("officer", req->page().page_token());
+        DecodeIdPageToken("officer", req->page().page_token());
     if (!cursor.ok()) return call->Finish(cursor.status());
     auto* reactor = call->reactor();
     store_.ListComplianceGaps(
@@ -592,7 +529,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
           }
           *resp = std::move(*r);
           resp->mutable_page()->set_next_page_token(
-              EncodeToken("officer", resp->page().next_page_token()));
+              EncodePageToken("officer", resp->page().next_page_token()));
           call->Finish(absl::OkStatus());
         });
     return reactor;
@@ -624,7 +561,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
         EffectivePageSize("page.page_size", req->page().page_size());
     if (!size.ok()) return call->Finish(size.status());
     absl::StatusOr<int64_t> offset =
-        DecodeOffsetToken("rec", req->page().page_token());
+        DecodeOffsetPageToken("rec", req->page().page_token());
     if (!offset.ok()) return call->Finish(offset.status());
     auto* reactor = call->reactor();
     store_.ListRecommendations(
@@ -642,7 +579,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
           }
           if (!r->page().next_page_token().empty()) {
             resp->mutable_page()->set_next_page_token(
-                EncodeToken("rec", r->page().next_page_token()));
+                EncodePageToken("rec", r->page().next_page_token()));
           }
           call->Finish(absl::OkStatus());
         });

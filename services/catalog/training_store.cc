@@ -14,6 +14,7 @@
 #include "services/common/events.h"
 #include "services/common/ids.h"
 #include "services/common/lua_script.h"
+#include "services/common/script_reply.h"
 #include "services/common/validation.h"
 
 namespace prima::catalog {
@@ -87,61 +88,11 @@ std::string OfficeRecommendationsKey(absl::string_view office) {
   return absl::StrCat("prima:catalog:office:", office, ":recommendations");
 }
 
-// ---- script results ----
-//
-// Scripts return lists as one string of length-prefixed items ("5:hello3:abc"):
-// an idempotent script's result must be a single string.
-constexpr char kLuaPack[] = R"lua(
-local function pack(t)
-  local out = {}
-  for i = 1, #t do
-    local v = tostring(t[i])
-    out[#out + 1] = #v .. ':' .. v
-  end
-  return table.concat(out)
-end
-)lua";
-
-absl::StatusOr<std::vector<std::string>> Unpack(absl::string_view packed) {
-  std::vector<std::string> items;
-  size_t pos = 0;
-  while (pos < packed.size()) {
-    size_t colon = packed.find(':', pos);
-    size_t len = 0;
-    if (colon == absl::string_view::npos ||
-        !absl::SimpleAtoi(packed.substr(pos, colon - pos), &len) ||
-        colon + 1 + len > packed.size()) {
-      return absl::InternalError("redis: malformed packed script reply");
-    }
-    items.emplace_back(packed.substr(colon + 1, len));
-    pos = colon + 1 + len;
-  }
-  return items;
-}
-
-using Fields = absl::flat_hash_map<std::string, std::string>;
-
-Fields ToFields(const std::vector<std::string>& flat) {
-  Fields fields;
-  for (size_t i = 0; i + 1 < flat.size(); i += 2) fields[flat[i]] = flat[i + 1];
-  return fields;
-}
-
-absl::StatusOr<Fields> UnpackFields(absl::string_view packed) {
-  absl::StatusOr<std::vector<std::string>> flat = Unpack(packed);
-  if (!flat.ok()) return flat.status();
-  return ToFields(*flat);
-}
-
 int64_t Int(const Fields& f, absl::string_view name) {
-  auto it = f.find(name);
-  int64_t v = 0;
-  if (it != f.end() && !absl::SimpleAtoi(it->second, &v)) v = 0;
-  return v;
+  return FieldInt(f, name);
 }
 std::string Str(const Fields& f, absl::string_view name) {
-  auto it = f.find(name);
-  return it == f.end() ? std::string() : it->second;
+  return FieldStr(f, name);
 }
 google::protobuf::Timestamp Micros(const Fields& f, absl::string_view name) {
   return ToProtoTime(absl::FromUnixMicros(Int(f, name)));

@@ -43,6 +43,7 @@
 #include "prima/catalog/v1/training.pb.h"
 #include "prima/common/v1/common.pb.h"
 #include "services/common/clock.h"
+#include "services/common/done.h"
 #include "services/common/redis_client.h"
 
 namespace prima::catalog {
@@ -70,7 +71,7 @@ struct CourseFilter {
 };
 
 template <typename T>
-using StoreDone = absl::AnyInvocable<void(absl::StatusOr<T>)>;
+using StoreDone = Done<T>;
 
 class TrainingStore {
  public:

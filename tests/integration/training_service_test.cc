@@ -34,7 +34,7 @@ namespace prima {
 namespace {
 
 using namespace ::prima::catalog::v1;  // NOLINT
-using ::prima::catalog::ToProtoTime;
+using ::prima::ToProtoTime;
 using ::prima::testing::TestRedis;
 using ::prima::testing::TestServer;
 using ::testing::HasSubstr;

@@ -1,0 +1,76 @@
+#include "services/common/adapter.h"
+
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/validation.h"
+
+namespace prima {
+
+prima::common::v1::Actor ActorProto(const Principal& principal) {
+  prima::common::v1::Actor actor;
+  actor.set_subject(principal.subject);
+  actor.set_agency(principal.agency);
+  const std::pair<Role, prima::common::v1::Role> map[] = {
+      {Role::kCitizen, prima::common::v1::ROLE_CITIZEN},
+      {Role::kOfficer, prima::common::v1::ROLE_OFFICER},
+      {Role::kSupervisor, prima::common::v1::ROLE_SUPERVISOR},
+      {Role::kAgencyAdmin, prima::common::v1::ROLE_AGENCY_ADMIN},
+      {Role::kRegionAdmin, prima::common::v1::ROLE_REGION_ADMIN}};
+  for (const auto& [role, proto] : map) {
+    if (principal.Has(role)) actor.add_roles(proto);
+  }
+  return actor;
+}
+
+std::string EncodePageToken(absl::string_view kind, absl::string_view cursor) {
+  if (cursor.empty()) return "";
+  return absl::WebSafeBase64Escape(absl::StrCat(kind, ":", cursor));
+}
+
+namespace {
+
+absl::Status NotOurToken() {
+  return absl::InvalidArgumentError(
+      "page.page_token: not a token of this list");
+}
+
+// The cursor inside a token of `kind`, or an error.
+absl::StatusOr<std::string> TokenCursor(absl::string_view kind,
+                                        absl::string_view token) {
+  std::string raw;
+  const std::string prefix = absl::StrCat(kind, ":");
+  if (!absl::WebSafeBase64Unescape(token, &raw) ||
+      !absl::StartsWith(raw, prefix)) {
+    return NotOurToken();
+  }
+  return raw.substr(prefix.size());
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DecodeIdPageToken(absl::string_view kind,
+                                              absl::string_view token) {
+  if (token.empty()) return std::string();
+  absl::StatusOr<std::string> cursor = TokenCursor(kind, token);
+  if (!cursor.ok()) return cursor.status();
+  if (!ValidateId("page.page_token", *cursor).ok()) return NotOurToken();
+  return cursor;
+}
+
+absl::StatusOr<int64_t> DecodeOffsetPageToken(absl::string_view kind,
+                                              absl::string_view token) {
+  if (token.empty()) return 0;
+  absl::StatusOr<std::string> cursor = TokenCursor(kind, token);
+  if (!cursor.ok()) return cursor.status();
+  int64_t offset = 0;
+  if (!absl::SimpleAtoi(*cursor, &offset) || offset < 0 || offset > 1000000) {
+    return NotOurToken();
+  }
+  return offset;
+}
+
+}  // namespace prima

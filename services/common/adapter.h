@@ -1,0 +1,57 @@
+#pragma once
+
+// Helpers of the gRPC adapter layer that every service shares: finishing a
+// call on a validation error, the caller as recorded in events, page tokens,
+// and handing a store's result to a call.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "prima/common/v1/common.pb.h"
+#include "services/common/auth.h"
+#include "services/common/done.h"
+#include "services/common/rpc.h"
+
+// Finishes `call` (a std::unique_ptr<UnaryCall>) with `expr`'s status when it
+// is an error, and returns the reactor.
+#define RETURN_IF_ERROR_FINISH(call, expr)                             \
+  do {                                                                 \
+    if (absl::Status s_ = (expr); !s_.ok()) return (call)->Finish(s_); \
+  } while (0)
+
+namespace prima {
+
+// The caller as recorded in events: subject, agency and roles.
+prima::common::v1::Actor ActorProto(const Principal& principal);
+
+// Page tokens: web-safe base64 of "<kind>:<cursor>", so a token of one list is
+// refused by another. An empty cursor (last page) gives an empty token.
+std::string EncodePageToken(absl::string_view kind, absl::string_view cursor);
+// The cursor of an id-keyed list ("" for an empty token); INVALID_ARGUMENT
+// naming page.page_token when the token is not one of this list or its cursor
+// is not a valid id.
+absl::StatusOr<std::string> DecodeIdPageToken(absl::string_view kind,
+                                              absl::string_view token);
+// The offset of an offset-paged list (0 for an empty token; at most 1000000).
+absl::StatusOr<int64_t> DecodeOffsetPageToken(absl::string_view kind,
+                                              absl::string_view token);
+
+// Finishes `call` with the store's result moved into `response`.
+template <typename T>
+Done<T> ReplyInto(std::unique_ptr<UnaryCall> call, T* response) {
+  return [call = std::move(call), response](absl::StatusOr<T> result) mutable {
+    if (!result.ok()) {
+      call->Finish(result.status());
+      return;
+    }
+    *response = std::move(*result);
+    call->Finish(absl::OkStatus());
+  };
+}
+
+}  // namespace prima
