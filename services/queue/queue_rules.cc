@@ -1,0 +1,1 @@
+#include "services/queue/queue_rules.h"
