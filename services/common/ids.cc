@@ -1,6 +1,7 @@
 #include "services/common/ids.h"
 
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -51,6 +52,14 @@ std::string NewTimeOrderedId(absl::Time now) {
 
 std::string NewSecret(int bytes) {
   return absl::BytesToHexString(RandomBytes(bytes));
+}
+
+std::string Sha256Hex(absl::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 std::string NewRequestId() { return NewSecret(16); }

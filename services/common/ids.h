@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace prima {
@@ -14,6 +15,10 @@ std::string NewTimeOrderedId(absl::Time now);
 // `bytes` bytes from the OS's CSPRNG as lowercase hex: receipt secrets, dev
 // keys.
 std::string NewSecret(int bytes = 16);
+
+// Lowercase hex SHA-256 of `data`: how receipt secrets are stored (never the
+// secret itself).
+std::string Sha256Hex(absl::string_view data);
 
 // A fresh idempotency key for clients that have none (the CLI: one per
 // invocation).

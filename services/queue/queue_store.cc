@@ -1,1 +1,1176 @@
-// Placeholder: filled in by the queue issue.
+#include "services/queue/queue_store.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "prima/events/v1/events.pb.h"
+#include "services/common/events.h"
+#include "services/common/ids.h"
+#include "services/common/lua_script.h"
+#include "services/common/proto_time.h"
+#include "services/common/script_reply.h"
+#include "services/queue/queue_rules.h"
+
+namespace prima::queue {
+
+namespace v1 = prima::queue::v1;
+namespace ev = prima::events::v1;
+
+namespace {
+
+constexpr char kService[] = "queue";
+constexpr char kProducer[] = "queue";
+constexpr char kPrefix[] = "prima:queue:";
+// Statistics are kept a little over a year (year-on-year comparisons);
+// tickets a week (their history lives on in the statistics and events).
+constexpr int64_t kStatsTtlSeconds = 400 * 86400;
+constexpr int64_t kTicketTtlSeconds = 7 * 86400;
+constexpr int kBoardCalls = 10;
+
+int64_t Ms(absl::Time t) { return absl::ToUnixMillis(t); }
+std::string MsArg(absl::Time t) { return absl::StrCat(Ms(t)); }
+absl::Time FromMs(int64_t ms) { return absl::FromUnixMillis(ms); }
+
+// ---- Lua shared by every queue script ----
+//
+// Ticket hash fields: id, office, service, agency, number, date (YYYYMMDD),
+// channel, class, group (p|a|r), status (TicketStatus number), issued,
+// wait_from, expires, called, started, ended (Unix ms), target (minutes),
+// secret (SHA-256 of the receipt secret), subject, counter, cname, officer,
+// outcome, recalls, transfers, to_counter, appt.
+std::string QueueLua() {
+  return absl::StrCat(kLuaPack, "local Q = '", kPrefix, "'\n",
+                      "local EVENT_MAXLEN = ", kEventStreamMaxLen, "\n",
+                      "local LIVE_MAXLEN = ", kLiveStreamMaxLen, "\n",
+                      "local STATS_TTL = ", kStatsTtlSeconds, "\n",
+                      "local TICKET_TTL = ", kTicketTtlSeconds, "\n",
+                      "local BOARD_CALLS = ", kBoardCalls, "\n",
+                      "local WAIT_BUCKETS = ", kWaitBuckets, "\n",
+                      R"lua(
+local WAITING, CALLED, SERVING, COMPLETED = '1', '2', '3', '4'
+local NO_SHOW, CANCELLED, EXPIRED = '5', '6', '7'
+local STATUS_NAME = {['1'] = 'WAITING', ['2'] = 'CALLED', ['3'] = 'SERVING',
+  ['4'] = 'COMPLETED', ['5'] = 'NO_SHOW', ['6'] = 'CANCELLED',
+  ['7'] = 'EXPIRED'}
+local C_CLOSED, C_OPEN, C_PAUSED = '1', '2', '3'
+local function fail(code, msg) return redis.error_reply(code .. ' ' .. msg) end
+local function tkey(id) return Q .. 't:' .. id end
+local function ckey(id) return Q .. 'c:' .. id end
+local function as_map(flat)
+  local m = {}
+  for i = 1, #flat, 2 do m[flat[i]] = flat[i + 1] end
+  return m
+end
+local function load(key) return as_map(redis.call('HGETALL', key)) end
+local function f(m, name) return m[name] or '' end
+local function can_access(t, secret_sha, subject, staff_agency)
+  if secret_sha ~= '' and secret_sha == f(t, 'secret') then return true end
+  if subject ~= '' and subject == f(t, 'subject') then return true end
+  if staff_agency == '*' then return true end
+  return staff_agency ~= '' and staff_agency == f(t, 'agency')
+end
+local function wkey(t)
+  if f(t, 'to_counter') ~= '' then return Q .. 'wc:' .. t.to_counter end
+  return Q .. 'w:' .. t.office .. ':' .. t.service .. ':' .. t.group
+end
+local function enqueue(t)
+  redis.call('ZADD', wkey(t), t.wait_from, t.id)
+  redis.call('HINCRBY', Q .. 'waiting:' .. t.office, t.service, 1)
+  redis.call('ZADD', Q .. 'expiry', t.expires, t.id)
+end
+local function dequeue(t)
+  redis.call('ZREM', wkey(t), t.id)
+  local wk = Q .. 'waiting:' .. t.office
+  if redis.call('HINCRBY', wk, t.service, -1) <= 0 then
+    redis.call('HDEL', wk, t.service)
+  end
+  redis.call('ZREM', Q .. 'expiry', t.id)
+end
+-- The day's statistics of the ticket's service and of the whole office.
+local function stat_keys(t, service)
+  local base = Q .. 'st:' .. t.office .. ':' .. t.date .. ':'
+  return {base .. (service or t.service), base .. '_all'}
+end
+local function stat_add(keys, field, by)
+  for _, k in ipairs(keys) do
+    redis.call('HINCRBY', k, field, by)
+    redis.call('EXPIRE', k, STATS_TTL)
+  end
+end
+local function stat_server(keys, who, id, seconds)
+  for _, k in ipairs(keys) do
+    local sk = k .. ':' .. who
+    redis.call('HINCRBY', sk, id .. ':served', 1)
+    redis.call('HINCRBY', sk, id .. ':svc', seconds)
+    redis.call('EXPIRE', sk, STATS_TTL)
+  end
+end
+local function live(office, kind, tid, extra)
+  local args = {'XADD', Q .. 'live', 'MAXLEN', '~', LIVE_MAXLEN, '*',
+                'o', office, 'k', kind, 't', tid}
+  for _, v in ipairs(extra or {}) do args[#args + 1] = v end
+  redis.call(unpack(args))
+end
+local function seconds_between(from_ms, to_ms)
+  local d = math.floor((tonumber(to_ms) - tonumber(from_ms)) / 1000)
+  if d < 0 then return 0 end
+  return d
+end
+local function local_date_pb(date)
+  return prima_pb_int(1, tonumber(string.sub(date, 1, 4))) ..
+         prima_pb_int(2, tonumber(string.sub(date, 5, 6))) ..
+         prima_pb_int(3, tonumber(string.sub(date, 7, 8)))
+end
+-- The ticket as the reply carries it: its fields, and for a WAITING ticket
+-- what the wait estimate needs (_ahead, _open, _busy, _mean, _n).
+local function view(id, now)
+  local flat = redis.call('HGETALL', tkey(id))
+  local t = as_map(flat)
+  if t.status ~= WAITING then return flat end
+  local ahead
+  if f(t, 'to_counter') ~= '' then
+    ahead = redis.call('ZRANK', Q .. 'wc:' .. t.to_counter, id) or 0
+  else
+    local base = Q .. 'w:' .. t.office .. ':' .. t.service .. ':'
+    local rank = redis.call('ZRANK', base .. t.group, id) or 0
+    ahead = rank
+    if t.group ~= 'p' then ahead = ahead + redis.call('ZCARD', base .. 'p') end
+    if t.group == 'r' then
+      ahead = ahead + redis.call('ZCOUNT', base .. 'a', '-inf', now)
+    end
+  end
+  local open = redis.call('SMEMBERS', Q .. 'open:' .. t.office .. ':' .. t.service)
+  local busy = 0
+  for _, c in ipairs(open) do
+    local cur = redis.call('HGET', ckey(c), 'current')
+    if cur and cur ~= '' then busy = busy + 1 end
+  end
+  local m = redis.call('HMGET', Q .. 'mean:' .. t.office .. ':' .. t.service, 'mean', 'n')
+  for _, v in ipairs({'_ahead', ahead, '_open', #open, '_busy', busy,
+                      '_mean', m[1] or '0', '_n', m[2] or '0'}) do
+    flat[#flat + 1] = v
+  end
+  return flat
+end
+-- The counter must be open (or paused) by the officer acting.
+local function check_counter(c, counter_id, officer, allow_paused)
+  local state = f(c, 'state')
+  local ok = state == C_OPEN or (allow_paused and state == C_PAUSED)
+  if not ok or f(c, 'officer') ~= officer then
+    return fail('FAILED_PRECONDITION', 'counter ' .. counter_id ..
+                ' is not open by you; open it first (OpenCounter)')
+  end
+  return nil
+end
+-- The counter's current ticket in one of the allowed statuses.
+local function current_ticket(c, counter_id, ticket_id, allowed)
+  if f(c, 'current') ~= ticket_id then
+    return nil, fail('FAILED_PRECONDITION', 'ticket ' .. ticket_id ..
+                     ' is not the current ticket of counter ' .. counter_id)
+  end
+  local t = load(tkey(ticket_id))
+  if not t.id then return nil, fail('NOT_FOUND', 'ticket ' .. ticket_id .. ' does not exist') end
+  for _, s in ipairs(allowed) do
+    if t.status == s then return t, nil end
+  end
+  return nil, fail('FAILED_PRECONDITION', 'ticket ' .. t.number .. ' is ' ..
+                   STATUS_NAME[t.status])
+end
+)lua");
+}
+
+LuaScript Mutation(absl::string_view name, absl::string_view body) {
+  return MakeIdempotentScript(name, absl::StrCat(QueueLua(), body));
+}
+LuaScript Read(absl::string_view name, absl::string_view body) {
+  return LuaScript(name, absl::StrCat(kLuaPrelude, QueueLua(), body));
+}
+
+// KEYS: idem, stream. ARGV: ttl, id, office, service, agency, prefix, date,
+// channel, class, group, now, expires, target, secret sha, subject, secret,
+// max seq, type, event agency, envelope, payload.
+const LuaScript& IssueScript() {
+  static const LuaScript* script = new LuaScript(Mutation("queue_issue", R"lua(
+local id, office, service = ARGV[2], ARGV[3], ARGV[4]
+local prefix, date = ARGV[6], ARGV[7]
+local seq_key = Q .. 'seq:' .. office .. ':' .. prefix .. ':' .. date
+local last = tonumber(redis.call('GET', seq_key) or '0')
+if last >= tonumber(ARGV[17]) then
+  return fail('RESOURCE_EXHAUSTED', 'the office has issued ' .. last ..
+              ' tickets of prefix ' .. prefix .. ' today')
+end
+local seq = redis.call('INCR', seq_key)
+redis.call('EXPIRE', seq_key, 3 * 86400)
+local number = prefix .. '-' .. string.format('%03d', seq)
+local t = {id = id, office = office, service = service, agency = ARGV[5],
+  number = number, date = date, channel = ARGV[8], class = ARGV[9],
+  group = ARGV[10], status = WAITING, issued = ARGV[11], wait_from = ARGV[11],
+  expires = ARGV[12], target = ARGV[13], secret = ARGV[14], subject = ARGV[15],
+  recalls = '0', transfers = '0', to_counter = ''}
+local args = {}
+for k, v in pairs(t) do args[#args + 1] = k; args[#args + 1] = v end
+redis.call('HSET', tkey(id), unpack(args))
+redis.call('EXPIRE', tkey(id), TICKET_TTL)
+enqueue(t)
+stat_add(stat_keys(t), 'issued', 1)
+prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[18], ARGV[19], ARGV[20], ARGV[21],
+                prima_pb_bytes(4, number))
+live(office, 'change', id)
+local out = view(id, ARGV[11])
+out[#out + 1] = '_secret'
+out[#out + 1] = ARGV[16]
+return pack(out)
+)lua"));
+  return *script;
+}
+
+// ARGV: id, now, secret sha, subject, staff agency.
+const LuaScript& GetTicketScript() {
+  static const LuaScript* script = new LuaScript(Read("queue_get_ticket", R"lua(
+local t = load(tkey(ARGV[1]))
+if not t.id then return fail('NOT_FOUND', 'ticket ' .. ARGV[1] .. ' does not exist') end
+if not can_access(t, ARGV[3], ARGV[4], ARGV[5]) then
+  return fail('PERMISSION_DENIED', 'ticket ' .. ARGV[1] ..
+              ': give its receipt secret, or the token that took it')
+end
+return pack(view(ARGV[1], ARGV[2]))
+)lua"));
+  return *script;
+}
+
+// KEYS: idem, stream. ARGV: ttl, id, now, secret sha, subject, staff agency,
+// type, envelope, payload.
+const LuaScript& CancelScript() {
+  static const LuaScript* script = new LuaScript(Mutation("queue_cancel", R"lua(
+local id, now = ARGV[2], ARGV[3]
+local t = load(tkey(id))
+if not t.id then return fail('NOT_FOUND', 'ticket ' .. id .. ' does not exist') end
+if not can_access(t, ARGV[4], ARGV[5], ARGV[6]) then
+  return fail('PERMISSION_DENIED', 'ticket ' .. id ..
+              ': give its receipt secret, or the token that took it')
+end
+if t.status ~= WAITING then
+  return fail('FAILED_PRECONDITION', 'ticket ' .. t.number .. ' is ' ..
+              STATUS_NAME[t.status] .. '; only a WAITING ticket can be cancelled')
+end
+dequeue(t)
+redis.call('HSET', tkey(id), 'status', CANCELLED, 'ended', now)
+stat_add(stat_keys(t), 'cancelled', 1)
+prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[7], t.agency,
+                ARGV[8] .. prima_pb_bytes(3, t.agency), ARGV[9],
+                prima_pb_bytes(2, t.office) .. prima_pb_bytes(3, t.service) ..
+                prima_pb_int(5, seconds_between(t.wait_from, now)))
+live(t.office, 'change', id)
+return pack(view(id, now))
+)lua"));
+  return *script;
+}
+
+// ARGV: now, limit. The ids of WAITING tickets due to expire.
+const LuaScript& DueScript() {
+  static const LuaScript* script = new LuaScript(Read("queue_due", R"lua(
+return redis.call('ZRANGEBYSCORE', Q .. 'expiry', '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+)lua"));
+  return *script;
+}
+
+// KEYS: stream. ARGV: id, now, type, envelope, payload. Replies 1 when it
+// expired the ticket, 0 when another replica (or a call) got there first.
+const LuaScript& ExpireScript() {
+  static const LuaScript* script = new LuaScript(Read("queue_expire", R"lua(
+local id, now = ARGV[1], ARGV[2]
+local t = load(tkey(id))
+if not t.id or t.status ~= WAITING or tonumber(t.expires) > tonumber(now) then
+  redis.call('ZREM', Q .. 'expiry', id)
+  return 0
+end
+dequeue(t)
+redis.call('HSET', tkey(id), 'status', EXPIRED, 'ended', now)
+stat_add(stat_keys(t), 'expired', 1)
+prima_emit_with(KEYS[1], EVENT_MAXLEN, ARGV[3], t.agency,
+                ARGV[4] .. prima_pb_bytes(3, t.agency), ARGV[5],
+                prima_pb_bytes(2, t.office) .. prima_pb_bytes(3, t.service) ..
+                prima_pb_int(5, seconds_between(t.wait_from, now)))
+live(t.office, 'change', id)
+return 1
+)lua"));
+  return *script;
+}
+
+// Counter sessions. KEYS: idem. ARGV: ttl, op (open|close|pause|resume),
+// counter, officer, now, office, agency, service ids...
+const LuaScript& CounterScript() {
+  static const LuaScript* script = new LuaScript(Mutation("queue_counter", R"lua(
+local op, counter, officer, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local office, agency = ARGV[6], ARGV[7]
+local key = ckey(counter)
+local c = load(key)
+local state = f(c, 'state')
+if state == '' then state = C_CLOSED end
+local mine = f(c, 'officer') == officer
+local function open_sets(add)
+  for i = 8, #ARGV do
+    redis.call(add and 'SADD' or 'SREM', Q .. 'open:' .. office .. ':' .. ARGV[i], counter)
+  end
+end
+local function reply()
+  return pack(redis.call('HGETALL', key))
+end
+if op == 'open' then
+  if state ~= C_CLOSED then
+    if mine then return reply() end
+    return fail('FAILED_PRECONDITION', 'counter ' .. counter ..
+                ' is open by officer ' .. f(c, 'officer'))
+  end
+  local other = redis.call('GET', Q .. 'officer:' .. officer)
+  if other and other ~= counter then
+    local os = redis.call('HGET', ckey(other), 'state')
+    if os == C_OPEN or os == C_PAUSED then
+      return fail('FAILED_PRECONDITION', 'you have counter ' .. other ..
+                  ' open; close it first')
+    end
+  end
+  redis.call('HSET', key, 'state', C_OPEN, 'officer', officer, 'opened', now,
+             'office', office, 'agency', agency, 'current', '')
+  redis.call('SET', Q .. 'officer:' .. officer, counter)
+  open_sets(true)
+elseif op == 'close' then
+  if state == C_CLOSED or not mine then
+    return fail('FAILED_PRECONDITION', 'counter ' .. counter .. ' is not open by you')
+  end
+  local cur = f(c, 'current')
+  if cur ~= '' then
+    local st = redis.call('HGET', tkey(cur), 'status')
+    if st == CALLED or st == SERVING then
+      return fail('FAILED_PRECONDITION', 'counter ' .. counter .. ' still has ticket ' ..
+                  redis.call('HGET', tkey(cur), 'number') .. ' ' .. STATUS_NAME[st] ..
+                  '; complete, transfer or mark it no-show first')
+    end
+  end
+  redis.call('HSET', key, 'state', C_CLOSED, 'officer', '', 'current', '')
+  redis.call('DEL', Q .. 'officer:' .. officer)
+  open_sets(false)
+elseif op == 'pause' then
+  if state ~= C_OPEN or not mine then
+    return fail('FAILED_PRECONDITION', 'counter ' .. counter .. ' is not OPEN by you')
+  end
+  redis.call('HSET', key, 'state', C_PAUSED)
+  open_sets(false)
+else
+  if state ~= C_PAUSED or not mine then
+    return fail('FAILED_PRECONDITION', 'counter ' .. counter .. ' is not PAUSED by you')
+  end
+  redis.call('HSET', key, 'state', C_OPEN)
+  open_sets(true)
+end
+live(office, 'change', '')
+return reply()
+)lua"));
+  return *script;
+}
+
+// ARGV: counter.
+const LuaScript& GetCounterScript() {
+  static const LuaScript* script = new LuaScript(Read("queue_get_counter", R"lua(
+return pack(redis.call('HGETALL', ckey(ARGV[1])))
+)lua"));
+  return *script;
+}
+
+// KEYS: idem, stream. ARGV: ttl, counter, officer, now, priority (1|0),
+// counter name, office, type, agency, envelope, payload, service ids...
+const LuaScript& CallNextScript() {
+  static const LuaScript* script = new LuaScript(Mutation("queue_call_next", R"lua(
+local counter, officer, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local cname, office = ARGV[6], ARGV[7]
+local c = load(ckey(counter))
+local bad = check_counter(c, counter, officer, false)
+if bad then return bad end
+local cur = f(c, 'current')
+if cur ~= '' then
+  local st = redis.call('HGET', tkey(cur), 'status')
+  if st == CALLED or st == SERVING then
+    return fail('FAILED_PRECONDITION', 'ticket ' ..
+                redis.call('HGET', tkey(cur), 'number') .. ' is still ' ..
+                STATUS_NAME[st] .. ' at counter ' .. counter ..
+                '; complete, transfer or mark it no-show first')
+  end
+end
+-- The first of the keys with the lowest score (ties: lowest id).
+local function earliest(keys, due)
+  local best_id, best_score, best_key
+  for _, k in ipairs(keys) do
+    local r
+    if due then
+      r = redis.call('ZRANGEBYSCORE', k, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
+    else
+      r = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
+    end
+    if #r > 0 then
+      local s = tonumber(r[2])
+      if not best_id or s < best_score or (s == best_score and r[1] < best_id) then
+        best_id, best_score, best_key = r[1], s, k
+      end
+    end
+  end
+  return best_id, best_key
+end
+local function group_keys(g)
+  local keys = {}
+  for i = 12, #ARGV do keys[#keys + 1] = Q .. 'w:' .. office .. ':' .. ARGV[i] .. ':' .. g end
+  return keys
+end
+local order
+if ARGV[5] == '1' then
+  order = {{'p', false}, {'a', true}, {'r', false}, {'a', false}}
+else
+  order = {{'a', true}, {'p', false}, {'r', false}, {'a', false}}
+end
+local id = earliest({Q .. 'wc:' .. counter}, false)
+if not id then
+  for _, g in ipairs(order) do
+    id = earliest(group_keys(g[1]), g[2])
+    if id then break end
+  end
+end
+if not id then
+  return fail('NOT_FOUND', 'nobody is waiting for counter ' .. counter)
+end
+local t = load(tkey(id))
+dequeue(t)
+local first_call = f(t, 'called') == ''
+redis.call('HSET', tkey(id), 'status', CALLED, 'called', now, 'counter', counter,
+           'cname', cname, 'officer', officer, 'to_counter', '')
+redis.call('HSET', ckey(counter), 'current', id)
+local waited = seconds_between(t.wait_from, now)
+local keys = stat_keys(t)
+if not first_call then keys = {keys[1]} end
+stat_add(keys, 'called', 1)
+stat_add(keys, 'wait_sum', waited)
+local bucket = math.min(math.floor(waited / 60), WAIT_BUCKETS - 1)
+stat_add(keys, 'h' .. bucket, 1)
+if waited <= tonumber(t.target) * 60 then stat_add(keys, 'within', 1) end
+redis.call('LPUSH', Q .. 'calls:' .. office,
+           pack({t.number, counter, cname, t.service, now, '0'}))
+redis.call('LTRIM', Q .. 'calls:' .. office, 0, BOARD_CALLS - 1)
+prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[8], ARGV[9], ARGV[10], ARGV[11],
+                prima_pb_bytes(1, id) .. prima_pb_bytes(3, t.service) ..
+                prima_pb_bytes(4, t.number) .. prima_pb_int(7, waited))
+live(office, 'call', id, {'n', t.number, 'c', counter, 'cn', cname,
+                          's', t.service, 'r', '0'})
+return pack(view(id, now))
+)lua"));
+  return *script;
+}
+
+// KEYS: idem, stream. ARGV: ttl, action (recall|no_show|start), counter,
+// officer, ticket, now, type, agency, envelope, payload.
+const LuaScript& ActScript() {
+  static const LuaScript* script = new LuaScript(Mutation("queue_act", R"lua(
+local action, counter, officer, id, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local c = load(ckey(counter))
+local bad = check_counter(c, counter, officer, true)
+if bad then return bad end
+local t, err = current_ticket(c, counter, id, {CALLED})
+if err then return err end
+if action == 'recall' then
+  redis.call('HINCRBY', tkey(id), 'recalls', 1)
+  redis.call('LPUSH', Q .. 'calls:' .. t.office,
+             pack({t.number, counter, f(t, 'cname'), t.service, now, '1'}))
+  redis.call('LTRIM', Q .. 'calls:' .. t.office, 0, BOARD_CALLS - 1)
+  live(t.office, 'call', id, {'n', t.number, 'c', counter, 'cn', f(t, 'cname'),
+                              's', t.service, 'r', '1'})
+elseif action == 'no_show' then
+  redis.call('HSET', tkey(id), 'status', NO_SHOW, 'ended', now)
+  redis.call('HSET', ckey(counter), 'current', '')
+  stat_add(stat_keys(t), 'no_show', 1)
+  prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[7], ARGV[8], ARGV[9], ARGV[10],
+                  prima_pb_bytes(3, t.service) ..
+                  prima_pb_int(5, seconds_between(t.wait_from, t.called)))
+  live(t.office, 'change', id)
+else
+  redis.call('HSET', tkey(id), 'status', SERVING, 'started', now)
+  live(t.office, 'change', id)
+end
+return pack(view(id, now))
+)lua"));
+  return *script;
+}
+
+// KEYS: idem, stream. ARGV: ttl, counter, officer, ticket, now, outcome,
+// weight of the new duration in the service's mean, type, agency, envelope,
+// payload.
+const LuaScript& CompleteScript() {
+  static const LuaScript* script = new LuaScript(Mutation("queue_complete", R"lua(
+local counter, officer, id, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local c = load(ckey(counter))
+local bad = check_counter(c, counter, officer, true)
+if bad then return bad end
+local t, err = current_ticket(c, counter, id, {CALLED, SERVING})
+if err then return err end
+redis.call('HSET', tkey(id), 'status', COMPLETED, 'ended', now, 'outcome', ARGV[6])
+redis.call('HSET', ckey(counter), 'current', '')
+local served_from = f(t, 'started')
+if served_from == '' then served_from = t.called end
+local svc = seconds_between(served_from, now)
+local keys = stat_keys(t)
+stat_add(keys, 'served', 1)
+stat_add(keys, 'svc_sum', svc)
+stat_server(keys, 'counter', counter, svc)
+stat_server(keys, 'officer', officer, svc)
+-- The wait estimate's input: call to completion, weighted towards the recent.
+local mkey = Q .. 'mean:' .. t.office .. ':' .. t.service
+local m = redis.call('HMGET', mkey, 'mean', 'n')
+local dur = (tonumber(now) - tonumber(t.called)) / 1000
+local mean = tonumber(m[1] or '0')
+local n = tonumber(m[2] or '0')
+if n == 0 then mean = dur else mean = mean + tonumber(ARGV[7]) * (dur - mean) end
+redis.call('HSET', mkey, 'mean', string.format('%.3f', mean), 'n', n + 1)
+prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[8], ARGV[9], ARGV[10], ARGV[11],
+                prima_pb_bytes(3, t.service) .. prima_pb_int(6, svc) ..
+                prima_pb_int(7, seconds_between(t.wait_from, t.called)) ..
+                prima_pb_bytes(9, local_date_pb(t.date)))
+live(t.office, 'change', id)
+return pack(view(id, now))
+)lua"));
+  return *script;
+}
+
+// KEYS: idem, stream. ARGV: ttl, counter, officer, ticket, now, to service,
+// its target minutes, to counter, type, agency, envelope, payload.
+const LuaScript& TransferScript() {
+  static const LuaScript* script = new LuaScript(Mutation("queue_transfer", R"lua(
+local counter, officer, id, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local to_service, to_counter = ARGV[6], ARGV[8]
+local c = load(ckey(counter))
+local bad = check_counter(c, counter, officer, true)
+if bad then return bad end
+local t, err = current_ticket(c, counter, id, {CALLED, SERVING})
+if err then return err end
+if to_service ~= '' and to_service == t.service then
+  return fail('INVALID_ARGUMENT', 'to_service_id: the ticket is already in ' .. to_service)
+end
+stat_add(stat_keys(t), 'transferred', 1)
+local from_service = t.service
+if to_service ~= '' then
+  t.service = to_service
+  t.target = ARGV[7]
+end
+t.to_counter = to_counter
+redis.call('HSET', tkey(id), 'status', WAITING, 'service', t.service,
+           'target', t.target, 'to_counter', to_counter, 'counter', '',
+           'cname', '', 'officer', '', 'started', '')
+redis.call('HINCRBY', tkey(id), 'transfers', 1)
+redis.call('HSET', ckey(counter), 'current', '')
+t.status = WAITING
+enqueue(t)
+prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[9], ARGV[10], ARGV[11], ARGV[12],
+                prima_pb_bytes(3, from_service) .. prima_pb_bytes(4, t.service))
+live(t.office, 'change', id)
+return pack(view(id, now))
+)lua"));
+  return *script;
+}
+
+// ARGV: office.
+const LuaScript& BoardScript() {
+  static const LuaScript* script = new LuaScript(Read("queue_board", R"lua(
+local waiting = redis.call('HGETALL', Q .. 'waiting:' .. ARGV[1])
+local calls = redis.call('LRANGE', Q .. 'calls:' .. ARGV[1], 0, BOARD_CALLS - 1)
+return pack({pack(waiting), pack(calls)})
+)lua"));
+  return *script;
+}
+
+// ARGV: office, date, service ('' for the office).
+const LuaScript& StatsScript() {
+  static const LuaScript* script = new LuaScript(Read("queue_stats", R"lua(
+local scope = ARGV[3]
+if scope == '' then scope = '_all' end
+local base = Q .. 'st:' .. ARGV[1] .. ':' .. ARGV[2] .. ':' .. scope
+local waiting = 0
+if ARGV[3] == '' then
+  local all = redis.call('HVALS', Q .. 'waiting:' .. ARGV[1])
+  for _, v in ipairs(all) do waiting = waiting + tonumber(v) end
+else
+  waiting = tonumber(redis.call('HGET', Q .. 'waiting:' .. ARGV[1], ARGV[3]) or '0')
+end
+return pack({pack(redis.call('HGETALL', base)),
+             pack(redis.call('HGETALL', base .. ':counter')),
+             pack(redis.call('HGETALL', base .. ':officer')), waiting})
+)lua"));
+  return *script;
+}
+
+// ---- replies ----
+
+v1::Ticket TicketFromFields(const Fields& f) {
+  v1::Ticket t;
+  t.set_id(FieldStr(f, "id"));
+  t.set_number(FieldStr(f, "number"));
+  t.set_office_id(FieldStr(f, "office"));
+  t.set_service_id(FieldStr(f, "service"));
+  t.set_agency_id(FieldStr(f, "agency"));
+  t.set_channel(static_cast<v1::Channel>(FieldInt(f, "channel")));
+  t.set_priority_class(static_cast<v1::PriorityClass>(FieldInt(f, "class")));
+  t.set_status(static_cast<v1::TicketStatus>(FieldInt(f, "status")));
+  const int64_t date = FieldInt(f, "date");
+  t.mutable_local_date()->set_year(static_cast<int32_t>(date / 10000));
+  t.mutable_local_date()->set_month(static_cast<int32_t>(date / 100 % 100));
+  t.mutable_local_date()->set_day(static_cast<int32_t>(date % 100));
+  auto time_field = [&](absl::string_view name,
+                        google::protobuf::Timestamp* out) {
+    if (FieldInt(f, name) > 0) *out = ToProtoTime(FromMs(FieldInt(f, name)));
+  };
+  time_field("issued", t.mutable_issue_time());
+  time_field("wait_from", t.mutable_wait_start_time());
+  time_field("called", t.mutable_call_time());
+  time_field("started", t.mutable_service_start_time());
+  time_field("ended", t.mutable_end_time());
+  t.set_counter_id(FieldStr(f, "counter"));
+  t.set_counter_name(FieldStr(f, "cname"));
+  t.set_officer_id(FieldStr(f, "officer"));
+  t.set_outcome(static_cast<v1::ServiceOutcome>(FieldInt(f, "outcome")));
+  t.set_recall_count(static_cast<int32_t>(FieldInt(f, "recalls")));
+  t.set_transfer_count(static_cast<int32_t>(FieldInt(f, "transfers")));
+  t.set_target_counter_id(FieldStr(f, "to_counter"));
+  t.set_appointment_id(FieldStr(f, "appt"));
+  if (t.status() == v1::TICKET_STATUS_WAITING) {
+    time_field("expires", t.mutable_expire_time());
+    WaitInputs in;
+    in.ahead = FieldInt(f, "_ahead");
+    in.open_counters = FieldInt(f, "_open");
+    in.busy_counters = FieldInt(f, "_busy");
+    double mean = 0;
+    if (!absl::SimpleAtod(FieldStr(f, "_mean"), &mean)) mean = 0;
+    in.recent_service_seconds = mean;
+    in.samples = FieldInt(f, "_n");
+    in.target_waiting_minutes = static_cast<int32_t>(FieldInt(f, "target"));
+    t.set_position(static_cast<int32_t>(in.ahead + 1));
+    t.set_open_counters(static_cast<int32_t>(in.open_counters));
+    t.set_estimated_wait_seconds(
+        static_cast<int32_t>(EstimateWaitSeconds(in)));
+  }
+  t.set_receipt_secret(FieldStr(f, "_secret"));
+  return t;
+}
+
+absl::StatusOr<v1::Ticket> ParseTicket(absl::string_view packed) {
+  absl::StatusOr<Fields> fields = UnpackFields(packed);
+  if (!fields.ok()) return fields.status();
+  if (FieldStr(*fields, "id").empty()) {
+    return absl::InternalError("redis: ticket reply without an id");
+  }
+  return TicketFromFields(*fields);
+}
+
+Done<IdempotentResult> TicketReply(Done<v1::Ticket> done) {
+  return [done = std::move(done)](
+             absl::StatusOr<IdempotentResult> result) mutable {
+    if (!result.ok()) return done(result.status());
+    done(ParseTicket(result->value));
+  };
+}
+
+v1::CounterSession SessionFromFields(const CounterInfo& counter,
+                                     const Fields& f) {
+  v1::CounterSession s;
+  s.set_counter_id(counter.id);
+  s.set_office_id(counter.office_id);
+  s.set_agency_id(counter.agency_id);
+  s.set_counter_name(counter.name);
+  s.set_priority(counter.priority);
+  for (const std::string& id : counter.service_ids) s.add_service_ids(id);
+  const int64_t state = FieldInt(f, "state");
+  s.set_state(state == 0 ? v1::COUNTER_STATE_CLOSED
+                         : static_cast<v1::CounterState>(state));
+  if (s.state() != v1::COUNTER_STATE_CLOSED) {
+    s.set_officer_id(FieldStr(f, "officer"));
+    if (FieldInt(f, "opened") > 0) {
+      *s.mutable_open_time() = ToProtoTime(FromMs(FieldInt(f, "opened")));
+    }
+    s.set_current_ticket_id(FieldStr(f, "current"));
+  }
+  return s;
+}
+
+std::string DateKeyOf(absl::CivilDay day) { return DateKey(day); }
+
+ev::EventEnvelope Envelope(absl::string_view type, absl::string_view agency,
+                           const google::protobuf::Message& payload,
+                           absl::Time now, const QueueActor& actor) {
+  ev::EventEnvelope envelope =
+      MakeEnvelope(type, agency, kProducer, payload, now, actor.request_id);
+  *envelope.mutable_actor() = actor.actor;
+  return envelope;
+}
+
+// type, agency, envelope, payload: the four event arguments of the scripts.
+std::vector<std::string> EventArgs(const ev::EventEnvelope& envelope) {
+  return {envelope.type(), envelope.agency(), envelope.SerializeAsString(),
+          EnvelopePayload(envelope)};
+}
+
+void Append(std::vector<std::string>& to, std::vector<std::string> more) {
+  for (std::string& s : more) to.push_back(std::move(s));
+}
+
+}  // namespace
+
+QueueStore::QueueStore(RedisClient& redis, const Clock& clock)
+    : redis_(redis), clock_(clock) {}
+
+// ---- tickets ----
+
+void QueueStore::IssueTicket(const IssueParams& p, const QueueActor& actor,
+                             Done<v1::Ticket> done) {
+  const absl::Time now = clock_.Now();
+  const std::string id = absl::AsciiStrToLower(NewTimeOrderedId(now));
+  const std::string secret = NewSecret();
+  ev::TicketIssued payload;
+  payload.set_ticket_id(id);
+  payload.set_office_id(p.office_id);
+  payload.set_service_id(p.service_id);
+  payload.set_channel(
+      std::string(absl::StripPrefix(v1::Channel_Name(p.channel), "CHANNEL_")));
+  payload.set_priority_class(std::string(absl::StripPrefix(
+      v1::PriorityClass_Name(p.priority_class), "PRIORITY_CLASS_")));
+  *payload.mutable_local_date() = ToLocalDate(p.local_date);
+  const ev::EventEnvelope envelope =
+      Envelope("ticket.issued", p.agency_id, payload, now, actor);
+  std::vector<std::string> args = {
+      id,
+      p.office_id,
+      p.service_id,
+      p.agency_id,
+      p.ticket_prefix,
+      DateKeyOf(p.local_date),
+      absl::StrCat(static_cast<int>(p.channel)),
+      absl::StrCat(static_cast<int>(p.priority_class)),
+      std::string(GroupKeyPart(GroupOf(p.priority_class))),
+      MsArg(now),
+      MsArg(p.expire_time),
+      absl::StrCat(p.target_waiting_minutes),
+      Sha256Hex(secret),
+      p.citizen_subject,
+      secret,
+      absl::StrCat(kMaxTicketsPerDay)};
+  Append(args, EventArgs(envelope));
+  RunIdempotent(redis_, IssueScript(),
+                {kService, "IssueTicket", actor.subject, actor.request_id},
+                {EventStreamKey(kProducer)}, std::move(args),
+                TicketReply(std::move(done)));
+}
+
+namespace {
+std::vector<std::string> ProofArgs(const AccessProof& proof) {
+  return {proof.secret.empty() ? "" : Sha256Hex(proof.secret), proof.subject,
+          proof.staff_agency};
+}
+}  // namespace
+
+void QueueStore::GetTicket(absl::string_view ticket_id,
+                           const AccessProof& proof, Done<v1::Ticket> done) {
+  std::vector<std::string> args = {std::string(ticket_id),
+                                   MsArg(clock_.Now())};
+  Append(args, ProofArgs(proof));
+  redis_.Eval(GetTicketScript(), {}, std::move(args),
+              [done = std::move(done)](
+                  absl::StatusOr<RedisValue> reply) mutable {
+                if (!reply.ok()) return done(reply.status());
+                if (!reply->is_string()) {
+                  return done(absl::InternalError("redis: bad ticket reply"));
+                }
+                done(ParseTicket(reply->str));
+              },
+              {.resend_safe = true});
+}
+
+void QueueStore::CancelTicket(absl::string_view ticket_id,
+                              const AccessProof& proof, const QueueActor& actor,
+                              Done<v1::Ticket> done) {
+  const absl::Time now = clock_.Now();
+  ev::TicketLeftQueue payload;
+  payload.set_ticket_id(std::string(ticket_id));
+  payload.set_reason("CANCELLED");
+  // The agency is the ticket's; the script fills it in from the stored ticket.
+  const ev::EventEnvelope envelope =
+      Envelope("ticket.cancelled", "", payload, now, actor);
+  std::vector<std::string> args = {std::string(ticket_id), MsArg(now)};
+  Append(args, ProofArgs(proof));
+  args.push_back(envelope.type());
+  args.push_back(envelope.SerializeAsString());
+  args.push_back(EnvelopePayload(envelope));
+  RunIdempotent(redis_, CancelScript(),
+                {kService, "CancelTicket", actor.subject, actor.request_id},
+                {EventStreamKey(kProducer)}, std::move(args),
+                TicketReply(std::move(done)));
+}
+
+void QueueStore::ExpireDue(int limit, Done<int> done) {
+  const absl::Time now = clock_.Now();
+  redis_.Eval(
+      DueScript(), {}, {MsArg(now), absl::StrCat(limit)},
+      [this, now, done = std::move(done)](
+          absl::StatusOr<RedisValue> reply) mutable {
+        if (!reply.ok()) return done(reply.status());
+        if (!reply->is_array() || reply->elements.empty()) return done(0);
+        struct Tally {
+          Done<int> done;
+          int pending = 0;
+          int expired = 0;
+          absl::Status status;
+        };
+        auto tally = std::make_shared<Tally>();
+        tally->done = std::move(done);
+        tally->pending = static_cast<int>(reply->elements.size());
+        for (const RedisValue& id : reply->elements) {
+          ev::TicketLeftQueue payload;
+          payload.set_ticket_id(id.str);
+          payload.set_reason("EXPIRED");
+          // The envelope's agency is the ticket's, so the script passes it to
+          // XADD; the serialized envelope carries none (consumers read the
+          // stream field).
+          ev::EventEnvelope envelope =
+              MakeEnvelope("ticket.expired", "", kProducer, payload, now);
+          redis_.Eval(
+              ExpireScript(), {EventStreamKey(kProducer)},
+              {id.str, MsArg(now), envelope.type(),
+               envelope.SerializeAsString(), EnvelopePayload(envelope)},
+              [tally](absl::StatusOr<RedisValue> r) {
+                if (!r.ok()) {
+                  tally->status = r.status();
+                } else if (r->type == RedisValue::Type::kInteger &&
+                           r->integer == 1) {
+                  ++tally->expired;
+                }
+                if (--tally->pending == 0) {
+                  if (tally->status.ok()) {
+                    tally->done(tally->expired);
+                  } else {
+                    tally->done(tally->status);
+                  }
+                }
+              },
+              {.resend_safe = true});
+        }
+      },
+      {.resend_safe = true});
+}
+
+// ---- counters ----
+
+namespace {
+
+void RunCounterOp(RedisClient& redis, const Clock& clock, absl::string_view op,
+                  absl::string_view rpc, const CounterInfo& counter,
+                  const QueueActor& actor,
+                  Done<v1::CounterSession> done) {
+  std::vector<std::string> args = {std::string(op),     counter.id,
+                                   actor.subject,       MsArg(clock.Now()),
+                                   counter.office_id,   counter.agency_id};
+  for (const std::string& s : counter.service_ids) args.push_back(s);
+  RunIdempotent(
+      redis, CounterScript(), {kService, rpc, actor.subject, actor.request_id},
+      {}, std::move(args),
+      [counter, done = std::move(done)](
+          absl::StatusOr<IdempotentResult> result) mutable {
+        if (!result.ok()) return done(result.status());
+        absl::StatusOr<Fields> fields = UnpackFields(result->value);
+        if (!fields.ok()) return done(fields.status());
+        done(SessionFromFields(counter, *fields));
+      });
+}
+
+}  // namespace
+
+void QueueStore::OpenCounter(const CounterInfo& counter,
+                             const QueueActor& actor,
+                             Done<v1::CounterSession> done) {
+  RunCounterOp(redis_, clock_, "open", "OpenCounter", counter, actor,
+               std::move(done));
+}
+void QueueStore::CloseCounter(const CounterInfo& counter,
+                              const QueueActor& actor,
+                              Done<v1::CounterSession> done) {
+  RunCounterOp(redis_, clock_, "close", "CloseCounter", counter, actor,
+               std::move(done));
+}
+void QueueStore::PauseCounter(const CounterInfo& counter,
+                              const QueueActor& actor,
+                              Done<v1::CounterSession> done) {
+  RunCounterOp(redis_, clock_, "pause", "PauseCounter", counter, actor,
+               std::move(done));
+}
+void QueueStore::ResumeCounter(const CounterInfo& counter,
+                               const QueueActor& actor,
+                               Done<v1::CounterSession> done) {
+  RunCounterOp(redis_, clock_, "resume", "ResumeCounter", counter, actor,
+               std::move(done));
+}
+
+void QueueStore::GetCounterSession(const CounterInfo& counter,
+                                   Done<v1::CounterSession> done) {
+  redis_.Eval(GetCounterScript(), {}, {counter.id},
+              [counter, done = std::move(done)](
+                  absl::StatusOr<RedisValue> reply) mutable {
+                if (!reply.ok()) return done(reply.status());
+                absl::StatusOr<Fields> fields = UnpackFields(reply->str);
+                if (!fields.ok()) return done(fields.status());
+                done(SessionFromFields(counter, *fields));
+              },
+              {.resend_safe = true});
+}
+
+// ---- serving ----
+
+void QueueStore::CallNext(const CounterInfo& counter, const QueueActor& actor,
+                          Done<v1::Ticket> done) {
+  const absl::Time now = clock_.Now();
+  ev::TicketCalled payload;
+  payload.set_office_id(counter.office_id);
+  payload.set_counter_id(counter.id);
+  payload.set_officer_id(actor.subject);
+  const ev::EventEnvelope envelope =
+      Envelope("ticket.called", counter.agency_id, payload, now, actor);
+  std::vector<std::string> args = {counter.id,
+                                   actor.subject,
+                                   MsArg(now),
+                                   counter.priority ? "1" : "0",
+                                   counter.name,
+                                   counter.office_id};
+  Append(args, EventArgs(envelope));
+  for (const std::string& s : counter.service_ids) args.push_back(s);
+  RunIdempotent(redis_, CallNextScript(),
+                {kService, "CallNext", actor.subject, actor.request_id},
+                {EventStreamKey(kProducer)}, std::move(args),
+                TicketReply(std::move(done)));
+}
+
+void QueueStore::Act(TicketAction action, const CounterInfo& counter,
+                     absl::string_view ticket_id, const QueueActor& actor,
+                     Done<v1::Ticket> done) {
+  const absl::Time now = clock_.Now();
+  absl::string_view op = "recall", rpc = "Recall";
+  if (action == TicketAction::kNoShow) op = "no_show", rpc = "MarkNoShow";
+  if (action == TicketAction::kStartService) op = "start", rpc = "StartService";
+  ev::TicketLeftQueue payload;
+  payload.set_ticket_id(std::string(ticket_id));
+  payload.set_office_id(counter.office_id);
+  payload.set_reason("NO_SHOW");
+  const ev::EventEnvelope envelope =
+      Envelope("ticket.no_show", counter.agency_id, payload, now, actor);
+  std::vector<std::string> args = {std::string(op), counter.id, actor.subject,
+                                   std::string(ticket_id), MsArg(now)};
+  Append(args, EventArgs(envelope));
+  RunIdempotent(redis_, ActScript(),
+                {kService, rpc, actor.subject, actor.request_id},
+                {EventStreamKey(kProducer)}, std::move(args),
+                TicketReply(std::move(done)));
+}
+
+void QueueStore::CompleteService(const CounterInfo& counter,
+                                 absl::string_view ticket_id,
+                                 v1::ServiceOutcome outcome,
+                                 const QueueActor& actor,
+                                 Done<v1::Ticket> done) {
+  const absl::Time now = clock_.Now();
+  ev::TicketServiceCompleted payload;
+  payload.set_ticket_id(std::string(ticket_id));
+  payload.set_office_id(counter.office_id);
+  payload.set_counter_id(counter.id);
+  payload.set_officer_id(actor.subject);
+  payload.set_outcome(std::string(
+      absl::StripPrefix(v1::ServiceOutcome_Name(outcome), "SERVICE_OUTCOME_")));
+  const ev::EventEnvelope envelope = Envelope(
+      "ticket.service_completed", counter.agency_id, payload, now, actor);
+  std::vector<std::string> args = {counter.id,
+                                   actor.subject,
+                                   std::string(ticket_id),
+                                   MsArg(now),
+                                   absl::StrCat(static_cast<int>(outcome)),
+                                   absl::StrCat(kServiceMeanWeight)};
+  Append(args, EventArgs(envelope));
+  RunIdempotent(redis_, CompleteScript(),
+                {kService, "CompleteService", actor.subject, actor.request_id},
+                {EventStreamKey(kProducer)}, std::move(args),
+                TicketReply(std::move(done)));
+}
+
+void QueueStore::TransferTicket(const CounterInfo& counter,
+                                absl::string_view ticket_id,
+                                const TransferTarget& target,
+                                const QueueActor& actor,
+                                Done<v1::Ticket> done) {
+  const absl::Time now = clock_.Now();
+  ev::TicketTransferred payload;
+  payload.set_ticket_id(std::string(ticket_id));
+  payload.set_office_id(counter.office_id);
+  payload.set_to_counter_id(target.counter_id);
+  payload.set_officer_id(actor.subject);
+  const ev::EventEnvelope envelope =
+      Envelope("ticket.transferred", counter.agency_id, payload, now, actor);
+  std::vector<std::string> args = {
+      counter.id,        actor.subject,
+      std::string(ticket_id), MsArg(now),
+      target.service_id, absl::StrCat(target.target_waiting_minutes),
+      target.counter_id};
+  Append(args, EventArgs(envelope));
+  RunIdempotent(redis_, TransferScript(),
+                {kService, "TransferTicket", actor.subject, actor.request_id},
+                {EventStreamKey(kProducer)}, std::move(args),
+                TicketReply(std::move(done)));
+}
+
+// ---- boards and statistics ----
+
+void QueueStore::GetBoard(absl::string_view office_id, Done<Board> done) {
+  redis_.Eval(
+      BoardScript(), {}, {std::string(office_id)},
+      [done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+        if (!reply.ok()) return done(reply.status());
+        absl::StatusOr<std::vector<std::string>> parts = Unpack(reply->str);
+        if (!parts.ok() || parts->size() != 2) {
+          return done(absl::InternalError("redis: bad board reply"));
+        }
+        absl::StatusOr<std::vector<std::string>> waiting = Unpack((*parts)[0]);
+        absl::StatusOr<std::vector<std::string>> calls = Unpack((*parts)[1]);
+        if (!waiting.ok() || !calls.ok()) {
+          return done(absl::InternalError("redis: bad board reply"));
+        }
+        Board board;
+        for (size_t i = 0; i + 1 < waiting->size(); i += 2) {
+          v1::ServiceWaiting w;
+          w.set_service_id((*waiting)[i]);
+          int64_t n = 0;
+          if (!absl::SimpleAtoi((*waiting)[i + 1], &n)) n = 0;
+          w.set_waiting(static_cast<int32_t>(n));
+          board.waiting.push_back(std::move(w));
+        }
+        std::sort(board.waiting.begin(), board.waiting.end(),
+                  [](const v1::ServiceWaiting& a, const v1::ServiceWaiting& b) {
+                    return a.service_id() < b.service_id();
+                  });
+        for (const std::string& packed : *calls) {
+          absl::StatusOr<std::vector<std::string>> c = Unpack(packed);
+          if (!c.ok() || c->size() != 6) continue;
+          v1::BoardCall call;
+          call.set_ticket_number((*c)[0]);
+          call.set_counter_id((*c)[1]);
+          call.set_counter_name((*c)[2]);
+          call.set_service_id((*c)[3]);
+          int64_t ms = 0;
+          if (absl::SimpleAtoi((*c)[4], &ms)) {
+            *call.mutable_call_time() = ToProtoTime(FromMs(ms));
+          }
+          call.set_recall((*c)[5] == "1");
+          board.calls.push_back(std::move(call));
+        }
+        done(std::move(board));
+      },
+      {.resend_safe = true});
+}
+
+namespace {
+
+// Per-server rows from "<id>:served" / "<id>:svc" fields, by id.
+std::vector<v1::ServerStats> ServerRows(const Fields& f) {
+  std::map<std::string, v1::ServerStats> rows;
+  for (const auto& [name, value] : f) {
+    const size_t colon = name.rfind(':');
+    if (colon == std::string::npos) continue;
+    const std::string id = name.substr(0, colon);
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(value, &n)) continue;
+    v1::ServerStats& row = rows[id];
+    row.set_id(id);
+    if (name.substr(colon + 1) == "served") {
+      row.set_served(static_cast<int32_t>(n));
+    } else {
+      row.set_service_seconds_mean(static_cast<double>(n));  // sum for now
+    }
+  }
+  std::vector<v1::ServerStats> out;
+  for (auto& [id, row] : rows) {
+    if (row.served() > 0) {
+      row.set_service_seconds_mean(row.service_seconds_mean() / row.served());
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace
+
+void QueueStore::GetStats(absl::string_view office_id, absl::CivilDay date,
+                          absl::string_view service_id,
+                          Done<v1::QueueStats> done) {
+  redis_.Eval(
+      StatsScript(), {},
+      {std::string(office_id), DateKeyOf(date), std::string(service_id)},
+      [office = std::string(office_id), date,
+       service = std::string(service_id),
+       done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+        if (!reply.ok()) return done(reply.status());
+        absl::StatusOr<std::vector<std::string>> parts = Unpack(reply->str);
+        if (!parts.ok() || parts->size() != 4) {
+          return done(absl::InternalError("redis: bad stats reply"));
+        }
+        absl::StatusOr<Fields> main = UnpackFields((*parts)[0]);
+        absl::StatusOr<Fields> counters = UnpackFields((*parts)[1]);
+        absl::StatusOr<Fields> officers = UnpackFields((*parts)[2]);
+        if (!main.ok() || !counters.ok() || !officers.ok()) {
+          return done(absl::InternalError("redis: bad stats reply"));
+        }
+        const Fields& f = *main;
+        v1::QueueStats s;
+        s.set_office_id(office);
+        *s.mutable_date() = ToLocalDate(date);
+        s.set_service_id(service);
+        int64_t waiting = 0;
+        if (!absl::SimpleAtoi((*parts)[3], &waiting)) waiting = 0;
+        s.set_waiting_now(static_cast<int32_t>(waiting));
+        auto count = [&](absl::string_view name) {
+          return static_cast<int32_t>(FieldInt(f, name));
+        };
+        s.set_issued(count("issued"));
+        s.set_called(count("called"));
+        s.set_served(count("served"));
+        s.set_no_shows(count("no_show"));
+        s.set_cancelled(count("cancelled"));
+        s.set_transferred(count("transferred"));
+        s.set_expired(count("expired"));
+        if (s.called() > 0) {
+          s.set_wait_seconds_mean(static_cast<double>(FieldInt(f, "wait_sum")) /
+                                  s.called());
+          s.set_within_target_share(static_cast<double>(count("within")) /
+                                    s.called());
+          std::vector<int64_t> buckets(kWaitBuckets, 0);
+          for (int b = 0; b < kWaitBuckets; ++b) {
+            buckets[b] = FieldInt(f, absl::StrCat("h", b));
+          }
+          s.set_wait_seconds_p50(HistogramQuantileSeconds(buckets, 0.5));
+          s.set_wait_seconds_p90(HistogramQuantileSeconds(buckets, 0.9));
+        }
+        if (s.served() > 0) {
+          s.set_service_seconds_mean(static_cast<double>(FieldInt(f, "svc_sum")) /
+                                     s.served());
+        }
+        for (v1::ServerStats& row : ServerRows(*counters)) {
+          *s.add_counters() = std::move(row);
+        }
+        for (v1::ServerStats& row : ServerRows(*officers)) {
+          *s.add_officers() = std::move(row);
+        }
+        done(std::move(s));
+      },
+      {.resend_safe = true});
+}
+
+}  // namespace prima::queue
