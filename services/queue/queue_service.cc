@@ -1,1 +1,729 @@
-// Placeholder: filled in by the queue issue.
+#include "services/queue/queue_service.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
+#include "prima/queue/v1/queue.grpc.pb.h"
+#include "services/common/adapter.h"
+#include "services/common/directory_reader.h"
+#include "services/common/logging.h"
+#include "services/common/rpc.h"
+#include "services/common/validation.h"
+#include "services/queue/queue_rules.h"
+#include "services/queue/queue_store.h"
+
+namespace prima::queue {
+
+namespace v1 = prima::queue::v1;
+namespace cat = prima::catalog::v1;
+using grpc::CallbackServerContext;
+using grpc::ServerUnaryReactor;
+
+std::vector<RpcPolicy> QueuePolicies() {
+  const RoleSet managers =
+      Roles({Role::kSupervisor, Role::kAgencyAdmin, Role::kRegionAdmin});
+  return {
+      {"IssueTicket", true},
+      {"GetTicket", true},
+      {"CancelTicket", true},
+      {"WatchTicket", true},
+      {"ListAvailableSlots", true},
+      {"BookAppointment", true},
+      {"GetAppointment", true},
+      {"CancelAppointment", true},
+      {"CheckIn", true},
+      {"UpdateAppointmentSettings", false, managers, false},
+      {"OpenCounter", false, kAllStaff, false},
+      {"CloseCounter", false, kAllStaff, false},
+      {"PauseCounter", false, kAllStaff, false},
+      {"ResumeCounter", false, kAllStaff, false},
+      {"GetCounterSession", false, kAllStaff, false},
+      {"CallNext", false, kAllStaff, false},
+      {"Recall", false, kAllStaff, false},
+      {"MarkNoShow", false, kAllStaff, false},
+      {"StartService", false, kAllStaff, false},
+      {"CompleteService", false, kAllStaff, false},
+      {"TransferTicket", false, kAllStaff, false},
+      {"WatchOffice", true},
+      {"GetQueueStats", false, managers, false},
+  };
+}
+
+namespace {
+
+// Anonymous callers share one idempotency namespace, so their request ids must
+// be random enough not to collide with another kiosk's.
+constexpr size_t kMinAnonymousRequestIdChars = 16;
+
+absl::Status ValidateMutationRequestId(const Principal& p,
+                                       absl::string_view request_id) {
+  if (absl::Status s = ValidateRequestId("request_id", request_id); !s.ok()) {
+    return s;
+  }
+  if (p.subject.empty() && request_id.size() < kMinAnonymousRequestIdChars) {
+    return absl::InvalidArgumentError(
+        "request_id: without a token it must be a random id of 16-128 "
+        "characters (e.g. a UUID)");
+  }
+  return absl::OkStatus();
+}
+
+QueueActor ActorOf(const Principal& p, absl::string_view request_id) {
+  QueueActor actor;
+  actor.subject = p.subject;
+  actor.request_id = std::string(request_id);
+  actor.actor = ActorProto(p);
+  return actor;
+}
+
+// What the caller brings to reach one ticket or appointment.
+AccessProof ProofOf(const Principal& p, absl::string_view secret) {
+  AccessProof proof;
+  proof.secret = std::string(secret);
+  if (p.Has(Role::kCitizen)) proof.subject = p.subject;
+  if (p.Has(Role::kRegionAdmin)) {
+    proof.staff_agency = "*";
+  } else if (p.HasAny(kAllStaff)) {
+    proof.staff_agency = p.agency;
+  }
+  return proof;
+}
+
+absl::Status ValidateSecret(absl::string_view secret) {
+  if (secret.size() > 128) {
+    return absl::InvalidArgumentError(
+        "receipt_secret: must be at most 128 characters");
+  }
+  return absl::OkStatus();
+}
+
+CounterInfo InfoOf(const cat::Counter& counter) {
+  CounterInfo info;
+  info.id = counter.id();
+  info.office_id = counter.office_id();
+  info.agency_id = counter.agency_id();
+  info.name = counter.name();
+  info.priority = counter.priority();
+  info.service_ids.assign(counter.service_ids().begin(),
+                          counter.service_ids().end());
+  return info;
+}
+
+bool ServesService(const std::vector<cat::Counter>& counters,
+                   absl::string_view service_id) {
+  for (const cat::Counter& c : counters) {
+    for (const std::string& s : c.service_ids()) {
+      if (s == service_id) return true;
+    }
+  }
+  return false;
+}
+
+std::string OpeningHoursText(const cat::Office& office) {
+  std::vector<std::string> parts;
+  for (const cat::OpeningInterval& i : office.opening_hours()) {
+    parts.push_back(absl::StrFormat(
+        "%s %02d:%02d-%02d:%02d",
+        absl::StripPrefix(cat::Weekday_Name(i.weekday()), "WEEKDAY_"),
+        i.open_minute() / 60, i.open_minute() % 60, i.close_minute() / 60,
+        i.close_minute() % 60));
+  }
+  return parts.empty() ? "none" : absl::StrJoin(parts, ", ");
+}
+
+class QueueServiceImpl final : public v1::QueueService::CallbackService {
+ public:
+  QueueServiceImpl(const ServiceEnvironment& env, const QueueOptions& options)
+      : auth_(&env.verifier, &env.clock, QueuePolicies()),
+        clock_(env.clock),
+        redis_timeout_(env.config.redis_timeout),
+        directory_(env.redis, env.config.redis, env.clock),
+        store_(env.redis, env.clock),
+        live_(store_, env.config.redis, env.clock, options.live),
+        sweep_interval_(options.sweep_interval) {}
+
+  ~QueueServiceImpl() override { Stop(); }
+
+  void Start() {
+    directory_.Start();
+    live_.Start();
+    sweeper_ = std::thread([this] { Sweep(); });
+  }
+
+  void Stop() {
+    if (stopped_.exchange(true)) return;
+    stop_.Notify();
+    if (sweeper_.joinable()) sweeper_.join();
+    live_.Stop();
+    directory_.Stop();
+  }
+
+  QueueStore& store() { return store_; }
+
+  // ---- citizens ----
+
+  ServerUnaryReactor* IssueTicket(CallbackServerContext* ctx,
+                                  const v1::IssueTicketRequest* req,
+                                  v1::Ticket* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "IssueTicket");
+    call->set_request_id(req->request_id());
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "IssueTicket", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateMutationRequestId(*p, req->request_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateId("office_id", req->office_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateId("service_id", req->service_id()));
+    absl::StatusOr<v1::PriorityClass> klass =
+        ValidateIssueClass(req->channel(), req->priority_class());
+    if (!klass.ok()) return call->Finish(klass.status());
+    auto* reactor = call->reactor();
+    IssueParams params;
+    params.office_id = req->office_id();
+    params.service_id = req->service_id();
+    params.channel = req->channel();
+    params.priority_class = *klass;
+    if (p->Has(Role::kCitizen)) params.citizen_subject = p->subject;
+    directory_.GetOffice(
+        req->office_id(),
+        [this, call = std::move(call), resp, params = std::move(params),
+         actor = ActorOf(*p, req->request_id())](
+            absl::StatusOr<cat::Office> office) mutable {
+          if (!office.ok()) return (void)call->Finish(office.status());
+          directory_.GetPublicService(
+              params.service_id,
+              [this, call = std::move(call), resp, params = std::move(params),
+               actor = std::move(actor), office = std::move(*office)](
+                  absl::StatusOr<cat::PublicService> service) mutable {
+                if (!service.ok()) return (void)call->Finish(service.status());
+                if (service->agency_id() != office.agency_id()) {
+                  return (void)call->Finish(absl::NotFoundError(absl::StrCat(
+                      "service_id: ", service->id(),
+                      " is not a service of office ", office.id())));
+                }
+                params.agency_id = office.agency_id();
+                params.ticket_prefix = service->ticket_prefix();
+                params.target_waiting_minutes =
+                    service->target_waiting_minutes();
+                IssueAtOffice(std::move(call), std::move(office),
+                              std::move(params), std::move(actor), resp);
+              });
+        });
+    return reactor;
+  }
+
+  ServerUnaryReactor* GetTicket(CallbackServerContext* ctx,
+                                const v1::GetTicketRequest* req,
+                                v1::Ticket* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "GetTicket");
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetTicket", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateId("ticket_id", req->ticket_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateSecret(req->receipt_secret()));
+    auto* reactor = call->reactor();
+    store_.GetTicket(req->ticket_id(), ProofOf(*p, req->receipt_secret()),
+                     ReplyInto(std::move(call), resp));
+    return reactor;
+  }
+
+  ServerUnaryReactor* CancelTicket(CallbackServerContext* ctx,
+                                   const v1::CancelTicketRequest* req,
+                                   v1::Ticket* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "CancelTicket");
+    call->set_request_id(req->request_id());
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "CancelTicket", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateMutationRequestId(*p, req->request_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateId("ticket_id", req->ticket_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateSecret(req->receipt_secret()));
+    auto* reactor = call->reactor();
+    store_.CancelTicket(req->ticket_id(), ProofOf(*p, req->receipt_secret()),
+                        ActorOf(*p, req->request_id()),
+                        ReplyInto(std::move(call), resp));
+    return reactor;
+  }
+
+  grpc::ServerWriteReactor<v1::TicketUpdate>* WatchTicket(
+      CallbackServerContext* ctx, const v1::WatchTicketRequest* req) override {
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "WatchTicket", "");
+    absl::Status status = p.status();
+    if (status.ok()) status = ValidateId("ticket_id", req->ticket_id());
+    if (status.ok()) status = ValidateSecret(req->receipt_secret());
+    if (!status.ok()) return FailedStream<v1::TicketUpdate>(status);
+    return live_.WatchTicket(ctx, req->ticket_id(),
+                             ProofOf(*p, req->receipt_secret()));
+  }
+
+  // ---- officers ----
+
+  ServerUnaryReactor* OpenCounter(CallbackServerContext* ctx,
+                                  const v1::OpenCounterRequest* req,
+                                  v1::CounterSession* resp) override {
+    return CounterOp(ctx, "OpenCounter", req->request_id(), req->counter_id(),
+                     resp, &QueueStore::OpenCounter);
+  }
+  ServerUnaryReactor* CloseCounter(CallbackServerContext* ctx,
+                                   const v1::CloseCounterRequest* req,
+                                   v1::CounterSession* resp) override {
+    return CounterOp(ctx, "CloseCounter", req->request_id(), req->counter_id(),
+                     resp, &QueueStore::CloseCounter);
+  }
+  ServerUnaryReactor* PauseCounter(CallbackServerContext* ctx,
+                                   const v1::PauseCounterRequest* req,
+                                   v1::CounterSession* resp) override {
+    return CounterOp(ctx, "PauseCounter", req->request_id(), req->counter_id(),
+                     resp, &QueueStore::PauseCounter);
+  }
+  ServerUnaryReactor* ResumeCounter(CallbackServerContext* ctx,
+                                    const v1::ResumeCounterRequest* req,
+                                    v1::CounterSession* resp) override {
+    return CounterOp(ctx, "ResumeCounter", req->request_id(), req->counter_id(),
+                     resp, &QueueStore::ResumeCounter);
+  }
+
+  ServerUnaryReactor* GetCounterSession(CallbackServerContext* ctx,
+                                        const v1::GetCounterSessionRequest* req,
+                                        v1::CounterSession* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "GetCounterSession");
+    absl::StatusOr<Principal> p =
+        auth_.Authorize(*ctx, "GetCounterSession", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateId("counter_id", req->counter_id()));
+    auto* reactor = call->reactor();
+    WithCounter(
+        *p, req->counter_id(), std::move(call),
+        [this, resp](std::unique_ptr<UnaryCall> call, CounterInfo counter) {
+          store_.GetCounterSession(counter, ReplyInto(std::move(call), resp));
+        });
+    return reactor;
+  }
+
+  ServerUnaryReactor* CallNext(CallbackServerContext* ctx,
+                               const v1::CallNextRequest* req,
+                               v1::Ticket* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "CallNext");
+    call->set_request_id(req->request_id());
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "CallNext", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateRequestId("request_id", req->request_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateId("counter_id", req->counter_id()));
+    auto* reactor = call->reactor();
+    WithCounter(*p, req->counter_id(), std::move(call),
+                [this, resp, actor = ActorOf(*p, req->request_id())](
+                    std::unique_ptr<UnaryCall> call, CounterInfo counter) {
+                  store_.CallNext(counter, actor,
+                                  ReplyInto(std::move(call), resp));
+                });
+    return reactor;
+  }
+
+  ServerUnaryReactor* Recall(CallbackServerContext* ctx,
+                             const v1::TicketActionRequest* req,
+                             v1::Ticket* resp) override {
+    return TicketOp(ctx, "Recall", *req, TicketAction::kRecall, resp);
+  }
+  ServerUnaryReactor* MarkNoShow(CallbackServerContext* ctx,
+                                 const v1::TicketActionRequest* req,
+                                 v1::Ticket* resp) override {
+    return TicketOp(ctx, "MarkNoShow", *req, TicketAction::kNoShow, resp);
+  }
+  ServerUnaryReactor* StartService(CallbackServerContext* ctx,
+                                   const v1::TicketActionRequest* req,
+                                   v1::Ticket* resp) override {
+    return TicketOp(ctx, "StartService", *req, TicketAction::kStartService,
+                    resp);
+  }
+
+  ServerUnaryReactor* CompleteService(CallbackServerContext* ctx,
+                                      const v1::CompleteServiceRequest* req,
+                                      v1::Ticket* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "CompleteService");
+    call->set_request_id(req->request_id());
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "CompleteService", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateTicketAction(req->request_id(), req->counter_id(),
+                                   req->ticket_id()));
+    if (req->outcome() == v1::SERVICE_OUTCOME_UNSPECIFIED ||
+        !v1::ServiceOutcome_IsValid(req->outcome())) {
+      return call->Finish(absl::InvalidArgumentError(
+          "outcome: must be DONE, INCOMPLETE_REQUIREMENTS or REFERRED"));
+    }
+    auto* reactor = call->reactor();
+    WithCounter(
+        *p, req->counter_id(), std::move(call),
+        [this, resp, ticket = req->ticket_id(), outcome = req->outcome(),
+         actor = ActorOf(*p, req->request_id())](
+            std::unique_ptr<UnaryCall> call, CounterInfo counter) {
+          store_.CompleteService(counter, ticket, outcome, actor,
+                                 ReplyInto(std::move(call), resp));
+        });
+    return reactor;
+  }
+
+  ServerUnaryReactor* TransferTicket(CallbackServerContext* ctx,
+                                     const v1::TransferTicketRequest* req,
+                                     v1::Ticket* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "TransferTicket");
+    call->set_request_id(req->request_id());
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "TransferTicket", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateTicketAction(req->request_id(), req->counter_id(),
+                                   req->ticket_id()));
+    switch (req->target_case()) {
+      case v1::TransferTicketRequest::kToServiceId:
+        RETURN_IF_ERROR_FINISH(
+            call, ValidateId("to_service_id", req->to_service_id()));
+        break;
+      case v1::TransferTicketRequest::kToCounterId:
+        RETURN_IF_ERROR_FINISH(
+            call, ValidateId("to_counter_id", req->to_counter_id()));
+        if (req->to_counter_id() == req->counter_id()) {
+          return call->Finish(absl::InvalidArgumentError(
+              "to_counter_id: must be another counter than counter_id"));
+        }
+        break;
+      default:
+        return call->Finish(absl::InvalidArgumentError(
+            "target: set to_service_id or to_counter_id"));
+    }
+    auto* reactor = call->reactor();
+    WithCounter(
+        *p, req->counter_id(), std::move(call),
+        [this, resp, req, actor = ActorOf(*p, req->request_id())](
+            std::unique_ptr<UnaryCall> call, CounterInfo counter) mutable {
+          ResolveTransferTarget(
+              std::move(call), std::move(counter), *req,
+              [this, resp, ticket = req->ticket_id(), actor = std::move(actor)](
+                  std::unique_ptr<UnaryCall> call, CounterInfo counter,
+                  TransferTarget target) {
+                store_.TransferTicket(counter, ticket, target, actor,
+                                      ReplyInto(std::move(call), resp));
+              });
+        });
+    return reactor;
+  }
+
+  // ---- boards and statistics ----
+
+  grpc::ServerWriteReactor<v1::BoardUpdate>* WatchOffice(
+      CallbackServerContext* ctx, const v1::WatchOfficeRequest* req) override {
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "WatchOffice", "");
+    absl::Status status = p.status();
+    if (status.ok()) status = ValidateId("office_id", req->office_id());
+    if (status.ok()) status = OfficeExists(req->office_id());
+    if (!status.ok()) return FailedStream<v1::BoardUpdate>(status);
+    return live_.WatchOffice(ctx, req->office_id());
+  }
+
+  ServerUnaryReactor* GetQueueStats(CallbackServerContext* ctx,
+                                    const v1::GetQueueStatsRequest* req,
+                                    v1::QueueStats* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "GetQueueStats");
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetQueueStats", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateId("office_id", req->office_id()));
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateOptionalId("service_id", req->service_id()));
+    absl::StatusOr<absl::CivilDay> date = FromLocalDate("date", req->date());
+    if (!date.ok()) return call->Finish(date.status());
+    auto* reactor = call->reactor();
+    directory_.GetOffice(
+        req->office_id(), [this, call = std::move(call), resp, p = *p,
+                           date = *date, service = req->service_id()](
+                              absl::StatusOr<cat::Office> office) mutable {
+          if (!office.ok()) return (void)call->Finish(office.status());
+          call->set_agency(office->agency_id());
+          if (absl::Status s = CheckSameAgency(p, office->agency_id());
+              !s.ok()) {
+            return (void)call->Finish(s);
+          }
+          store_.GetStats(office->id(), date, service,
+                          ReplyInto(std::move(call), resp));
+        });
+    return reactor;
+  }
+
+ private:
+  using CounterNext =
+      absl::AnyInvocable<void(std::unique_ptr<UnaryCall>, CounterInfo)>;
+  using CounterStoreOp = void (QueueStore::*)(const CounterInfo&,
+                                              const QueueActor&,
+                                              Done<v1::CounterSession>);
+
+  // The counter from the directory, once the caller may act on it (staff of
+  // its agency).
+  void WithCounter(const Principal& p, const std::string& counter_id,
+                   std::unique_ptr<UnaryCall> call, CounterNext next) {
+    directory_.GetCounter(
+        counter_id, [p, call = std::move(call), next = std::move(next)](
+                        absl::StatusOr<cat::Counter> counter) mutable {
+          if (!counter.ok()) return (void)call->Finish(counter.status());
+          call->set_agency(counter->agency_id());
+          if (absl::Status s = CheckSameAgency(p, counter->agency_id());
+              !s.ok()) {
+            return (void)call->Finish(s);
+          }
+          next(std::move(call), InfoOf(*counter));
+        });
+  }
+
+  ServerUnaryReactor* CounterOp(CallbackServerContext* ctx,
+                                absl::string_view method,
+                                const std::string& request_id,
+                                const std::string& counter_id,
+                                v1::CounterSession* resp, CounterStoreOp op) {
+    auto call = std::make_unique<UnaryCall>(ctx, method);
+    call->set_request_id(request_id);
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, method, "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateRequestId("request_id", request_id));
+    RETURN_IF_ERROR_FINISH(call, ValidateId("counter_id", counter_id));
+    auto* reactor = call->reactor();
+    WithCounter(*p, counter_id, std::move(call),
+                [this, resp, op, actor = ActorOf(*p, request_id)](
+                    std::unique_ptr<UnaryCall> call, CounterInfo counter) {
+                  (store_.*op)(counter, actor,
+                               ReplyInto(std::move(call), resp));
+                });
+    return reactor;
+  }
+
+  static absl::Status ValidateTicketAction(absl::string_view request_id,
+                                           absl::string_view counter_id,
+                                           absl::string_view ticket_id) {
+    if (absl::Status s = ValidateRequestId("request_id", request_id); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = ValidateId("counter_id", counter_id); !s.ok()) {
+      return s;
+    }
+    return ValidateId("ticket_id", ticket_id);
+  }
+
+  ServerUnaryReactor* TicketOp(CallbackServerContext* ctx,
+                               absl::string_view method,
+                               const v1::TicketActionRequest& req,
+                               TicketAction action, v1::Ticket* resp) {
+    auto call = std::make_unique<UnaryCall>(ctx, method);
+    call->set_request_id(req.request_id());
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, method, "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateTicketAction(req.request_id(), req.counter_id(),
+                                   req.ticket_id()));
+    auto* reactor = call->reactor();
+    WithCounter(*p, req.counter_id(), std::move(call),
+                [this, resp, action, ticket = req.ticket_id(),
+                 actor = ActorOf(*p, req.request_id())](
+                    std::unique_ptr<UnaryCall> call, CounterInfo counter) {
+                  store_.Act(action, counter, ticket, actor,
+                             ReplyInto(std::move(call), resp));
+                });
+    return reactor;
+  }
+
+  // The rest of IssueTicket once office and service are known: a counter
+  // must serve the service and the office must be open now.
+  void IssueAtOffice(std::unique_ptr<UnaryCall> call, cat::Office office,
+                     IssueParams params, QueueActor actor, v1::Ticket* resp) {
+    call->set_agency(office.agency_id());
+    directory_.ListOfficeCounters(
+        office.id(),
+        [this, call = std::move(call), office = std::move(office),
+         params = std::move(params), actor = std::move(actor),
+         resp](absl::StatusOr<std::vector<cat::Counter>> counters) mutable {
+          if (!counters.ok()) return (void)call->Finish(counters.status());
+          if (!ServesService(*counters, params.service_id)) {
+            return (void)call->Finish(absl::FailedPreconditionError(
+                absl::StrCat("service_id: no counter of office ", office.id(),
+                             " serves ", params.service_id)));
+          }
+          absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
+          if (!zone.ok()) return (void)call->Finish(zone.status());
+          const OfficeNow now = OfficeNowAt(office, *zone, clock_.Now());
+          if (!now.open || !now.closing_time.has_value()) {
+            return (void)call->Finish(
+                absl::FailedPreconditionError(absl::StrCat(
+                    "office ", office.id(), " is closed now; opening hours (",
+                    office.time_zone(), "): ", OpeningHoursText(office))));
+          }
+          params.local_date = now.local_date;
+          params.expire_time = *now.closing_time;
+          store_.IssueTicket(params, actor, ReplyInto(std::move(call), resp));
+        });
+  }
+
+  using TargetNext = absl::AnyInvocable<void(std::unique_ptr<UnaryCall>,
+                                             CounterInfo, TransferTarget)>;
+
+  // A transfer's target: a service served at the counter's office, or another
+  // counter of that office.
+  void ResolveTransferTarget(std::unique_ptr<UnaryCall> call,
+                             CounterInfo counter,
+                             const v1::TransferTicketRequest& req,
+                             TargetNext next) {
+    if (req.target_case() == v1::TransferTicketRequest::kToCounterId) {
+      directory_.GetCounter(
+          req.to_counter_id(),
+          [call = std::move(call), counter = std::move(counter),
+           next =
+               std::move(next)](absl::StatusOr<cat::Counter> target) mutable {
+            if (!target.ok()) return (void)call->Finish(target.status());
+            if (target->office_id() != counter.office_id) {
+              return (void)call->Finish(absl::FailedPreconditionError(
+                  absl::StrCat("to_counter_id: counter ", target->id(),
+                               " is not at office ", counter.office_id)));
+            }
+            TransferTarget t;
+            t.counter_id = target->id();
+            next(std::move(call), std::move(counter), std::move(t));
+          });
+      return;
+    }
+    directory_.GetPublicService(
+        req.to_service_id(),
+        [this, call = std::move(call), counter = std::move(counter),
+         next = std::move(next)](
+            absl::StatusOr<cat::PublicService> service) mutable {
+          if (!service.ok()) return (void)call->Finish(service.status());
+          if (service->agency_id() != counter.agency_id) {
+            return (void)call->Finish(absl::NotFoundError(absl::StrCat(
+                "to_service_id: ", service->id(),
+                " is not a service of agency ", counter.agency_id)));
+          }
+          const std::string office_id = counter.office_id;
+          directory_.ListOfficeCounters(
+              office_id,
+              [call = std::move(call), counter = std::move(counter),
+               next = std::move(next), service = std::move(*service)](
+                  absl::StatusOr<std::vector<cat::Counter>> counters) mutable {
+                if (!counters.ok()) {
+                  return (void)call->Finish(counters.status());
+                }
+                if (!ServesService(*counters, service.id())) {
+                  return (void)call->Finish(
+                      absl::FailedPreconditionError(absl::StrCat(
+                          "to_service_id: no counter of office ",
+                          counter.office_id, " serves ", service.id())));
+                }
+                TransferTarget t;
+                t.service_id = service.id();
+                t.target_waiting_minutes = service.target_waiting_minutes();
+                next(std::move(call), std::move(counter), std::move(t));
+              });
+        });
+  }
+
+  // Streams must answer their first status before the reactor is returned, so
+  // the office check waits for the directory (a cache hit answers inline).
+  absl::Status OfficeExists(const std::string& office_id) {
+    struct Wait {
+      absl::Notification done;
+      absl::Status status;
+    };
+    auto wait = std::make_shared<Wait>();
+    directory_.GetOffice(office_id, [wait](absl::StatusOr<cat::Office> office) {
+      wait->status = office.status();
+      wait->done.Notify();
+    });
+    if (!wait->done.WaitForNotificationWithTimeout(redis_timeout_)) {
+      return absl::UnavailableError("redis: the directory did not answer");
+    }
+    return wait->status;
+  }
+
+  template <typename T>
+  static grpc::ServerWriteReactor<T>* FailedStream(const absl::Status& status) {
+    class Failed final : public grpc::ServerWriteReactor<T> {
+     public:
+      explicit Failed(const absl::Status& status) {
+        this->Finish(ToGrpcStatus(status));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Failed(status);
+  }
+
+  // Expires the tickets still waiting when their office closes. Every replica
+  // runs it; the script makes a second attempt on the same ticket a no-op.
+  void Sweep() {
+    while (!stop_.WaitForNotificationWithTimeout(sweep_interval_)) {
+      auto finished = std::make_shared<absl::Notification>();
+      store_.ExpireDue(500, [finished](absl::StatusOr<int> expired) {
+        if (!expired.ok()) {
+          Log(LogLevel::kWarn, "queue expiry sweep failed",
+              LogFields().Add("error", expired.status().ToString()));
+        }
+        finished->Notify();
+      });
+      finished->WaitForNotificationWithTimeout(absl::Seconds(30));
+    }
+  }
+
+  Authorizer auth_;
+  const Clock& clock_;
+  const absl::Duration redis_timeout_;
+  DirectoryReader directory_;
+  QueueStore store_;
+  LiveFeed live_;
+  const absl::Duration sweep_interval_;
+  std::thread sweeper_;
+  absl::Notification stop_;
+  std::atomic<bool> stopped_{false};
+};
+
+absl::StatusOr<int> EnvInt(const char* name, int default_value, int lo,
+                           int hi) {
+  const char* raw = std::getenv(name);
+  if (raw == nullptr || *raw == '\0') return default_value;
+  int value = 0;
+  if (!absl::SimpleAtoi(raw, &value) || value < lo || value > hi) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": must be a whole number in ", lo, "-", hi));
+  }
+  return value;
+}
+
+}  // namespace
+
+absl::StatusOr<QueueOptions> QueueOptionsFromEnv() {
+  QueueOptions options;
+  absl::StatusOr<int> watchers =
+      EnvInt("PRIMA_QUEUE_MAX_WATCHERS", options.live.max_watchers, 1, 100000);
+  if (!watchers.ok()) return watchers.status();
+  absl::StatusOr<int> heartbeat =
+      EnvInt("PRIMA_QUEUE_HEARTBEAT_SECONDS", 15, 1, 300);
+  if (!heartbeat.ok()) return heartbeat.status();
+  absl::StatusOr<int> sweep = EnvInt("PRIMA_QUEUE_SWEEP_SECONDS", 5, 1, 3600);
+  if (!sweep.ok()) return sweep.status();
+  options.live.max_watchers = *watchers;
+  options.live.heartbeat = absl::Seconds(*heartbeat);
+  options.sweep_interval = absl::Seconds(*sweep);
+  return options;
+}
+
+absl::StatusOr<ServiceBundle> MakeQueueService(const ServiceEnvironment& env,
+                                               const QueueOptions& options) {
+  auto service = std::make_unique<QueueServiceImpl>(env, options);
+  service->Start();
+  ServiceBundle bundle;
+  QueueServiceImpl* raw = service.get();
+  bundle.stop = [raw] { raw->Stop(); };
+  bundle.services.push_back(std::move(service));
+  return bundle;
+}
+
+}  // namespace prima::queue

@@ -306,7 +306,8 @@ return 1
 // Counter sessions. KEYS: idem. ARGV: ttl, op (open|close|pause|resume),
 // counter, officer, now, office, agency, service ids...
 const LuaScript& CounterScript() {
-  static const LuaScript* script = new LuaScript(Mutation("queue_counter", R"lua(
+  static const LuaScript* script =
+      new LuaScript(Mutation("queue_counter", R"lua(
 local op, counter, officer, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local office, agency = ARGV[6], ARGV[7]
 local key = ckey(counter)
@@ -377,7 +378,8 @@ return reply()
 
 // ARGV: counter.
 const LuaScript& GetCounterScript() {
-  static const LuaScript* script = new LuaScript(Read("queue_get_counter", R"lua(
+  static const LuaScript* script =
+      new LuaScript(Read("queue_get_counter", R"lua(
 return pack(redis.call('HGETALL', ckey(ARGV[1])))
 )lua"));
   return *script;
@@ -386,7 +388,8 @@ return pack(redis.call('HGETALL', ckey(ARGV[1])))
 // KEYS: idem, stream. ARGV: ttl, counter, officer, now, priority (1|0),
 // counter name, office, type, agency, envelope, payload, service ids...
 const LuaScript& CallNextScript() {
-  static const LuaScript* script = new LuaScript(Mutation("queue_call_next", R"lua(
+  static const LuaScript* script =
+      new LuaScript(Mutation("queue_call_next", R"lua(
 local counter, officer, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local cname, office = ARGV[6], ARGV[7]
 local c = load(ckey(counter))
@@ -507,7 +510,8 @@ return pack(view(id, now))
 // weight of the new duration in the service's mean, type, agency, envelope,
 // payload.
 const LuaScript& CompleteScript() {
-  static const LuaScript* script = new LuaScript(Mutation("queue_complete", R"lua(
+  static const LuaScript* script =
+      new LuaScript(Mutation("queue_complete", R"lua(
 local counter, officer, id, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local c = load(ckey(counter))
 local bad = check_counter(c, counter, officer, true)
@@ -545,7 +549,8 @@ return pack(view(id, now))
 // KEYS: idem, stream. ARGV: ttl, counter, officer, ticket, now, to service,
 // its target minutes, to counter, type, agency, envelope, payload.
 const LuaScript& TransferScript() {
-  static const LuaScript* script = new LuaScript(Mutation("queue_transfer", R"lua(
+  static const LuaScript* script =
+      new LuaScript(Mutation("queue_transfer", R"lua(
 local counter, officer, id, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local to_service, to_counter = ARGV[6], ARGV[8]
 local c = load(ckey(counter))
@@ -654,8 +659,7 @@ v1::Ticket TicketFromFields(const Fields& f) {
     in.target_waiting_minutes = static_cast<int32_t>(FieldInt(f, "target"));
     t.set_position(static_cast<int32_t>(in.ahead + 1));
     t.set_open_counters(static_cast<int32_t>(in.open_counters));
-    t.set_estimated_wait_seconds(
-        static_cast<int32_t>(EstimateWaitSeconds(in)));
+    t.set_estimated_wait_seconds(static_cast<int32_t>(EstimateWaitSeconds(in)));
   }
   t.set_receipt_secret(FieldStr(f, "_secret"));
   return t;
@@ -777,19 +781,18 @@ std::vector<std::string> ProofArgs(const AccessProof& proof) {
 
 void QueueStore::GetTicket(absl::string_view ticket_id,
                            const AccessProof& proof, Done<v1::Ticket> done) {
-  std::vector<std::string> args = {std::string(ticket_id),
-                                   MsArg(clock_.Now())};
+  std::vector<std::string> args = {std::string(ticket_id), MsArg(clock_.Now())};
   Append(args, ProofArgs(proof));
-  redis_.Eval(GetTicketScript(), {}, std::move(args),
-              [done = std::move(done)](
-                  absl::StatusOr<RedisValue> reply) mutable {
-                if (!reply.ok()) return done(reply.status());
-                if (!reply->is_string()) {
-                  return done(absl::InternalError("redis: bad ticket reply"));
-                }
-                done(ParseTicket(reply->str));
-              },
-              {.resend_safe = true});
+  redis_.Eval(
+      GetTicketScript(), {}, std::move(args),
+      [done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+        if (!reply.ok()) return done(reply.status());
+        if (!reply->is_string()) {
+          return done(absl::InternalError("redis: bad ticket reply"));
+        }
+        done(ParseTicket(reply->str));
+      },
+      {.resend_safe = true});
 }
 
 void QueueStore::CancelTicket(absl::string_view ticket_id,
@@ -817,8 +820,8 @@ void QueueStore::ExpireDue(int limit, Done<int> done) {
   const absl::Time now = clock_.Now();
   redis_.Eval(
       DueScript(), {}, {MsArg(now), absl::StrCat(limit)},
-      [this, now, done = std::move(done)](
-          absl::StatusOr<RedisValue> reply) mutable {
+      [this, now,
+       done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
         if (!reply.ok()) return done(reply.status());
         if (!reply->is_array() || reply->elements.empty()) return done(0);
         struct Tally {
@@ -839,26 +842,25 @@ void QueueStore::ExpireDue(int limit, Done<int> done) {
           // stream field).
           ev::EventEnvelope envelope =
               MakeEnvelope("ticket.expired", "", kProducer, payload, now);
-          redis_.Eval(
-              ExpireScript(), {EventStreamKey(kProducer)},
-              {id.str, MsArg(now), envelope.type(),
-               envelope.SerializeAsString(), EnvelopePayload(envelope)},
-              [tally](absl::StatusOr<RedisValue> r) {
-                if (!r.ok()) {
-                  tally->status = r.status();
-                } else if (r->type == RedisValue::Type::kInteger &&
-                           r->integer == 1) {
-                  ++tally->expired;
-                }
-                if (--tally->pending == 0) {
-                  if (tally->status.ok()) {
-                    tally->done(tally->expired);
-                  } else {
-                    tally->done(tally->status);
-                  }
-                }
-              },
-              {.resend_safe = true});
+          redis_.Eval(ExpireScript(), {EventStreamKey(kProducer)},
+                      {id.str, MsArg(now), envelope.type(),
+                       envelope.SerializeAsString(), EnvelopePayload(envelope)},
+                      [tally](absl::StatusOr<RedisValue> r) {
+                        if (!r.ok()) {
+                          tally->status = r.status();
+                        } else if (r->type == RedisValue::Type::kInteger &&
+                                   r->integer == 1) {
+                          ++tally->expired;
+                        }
+                        if (--tally->pending == 0) {
+                          if (tally->status.ok()) {
+                            tally->done(tally->expired);
+                          } else {
+                            tally->done(tally->status);
+                          }
+                        }
+                      },
+                      {.resend_safe = true});
         }
       },
       {.resend_safe = true});
@@ -870,22 +872,21 @@ namespace {
 
 void RunCounterOp(RedisClient& redis, const Clock& clock, absl::string_view op,
                   absl::string_view rpc, const CounterInfo& counter,
-                  const QueueActor& actor,
-                  Done<v1::CounterSession> done) {
-  std::vector<std::string> args = {std::string(op),     counter.id,
-                                   actor.subject,       MsArg(clock.Now()),
-                                   counter.office_id,   counter.agency_id};
+                  const QueueActor& actor, Done<v1::CounterSession> done) {
+  std::vector<std::string> args = {std::string(op),   counter.id,
+                                   actor.subject,     MsArg(clock.Now()),
+                                   counter.office_id, counter.agency_id};
   for (const std::string& s : counter.service_ids) args.push_back(s);
-  RunIdempotent(
-      redis, CounterScript(), {kService, rpc, actor.subject, actor.request_id},
-      {}, std::move(args),
-      [counter, done = std::move(done)](
-          absl::StatusOr<IdempotentResult> result) mutable {
-        if (!result.ok()) return done(result.status());
-        absl::StatusOr<Fields> fields = UnpackFields(result->value);
-        if (!fields.ok()) return done(fields.status());
-        done(SessionFromFields(counter, *fields));
-      });
+  RunIdempotent(redis, CounterScript(),
+                {kService, rpc, actor.subject, actor.request_id}, {},
+                std::move(args),
+                [counter, done = std::move(done)](
+                    absl::StatusOr<IdempotentResult> result) mutable {
+                  if (!result.ok()) return done(result.status());
+                  absl::StatusOr<Fields> fields = UnpackFields(result->value);
+                  if (!fields.ok()) return done(fields.status());
+                  done(SessionFromFields(counter, *fields));
+                });
 }
 
 }  // namespace
@@ -939,12 +940,9 @@ void QueueStore::CallNext(const CounterInfo& counter, const QueueActor& actor,
   payload.set_officer_id(actor.subject);
   const ev::EventEnvelope envelope =
       Envelope("ticket.called", counter.agency_id, payload, now, actor);
-  std::vector<std::string> args = {counter.id,
-                                   actor.subject,
-                                   MsArg(now),
-                                   counter.priority ? "1" : "0",
-                                   counter.name,
-                                   counter.office_id};
+  std::vector<std::string> args = {counter.id,   actor.subject,
+                                   MsArg(now),   counter.priority ? "1" : "0",
+                                   counter.name, counter.office_id};
   Append(args, EventArgs(envelope));
   for (const std::string& s : counter.service_ids) args.push_back(s);
   RunIdempotent(redis_, CallNextScript(),
@@ -1016,11 +1014,13 @@ void QueueStore::TransferTicket(const CounterInfo& counter,
   payload.set_officer_id(actor.subject);
   const ev::EventEnvelope envelope =
       Envelope("ticket.transferred", counter.agency_id, payload, now, actor);
-  std::vector<std::string> args = {
-      counter.id,        actor.subject,
-      std::string(ticket_id), MsArg(now),
-      target.service_id, absl::StrCat(target.target_waiting_minutes),
-      target.counter_id};
+  std::vector<std::string> args = {counter.id,
+                                   actor.subject,
+                                   std::string(ticket_id),
+                                   MsArg(now),
+                                   target.service_id,
+                                   absl::StrCat(target.target_waiting_minutes),
+                                   target.counter_id};
   Append(args, EventArgs(envelope));
   RunIdempotent(redis_, TransferScript(),
                 {kService, "TransferTicket", actor.subject, actor.request_id},
@@ -1114,8 +1114,7 @@ void QueueStore::GetStats(absl::string_view office_id, absl::CivilDay date,
   redis_.Eval(
       StatsScript(), {},
       {std::string(office_id), DateKeyOf(date), std::string(service_id)},
-      [office = std::string(office_id), date,
-       service = std::string(service_id),
+      [office = std::string(office_id), date, service = std::string(service_id),
        done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
         if (!reply.ok()) return done(reply.status());
         absl::StatusOr<std::vector<std::string>> parts = Unpack(reply->str);
@@ -1159,8 +1158,8 @@ void QueueStore::GetStats(absl::string_view office_id, absl::CivilDay date,
           s.set_wait_seconds_p90(HistogramQuantileSeconds(buckets, 0.9));
         }
         if (s.served() > 0) {
-          s.set_service_seconds_mean(static_cast<double>(FieldInt(f, "svc_sum")) /
-                                     s.served());
+          s.set_service_seconds_mean(
+              static_cast<double>(FieldInt(f, "svc_sum")) / s.served());
         }
         for (v1::ServerStats& row : ServerRows(*counters)) {
           *s.add_counters() = std::move(row);

@@ -66,9 +66,9 @@ struct QueueActor {
 // What proves access to one ticket or appointment (see queue.proto): any one
 // of these that matches the stored record.
 struct AccessProof {
-  std::string secret;          // the receipt secret as given ("" if none)
-  std::string subject;         // a citizen token's `sub` ("" if none)
-  std::string staff_agency;    // staff: their agency; "*" for region_admin
+  std::string secret;        // the receipt secret as given ("" if none)
+  std::string subject;       // a citizen token's `sub` ("" if none)
+  std::string staff_agency;  // staff: their agency; "*" for region_admin
 };
 
 struct IssueParams {
@@ -81,7 +81,7 @@ struct IssueParams {
   prima::queue::v1::PriorityClass priority_class =
       prima::queue::v1::PRIORITY_CLASS_REGULAR;
   absl::CivilDay local_date;
-  absl::Time expire_time;  // today's closing time
+  absl::Time expire_time;       // today's closing time
   std::string citizen_subject;  // "" when anonymous
 };
 
@@ -107,7 +107,7 @@ struct TransferTarget {
 
 struct Board {
   std::vector<prima::queue::v1::ServiceWaiting> waiting;  // by service id
-  std::vector<prima::queue::v1::BoardCall> calls;          // newest first
+  std::vector<prima::queue::v1::BoardCall> calls;         // newest first
 };
 
 class QueueStore {
