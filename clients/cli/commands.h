@@ -22,5 +22,6 @@ void AddDirectoryCommand(CLI::App& app,
 // prima
 // courses|offerings|enroll|complete|certificate|training-record|compliance
 void AddTrainingCommands(CLI::App& app, CliContext& context);
+void AddQueueCommand(CLI::App& app, CliContext& context);  // prima queue
 
 }  // namespace prima::cli

@@ -11,7 +11,7 @@ namespace {
 constexpr prima::cli::AddCommandFn kCommands[] = {
     prima::cli::AddHealthCommand,    prima::cli::AddServicesCommand,
     prima::cli::AddTokenCommand,     prima::cli::AddDirectoryCommand,
-    prima::cli::AddTrainingCommands,
+    prima::cli::AddTrainingCommands, prima::cli::AddQueueCommand,
 };
 
 }  // namespace
