@@ -277,7 +277,9 @@ std::vector<Interval> SlotsOf(const Office& office, const absl::TimeZone& zone,
 
 absl::StatusOr<Interval> CheckBookableSlot(
     const Office& office, const absl::TimeZone& zone, absl::Time slot_start,
-    absl::Time now, const AppointmentSettings& settings) {
+    absl::Time now, const AppointmentSettings& stored_settings) {
+  // Unset fields mean the defaults (capacity does not matter here).
+  const AppointmentSettings settings = WithDefaults(stored_settings, true);
   const absl::CivilDay day = LocalDay(zone, slot_start);
   const std::vector<Interval> slots =
       SlotsOf(office, zone, day, settings.slot_minutes());

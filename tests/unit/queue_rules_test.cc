@@ -413,6 +413,14 @@ TEST_F(CheckBookableSlotTest, AcceptsAFutureSlot) {
   EXPECT_TRUE(Check(Utc(2026, 11, 24, 3, 30)).ok());  // later today
 }
 
+TEST_F(CheckBookableSlotTest, UnsetSettingsMeanTheDefaults) {
+  settings_ = AppointmentSettings();
+  EXPECT_EQ(Check(Utc(2026, 11, 25, 2, 30))->end, Utc(2026, 11, 25, 3, 0));
+  EXPECT_TRUE(Check(Utc(2026, 12, 8, 1, 0)).ok());
+  EXPECT_EQ(Check(Utc(2026, 12, 9, 1, 0)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(CheckBookableSlotTest, RejectsWhatIsNotASlotStart) {
   const auto not_a_slot =
       StatusIs(absl::StatusCode::kInvalidArgument, "slot_start_time: ");
