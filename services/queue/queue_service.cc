@@ -199,8 +199,9 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
          actor = ActorOf(*p, req->request_id())](
             absl::StatusOr<cat::Office> office) mutable {
           if (!office.ok()) return (void)call->Finish(office.status());
+          const std::string service_id = params.service_id;
           directory_.GetPublicService(
-              params.service_id,
+              service_id,
               [this, call = std::move(call), resp, params = std::move(params),
                actor = std::move(actor), office = std::move(*office)](
                   absl::StatusOr<cat::PublicService> service) mutable {
@@ -540,8 +541,9 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
   void IssueAtOffice(std::unique_ptr<UnaryCall> call, cat::Office office,
                      IssueParams params, QueueActor actor, v1::Ticket* resp) {
     call->set_agency(office.agency_id());
+    const std::string office_id = office.id();
     directory_.ListOfficeCounters(
-        office.id(),
+        office_id,
         [this, call = std::move(call), office = std::move(office),
          params = std::move(params), actor = std::move(actor),
          resp](absl::StatusOr<std::vector<cat::Counter>> counters) mutable {

@@ -40,7 +40,8 @@ absl::Time FromMs(int64_t ms) { return absl::FromUnixMillis(ms); }
 // ---- Lua shared by every queue script ----
 //
 // Ticket hash fields: id, office, service, agency, number, date (YYYYMMDD),
-// channel, class, group (p|a|r), status (TicketStatus number), issued,
+// channel, class, group (p|a|r), score (its place in a waiting queue),
+// status (TicketStatus number), issued,
 // wait_from, expires, called, started, ended (Unix ms), target (minutes),
 // secret (SHA-256 of the receipt secret), subject, counter, cname, officer,
 // outcome, recalls, transfers, to_counter, appt.
@@ -80,7 +81,7 @@ local function wkey(t)
   return Q .. 'w:' .. t.office .. ':' .. t.service .. ':' .. t.group
 end
 local function enqueue(t)
-  redis.call('ZADD', wkey(t), t.wait_from, t.id)
+  redis.call('ZADD', wkey(t), t.score, t.id)
   redis.call('HINCRBY', Q .. 'waiting:' .. t.office, t.service, 1)
   redis.call('ZADD', Q .. 'expiry', t.expires, t.id)
 end
@@ -127,6 +128,15 @@ local function local_date_pb(date)
          prima_pb_int(2, tonumber(string.sub(date, 5, 6))) ..
          prima_pb_int(3, tonumber(string.sub(date, 7, 8)))
 end
+-- Queue scores: the wait start in ms x 1000 plus the day's sequence mod 1000,
+-- so tickets of one queue issued in the same millisecond keep their order
+-- (exact in a double up to the year 2255).
+local function queue_score(wait_from_ms, seq)
+  return string.format('%.0f', tonumber(wait_from_ms) * 1000 + seq % 1000)
+end
+local function due_score(now_ms)
+  return string.format('%.0f', tonumber(now_ms) * 1000 + 999)
+end
 -- The ticket as the reply carries it: its fields, and for a WAITING ticket
 -- what the wait estimate needs (_ahead, _open, _busy, _mean, _n).
 local function view(id, now)
@@ -142,7 +152,7 @@ local function view(id, now)
     ahead = rank
     if t.group ~= 'p' then ahead = ahead + redis.call('ZCARD', base .. 'p') end
     if t.group == 'r' then
-      ahead = ahead + redis.call('ZCOUNT', base .. 'a', '-inf', now)
+      ahead = ahead + redis.call('ZCOUNT', base .. 'a', '-inf', due_score(now))
     end
   end
   local open = redis.call('SMEMBERS', Q .. 'open:' .. t.office .. ':' .. t.service)
@@ -212,7 +222,8 @@ local t = {id = id, office = office, service = service, agency = ARGV[5],
   number = number, date = date, channel = ARGV[8], class = ARGV[9],
   group = ARGV[10], status = WAITING, issued = ARGV[11], wait_from = ARGV[11],
   expires = ARGV[12], target = ARGV[13], secret = ARGV[14], subject = ARGV[15],
-  recalls = '0', transfers = '0', to_counter = ''}
+  recalls = '0', transfers = '0', to_counter = '',
+  score = queue_score(ARGV[11], seq)}
 local args = {}
 for k, v in pairs(t) do args[#args + 1] = k; args[#args + 1] = v end
 redis.call('HSET', tkey(id), unpack(args))
@@ -411,7 +422,7 @@ local function earliest(keys, due)
   for _, k in ipairs(keys) do
     local r
     if due then
-      r = redis.call('ZRANGEBYSCORE', k, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
+      r = redis.call('ZRANGEBYSCORE', k, '-inf', due_score(now), 'WITHSCORES', 'LIMIT', 0, 1)
     else
       r = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
     end
