@@ -36,6 +36,9 @@ constexpr double kDefaultTicketSeconds = 10 * 60;
 // Completions after which the measured mean alone is trusted; before, it is
 // blended with the target (one or two durations are mostly noise).
 constexpr double kTrustedSamples = 5;
+// The longest estimate given: waiting tickets expire at closing anyway, and a
+// corrupt mean must not overflow the proto's int32.
+constexpr double kMaxEstimateSeconds = 24 * 60 * 60;
 
 // The proto weekday (MONDAY=1..SUNDAY=7) of a civil day.
 int ProtoWeekday(absl::CivilDay day) {
@@ -353,8 +356,9 @@ int64_t EstimateWaitSeconds(const WaitInputs& inputs) {
     per_ticket = trust * inputs.recent_service_seconds + (1 - trust) * prior;
   }
   const double counters = static_cast<double>(std::max<int64_t>(open, 1));
-  return std::llround(static_cast<double>(tickets_to_free_up_for) * per_ticket /
-                      counters);
+  const double estimate =
+      static_cast<double>(tickets_to_free_up_for) * per_ticket / counters;
+  return std::llround(std::min(estimate, kMaxEstimateSeconds));
 }
 
 int64_t NaiveWaitSeconds(const WaitInputs& inputs) {

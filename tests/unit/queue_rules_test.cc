@@ -539,6 +539,11 @@ TEST(EstimateWaitTest, NoOpenCounterAssumesOne) {
   EXPECT_EQ(EstimateWaitSeconds(Inputs(-3, -1, -1, -5, -2, -10)), 600);
 }
 
+TEST(EstimateWaitTest, CappedAtOneDay) {
+  EXPECT_EQ(EstimateWaitSeconds(Inputs(9999, 1, 1, 14400, 30, 10)), 86400);
+  EXPECT_EQ(EstimateWaitSeconds(Inputs(3, 1, 1, 1e300, 30, 10)), 86400);
+}
+
 TEST(EstimateWaitTest, MonotonicInAhead) {
   for (int open : {0, 1, 3}) {
     for (int busy = 0; busy <= open; ++busy) {
