@@ -1,4 +1,372 @@
-// Placeholder: filled in by the queue issue.
-#include "gtest/gtest.h"
+// End to end: the real `catalog` and `queue` binaries against a real Redis,
+// driven only by the real `prima` CLI through a small day at one office: the
+// region admin applies a directory (an office open around the clock, so the
+// test runs at any hour), citizens take tickets at the kiosk and with a token,
+// officers open counters and call, serve, transfer and mark a no-show, a
+// citizen cancels, a supervisor reads the day's statistics, and the board and
+// a ticket watch show their snapshots. An officer of another agency is refused.
+#include <google/protobuf/util/json_util.h>
+#include <signal.h>
 
-TEST(QueuePlaceholder, Builds) { EXPECT_TRUE(true); }
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "prima/queue/v1/queue.pb.h"
+#include "tests/testing/redis_server.h"
+#include "tests/testing/subprocess.h"
+
+namespace prima {
+namespace {
+
+using ::prima::queue::v1::BoardUpdate;
+using ::prima::queue::v1::CounterSession;
+using ::prima::queue::v1::QueueStats;
+using ::prima::queue::v1::Ticket;
+using ::prima::queue::v1::TicketUpdate;
+
+constexpr char kSecret[] = "e2e-secret-0123456789abcdef0123456789";
+constexpr char kOffice[] = "e2e-kantor";
+constexpr char kPriorityCounter[] = "e2e-loket-prioritas";
+constexpr char kCounter[] = "e2e-loket-1";
+
+// The test's directory, next to this file.
+std::string DirectoryFile() {
+  std::string path = __FILE__;
+  return path.substr(0, path.rfind('/') + 1) + "queue_e2e_directory.textproto";
+}
+
+// The CLI's JSON output (the first line for a watch's JSON lines) as a
+// message; an unparsable output fails the test.
+template <typename Message>
+Message FromJson(const testing::ProcessResult& r, bool first_line = false) {
+  std::string json = r.out;
+  if (first_line) json = json.substr(0, json.find('\n'));
+  Message message;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  const auto status =
+      google::protobuf::util::JsonStringToMessage(json, &message, options);
+  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << r.out << r.err;
+  return message;
+}
+
+std::string DateText(const ::prima::common::v1::LocalDate& d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+class QueueE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto redis = testing::TestRedis::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = std::move(*redis);
+    catalog_address_ = absl::StrCat("127.0.0.1:", testing::FreePort());
+    queue_address_ = absl::StrCat("127.0.0.1:", testing::FreePort());
+    catalog_ = Start(PRIMA_CATALOG_PATH, catalog_address_);
+    queue_ = Start(PRIMA_QUEUE_PATH, queue_address_);
+    ASSERT_TRUE(catalog_->started());
+    ASSERT_TRUE(queue_->started());
+
+    // Both servers answer their health checks within seconds.
+    testing::ProcessResult health;
+    const absl::Time until = absl::Now() + absl::Seconds(20);
+    do {
+      health = Prima({"health", "--service", "catalog", "--service", "queue"});
+      if (health.exit_code == 0) break;
+      absl::SleepFor(absl::Milliseconds(100));
+    } while (absl::Now() < until);
+    ASSERT_EQ(health.exit_code, 0)
+        << health.out << health.err << catalog_->StderrText()
+        << queue_->StderrText();
+  }
+
+  void TearDown() override {
+    if (queue_ != nullptr) {
+      EXPECT_EQ(queue_->Stop(SIGTERM), 0) << queue_->StderrText();
+    }
+    if (catalog_ != nullptr) {
+      EXPECT_EQ(catalog_->Stop(SIGTERM), 0) << catalog_->StderrText();
+    }
+  }
+
+  std::unique_ptr<testing::BackgroundProcess> Start(
+      const std::string& binary, const std::string& address) {
+    return std::make_unique<testing::BackgroundProcess>(
+        std::vector<std::string>{binary},
+        std::vector<std::string>{
+            absl::StrCat("PRIMA_LISTEN=", address),
+            absl::StrCat("PRIMA_REDIS_URL=", redis_->url()),
+            absl::StrCat("PRIMA_JWT_SECRET=", kSecret),
+            "PRIMA_LOG_LEVEL=warn"});
+  }
+
+  // `prima ARGS --catalog-addr ... --queue-addr ... [--token TOKEN]`.
+  testing::ProcessResult Prima(std::vector<std::string> args,
+                               const std::string& token = "") {
+    std::vector<std::string> argv = {PRIMA_CLI_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--catalog-addr", catalog_address_, "--queue-addr",
+                             queue_address_});
+    if (!token.empty()) argv.insert(argv.end(), {"--token", token});
+    return testing::RunProcess(argv, {});
+  }
+
+  // `prima queue ARGS -o json`.
+  testing::ProcessResult Queue(std::vector<std::string> args,
+                               const std::string& token = "") {
+    args.insert(args.begin(), "queue");
+    args.insert(args.end(), {"-o", "json"});
+    return Prima(std::move(args), token);
+  }
+
+  std::string Mint(const std::string& role, const std::string& sub,
+                   const std::string& agency) {
+    std::vector<std::string> args = {"token",  "mint", "--secret", kSecret,
+                                     "--role", role,   "--sub",    sub,
+                                     "--ttl",  "10m"};
+    if (!agency.empty()) args.insert(args.end(), {"--agency", agency});
+    testing::ProcessResult r = Prima(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::string(absl::StripAsciiWhitespace(r.out));
+  }
+
+  std::unique_ptr<testing::TestRedis> redis_;
+  std::string catalog_address_;
+  std::string queue_address_;
+  std::unique_ptr<testing::BackgroundProcess> catalog_;
+  std::unique_ptr<testing::BackgroundProcess> queue_;
+};
+
+TEST_F(QueueE2eTest, ASmallDayAtOneOffice) {
+  const std::string admin = Mint("region_admin", "e2e-admin", "");
+  const std::string citizen = Mint("citizen", "warga-e2e", "");
+  const std::string siti = Mint("officer", "e2e-siti", "e2e-dukcapil");
+  const std::string andi = Mint("officer", "e2e-andi", "e2e-dukcapil");
+  const std::string supervisor =
+      Mint("supervisor", "e2e-kepala", "e2e-dukcapil");
+  const std::string foreign = Mint("officer", "e2e-yohanes", "e2e-samsat");
+
+  testing::ProcessResult r =
+      Prima({"directory", "apply", "-f", DirectoryFile()}, admin);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  // ---- tickets: an anonymous kiosk ticket, then a citizen's ----
+  r = Queue({"issue", kOffice, "e2e-ktp", "--channel", "kiosk", "--request-id",
+             "e2e-kiosk-ticket-0001"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << queue_->StderrText();
+  const Ticket kiosk = FromJson<Ticket>(r);
+  EXPECT_EQ(kiosk.number(), "A-001") << r.out;
+  EXPECT_EQ(kiosk.status(), queue::v1::TICKET_STATUS_WAITING);
+  EXPECT_EQ(kiosk.channel(), queue::v1::CHANNEL_KIOSK);
+  EXPECT_EQ(kiosk.priority_class(), queue::v1::PRIORITY_CLASS_REGULAR);
+  EXPECT_EQ(kiosk.position(), 1);
+  EXPECT_EQ(kiosk.open_counters(), 0);
+  EXPECT_EQ(kiosk.agency_id(), "e2e-dukcapil");
+  ASSERT_FALSE(kiosk.receipt_secret().empty()) << r.out;
+  ASSERT_FALSE(kiosk.id().empty());
+
+  r = Queue({"issue", kOffice, "e2e-ktp", "--channel", "mobile", "--class",
+             "elderly", "--request-id", "e2e-elderly-1"},
+            citizen);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Ticket elderly = FromJson<Ticket>(r);
+  EXPECT_EQ(elderly.number(), "A-002") << r.out;
+  EXPECT_EQ(elderly.priority_class(), queue::v1::PRIORITY_CLASS_ELDERLY);
+  EXPECT_EQ(elderly.channel(), queue::v1::CHANNEL_MOBILE);
+
+  // A retry with the same request id returns the same ticket.
+  r = Queue({"issue", kOffice, "e2e-ktp", "--channel", "mobile", "--class",
+             "elderly", "--request-id", "e2e-elderly-1"},
+            citizen);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<Ticket>(r).id(), elderly.id()) << r.out;
+
+  r = Queue({"issue", kOffice, "e2e-kk", "--channel", "kiosk"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Ticket family = FromJson<Ticket>(r);
+  EXPECT_EQ(family.number(), "B-001") << r.out;
+
+  r = Queue({"issue", kOffice, "e2e-ktp", "--channel", "web"}, citizen);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Ticket leaving = FromJson<Ticket>(r);
+  EXPECT_EQ(leaving.number(), "A-003") << r.out;
+
+  // Anyone holding the receipt secret reads the ticket; the table shows it.
+  r = Prima({"queue", "get", kiosk.id(), "--secret", kiosk.receipt_secret()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "A-001")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "WAITING")) << r.out;
+  r = Queue({"get", kiosk.id(), "--secret", kiosk.receipt_secret()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<Ticket>(r).number(), "A-001");
+  EXPECT_TRUE(FromJson<Ticket>(r).receipt_secret().empty()) << r.out;
+
+  // A watch starts with the ticket as it is.
+  r = Queue({"watch-ticket", kiosk.id(), "--secret", kiosk.receipt_secret(),
+             "--count", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const TicketUpdate watched = FromJson<TicketUpdate>(r, /*first_line=*/true);
+  EXPECT_EQ(watched.kind(), TicketUpdate::KIND_SNAPSHOT) << r.out;
+  EXPECT_EQ(watched.ticket().number(), "A-001") << r.out;
+  EXPECT_EQ(watched.ticket().status(), queue::v1::TICKET_STATUS_WAITING);
+
+  // The citizen leaves: their token cancels the ticket they took.
+  r = Queue({"cancel", leaving.id()}, citizen);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<Ticket>(r).status(), queue::v1::TICKET_STATUS_CANCELLED);
+
+  // ---- counters: an officer of another agency is refused ----
+  r = Queue({"open", kCounter}, foreign);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.err, "PERMISSION_DENIED")) << r.err;
+
+  r = Queue({"open", kPriorityCounter}, siti);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  CounterSession session = FromJson<CounterSession>(r);
+  EXPECT_EQ(session.state(), queue::v1::COUNTER_STATE_OPEN);
+  EXPECT_EQ(session.officer_id(), "e2e-siti");
+  EXPECT_TRUE(session.priority());
+
+  // The priority counter calls the elderly citizen first, though A-001 waits
+  // longer.
+  r = Queue({"next", kPriorityCounter}, siti);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Ticket called = FromJson<Ticket>(r);
+  EXPECT_EQ(called.id(), elderly.id()) << r.out;
+  EXPECT_EQ(called.status(), queue::v1::TICKET_STATUS_CALLED);
+  EXPECT_EQ(called.counter_name(), "Loket Prioritas");
+  EXPECT_EQ(called.officer_id(), "e2e-siti");
+
+  r = Queue({"counter", kPriorityCounter}, supervisor);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<CounterSession>(r).current_ticket_id(), elderly.id());
+
+  r = Queue({"start", kPriorityCounter, elderly.id()}, siti);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<Ticket>(r).status(), queue::v1::TICKET_STATUS_SERVING);
+  r = Queue({"complete", kPriorityCounter, elderly.id(), "--outcome", "done"},
+            siti);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Ticket done = FromJson<Ticket>(r);
+  EXPECT_EQ(done.status(), queue::v1::TICKET_STATUS_COMPLETED);
+  EXPECT_EQ(done.outcome(), queue::v1::SERVICE_OUTCOME_DONE);
+
+  // Next comes A-001; it belongs at the family-card service and is passed on
+  // there, keeping its number and its wait start.
+  r = Queue({"next", kPriorityCounter}, siti);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<Ticket>(r).id(), kiosk.id()) << r.out;
+  r = Queue(
+      {"transfer", kPriorityCounter, kiosk.id(), "--to-service", "e2e-kk"},
+      siti);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Ticket transferred = FromJson<Ticket>(r);
+  EXPECT_EQ(transferred.status(), queue::v1::TICKET_STATUS_WAITING);
+  EXPECT_EQ(transferred.service_id(), "e2e-kk");
+  EXPECT_EQ(transferred.number(), "A-001");
+  EXPECT_EQ(transferred.transfer_count(), 1);
+  EXPECT_EQ(transferred.wait_start_time().seconds(),
+            kiosk.wait_start_time().seconds())
+      << r.out;
+  EXPECT_EQ(transferred.wait_start_time().nanos(),
+            kiosk.wait_start_time().nanos());
+
+  // At Loket 1 the transferred A-001 comes before B-001: it has waited longer.
+  r = Queue({"open", kCounter}, andi);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Queue({"next", kCounter}, andi);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  called = FromJson<Ticket>(r);
+  EXPECT_EQ(called.id(), kiosk.id()) << r.out;
+  EXPECT_EQ(called.counter_name(), "Loket 1");
+  r = Queue({"recall", kCounter, kiosk.id()}, andi);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<Ticket>(r).recall_count(), 1) << r.out;
+  r = Queue({"complete", kCounter, kiosk.id(), "--outcome", "referred"}, andi);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<Ticket>(r).outcome(), queue::v1::SERVICE_OUTCOME_REFERRED);
+  r = Queue({"pause", kCounter}, andi);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<CounterSession>(r).state(),
+            queue::v1::COUNTER_STATE_PAUSED);
+
+  // B-001 does not come.
+  r = Queue({"next", kPriorityCounter}, siti);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<Ticket>(r).id(), family.id()) << r.out;
+  r = Queue({"no-show", kPriorityCounter, family.id()}, siti);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<Ticket>(r).status(), queue::v1::TICKET_STATUS_NO_SHOW);
+
+  // Nobody waits any more.
+  r = Queue({"next", kPriorityCounter}, siti);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.err, "NOT_FOUND")) << r.err;
+
+  // ---- the board, a finished ticket's watch, the day's statistics ----
+  r = Queue({"board", kOffice, "--count", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const BoardUpdate board = FromJson<BoardUpdate>(r, /*first_line=*/true);
+  EXPECT_EQ(board.kind(), BoardUpdate::KIND_SNAPSHOT) << r.out;
+  ASSERT_GE(board.calls_size(), 1) << r.out;
+  EXPECT_EQ(board.calls(0).ticket_number(), "B-001") << r.out;
+  EXPECT_EQ(board.calls(0).counter_name(), "Loket Prioritas") << r.out;
+  for (const auto& waiting : board.waiting()) {
+    EXPECT_EQ(waiting.waiting(), 0) << r.out;
+  }
+  // The table board, as a display without a terminal gets it.
+  r = Prima({"queue", "board", kOffice, "--count", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, kOffice)) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "B-001")) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, "\033[")) << r.out;
+
+  // A watch of a finished ticket shows it once and ends (--count 2 only
+  // bounds the wait should the stream stay open).
+  r = Queue({"watch-ticket", elderly.id(), "--count", "2"}, citizen);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::vector<std::string>(
+                absl::StrSplit(absl::StripAsciiWhitespace(r.out), '\n'))
+                .size(),
+            1u)
+      << r.out;
+  EXPECT_EQ(FromJson<TicketUpdate>(r, /*first_line=*/true).ticket().status(),
+            queue::v1::TICKET_STATUS_COMPLETED)
+      << r.out;
+
+  const std::string today = DateText(kiosk.local_date());
+  r = Queue({"stats", kOffice, "--date", today}, supervisor);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const QueueStats stats = FromJson<QueueStats>(r);
+  EXPECT_EQ(stats.issued(), 4) << r.out;
+  EXPECT_EQ(stats.called(), 3) << r.out;
+  EXPECT_EQ(stats.served(), 2) << r.out;
+  EXPECT_EQ(stats.no_shows(), 1) << r.out;
+  EXPECT_EQ(stats.cancelled(), 1) << r.out;
+  EXPECT_EQ(stats.transferred(), 1) << r.out;
+  EXPECT_EQ(stats.waiting_now(), 0) << r.out;
+  // An officer may not read them.
+  r = Queue({"stats", kOffice, "--date", today}, andi);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.err, "PERMISSION_DENIED")) << r.err;
+
+  // The day ends: both counters close.
+  r = Queue({"close", kPriorityCounter}, siti);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<CounterSession>(r).state(),
+            queue::v1::COUNTER_STATE_CLOSED);
+  r = Queue({"close", kCounter}, andi);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+}  // namespace
+}  // namespace prima
