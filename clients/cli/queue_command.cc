@@ -183,12 +183,13 @@ void Print(const CliContext& context, const google::protobuf::Message& message,
 }
 
 // After IssueTicket, CheckIn and BookAppointment: the receipt, once.
-void PrintSecretHint(const CliContext& context, const std::string& secret) {
+void PrintSecretHint(const CliContext& context, const std::string& secret,
+                     const char* what) {
   if (context.output() != OutputFormat::kTable || secret.empty()) return;
   std::printf(
-      "\nreceipt secret: %s\nKeep it: it reads, watches and cancels this "
-      "booking without a token, and is not shown again.\n",
-      secret.c_str());
+      "\nreceipt secret: %s\nKeep it: it reads, watches and cancels this %s "
+      "without a token, and is not shown again.\n",
+      secret.c_str(), what);
 }
 
 void PrintTicket(const CliContext& context, const Ticket& t) {
@@ -201,7 +202,7 @@ void PrintTicket(const CliContext& context, const Ticket& t) {
        waiting ? absl::StrCat(WaitMinutes(t.estimated_wait_seconds())) : "",
        t.counter_name()});
   Print(context, t, table);
-  PrintSecretHint(context, t.receipt_secret());
+  PrintSecretHint(context, t.receipt_secret(), "ticket");
 }
 
 void PrintAppointment(const CliContext& context, const Appointment& a) {
@@ -211,7 +212,7 @@ void PrintAppointment(const CliContext& context, const Appointment& a) {
                 FormatUtc(a.slot_start_time()), FormatUtc(a.slot_end_time()),
                 a.ticket_id()});
   Print(context, a, table);
-  PrintSecretHint(context, a.receipt_secret());
+  PrintSecretHint(context, a.receipt_secret(), "appointment");
 }
 
 void PrintSession(const CliContext& context, const CounterSession& s) {
