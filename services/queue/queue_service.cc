@@ -1,5 +1,6 @@
 #include "services/queue/queue_service.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "services/common/adapter.h"
 #include "services/common/directory_reader.h"
 #include "services/common/logging.h"
+#include "services/common/proto_time.h"
 #include "services/common/rpc.h"
 #include "services/common/validation.h"
 #include "services/queue/queue_rules.h"
@@ -193,31 +195,17 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     params.channel = req->channel();
     params.priority_class = *klass;
     if (p->Has(Role::kCitizen)) params.citizen_subject = p->subject;
-    directory_.GetOffice(
-        req->office_id(),
-        [this, call = std::move(call), resp, params = std::move(params),
+    WithOfficeAndService(
+        req->office_id(), req->service_id(), std::move(call),
+        [this, resp, params = std::move(params),
          actor = ActorOf(*p, req->request_id())](
-            absl::StatusOr<cat::Office> office) mutable {
-          if (!office.ok()) return (void)call->Finish(office.status());
-          const std::string service_id = params.service_id;
-          directory_.GetPublicService(
-              service_id,
-              [this, call = std::move(call), resp, params = std::move(params),
-               actor = std::move(actor), office = std::move(*office)](
-                  absl::StatusOr<cat::PublicService> service) mutable {
-                if (!service.ok()) return (void)call->Finish(service.status());
-                if (service->agency_id() != office.agency_id()) {
-                  return (void)call->Finish(absl::NotFoundError(absl::StrCat(
-                      "service_id: ", service->id(),
-                      " is not a service of office ", office.id())));
-                }
-                params.agency_id = office.agency_id();
-                params.ticket_prefix = service->ticket_prefix();
-                params.target_waiting_minutes =
-                    service->target_waiting_minutes();
-                IssueAtOffice(std::move(call), std::move(office),
-                              std::move(params), std::move(actor), resp);
-              });
+            std::unique_ptr<UnaryCall> call, cat::Office office,
+            cat::PublicService service) mutable {
+          params.agency_id = office.agency_id();
+          params.ticket_prefix = service.ticket_prefix();
+          params.target_waiting_minutes = service.target_waiting_minutes();
+          IssueAtOffice(std::move(call), std::move(office), std::move(params),
+                        std::move(actor), resp);
         });
     return reactor;
   }
@@ -263,6 +251,238 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     if (!status.ok()) return FailedStream<v1::TicketUpdate>(status);
     return live_.WatchTicket(ctx, req->ticket_id(),
                              ProofOf(*p, req->receipt_secret()));
+  }
+
+  // ---- appointments ----
+
+  ServerUnaryReactor* ListAvailableSlots(
+      CallbackServerContext* ctx, const v1::ListAvailableSlotsRequest* req,
+      v1::ListAvailableSlotsResponse* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "ListAvailableSlots");
+    absl::StatusOr<Principal> p =
+        auth_.Authorize(*ctx, "ListAvailableSlots", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateId("office_id", req->office_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateId("service_id", req->service_id()));
+    absl::StatusOr<absl::CivilDay> day = FromLocalDate("date", req->date());
+    if (!day.ok()) return call->Finish(day.status());
+    auto* reactor = call->reactor();
+    WithOfficeAndService(
+        req->office_id(), req->service_id(), std::move(call),
+        [this, resp, day = *day](std::unique_ptr<UnaryCall> call,
+                                 cat::Office office,
+                                 cat::PublicService service) mutable {
+          absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
+          if (!zone.ok()) return (void)call->Finish(zone.status());
+          store_.GetSlotBookings(
+              office.id(), service.id(), day,
+              [this, call = std::move(call), resp, day, zone = *zone,
+               office = std::move(office)](
+                  absl::StatusOr<SlotBookings> bookings) mutable {
+                if (!bookings.ok()) {
+                  return (void)call->Finish(bookings.status());
+                }
+                const absl::Time now = clock_.Now();
+                const v1::AppointmentSettings& settings = bookings->settings;
+                for (const Interval& slot :
+                     SlotsOf(office, zone, day, settings.slot_minutes())) {
+                  v1::Slot* out = resp->add_slots();
+                  *out->mutable_start_time() = ToProtoTime(slot.start);
+                  *out->mutable_end_time() = ToProtoTime(slot.end);
+                  out->set_capacity(settings.capacity_per_slot());
+                  auto it =
+                      bookings->booked.find(absl::ToUnixMillis(slot.start));
+                  out->set_booked(it == bookings->booked.end() ? 0
+                                                               : it->second);
+                  out->set_available(
+                      slot.start <= now
+                          ? 0
+                          : std::max(0, out->capacity() - out->booked()));
+                }
+                *resp->mutable_settings() = settings;
+                call->Finish(absl::OkStatus());
+              });
+        });
+    return reactor;
+  }
+
+  ServerUnaryReactor* BookAppointment(CallbackServerContext* ctx,
+                                      const v1::BookAppointmentRequest* req,
+                                      v1::Appointment* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "BookAppointment");
+    call->set_request_id(req->request_id());
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "BookAppointment", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateMutationRequestId(*p, req->request_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateId("office_id", req->office_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateId("service_id", req->service_id()));
+    if (!req->has_slot_start_time()) {
+      return call->Finish(absl::InvalidArgumentError(
+          "slot_start_time: is required (a slot start from "
+          "ListAvailableSlots)"));
+    }
+    auto* reactor = call->reactor();
+    WithOfficeAndService(
+        req->office_id(), req->service_id(), std::move(call),
+        [this, resp, slot_start = ToAbslTime(req->slot_start_time()),
+         subject = p->Has(Role::kCitizen) ? p->subject : std::string(),
+         actor = ActorOf(*p, req->request_id())](
+            std::unique_ptr<UnaryCall> call, cat::Office office,
+            cat::PublicService service) mutable {
+          absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
+          if (!zone.ok()) return (void)call->Finish(zone.status());
+          const absl::CivilDay day = absl::ToCivilDay(slot_start, *zone);
+          const std::string office_id = office.id();
+          const std::string service_id = service.id();
+          store_.GetSlotBookings(
+              office_id, service_id, day,
+              [this, call = std::move(call), resp, slot_start, day,
+               zone = *zone, office = std::move(office),
+               service = std::move(service), subject = std::move(subject),
+               actor = std::move(actor)](
+                  absl::StatusOr<SlotBookings> bookings) mutable {
+                if (!bookings.ok()) {
+                  return (void)call->Finish(bookings.status());
+                }
+                const v1::AppointmentSettings& settings = bookings->settings;
+                if (settings.capacity_per_slot() == 0) {
+                  return (void)call->Finish(
+                      absl::FailedPreconditionError(absl::StrCat(
+                          "service ", service.id(),
+                          " takes no appointments at office ", office.id())));
+                }
+                absl::StatusOr<Interval> slot = CheckBookableSlot(
+                    office, zone, slot_start, clock_.Now(), settings);
+                if (!slot.ok()) return (void)call->Finish(slot.status());
+                BookParams params;
+                params.office_id = office.id();
+                params.agency_id = office.agency_id();
+                params.service_id = service.id();
+                params.slot_start = slot->start;
+                params.slot_end = slot->end;
+                params.local_date = day;
+                params.capacity = settings.capacity_per_slot();
+                params.citizen_subject = subject;
+                store_.BookAppointment(params, actor,
+                                       ReplyInto(std::move(call), resp));
+              });
+        });
+    return reactor;
+  }
+
+  ServerUnaryReactor* GetAppointment(CallbackServerContext* ctx,
+                                     const v1::GetAppointmentRequest* req,
+                                     v1::Appointment* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "GetAppointment");
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetAppointment", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateId("appointment_id", req->appointment_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateSecret(req->receipt_secret()));
+    auto* reactor = call->reactor();
+    store_.GetAppointment(req->appointment_id(),
+                          ProofOf(*p, req->receipt_secret()),
+                          ReplyInto(std::move(call), resp));
+    return reactor;
+  }
+
+  ServerUnaryReactor* CancelAppointment(CallbackServerContext* ctx,
+                                        const v1::CancelAppointmentRequest* req,
+                                        v1::Appointment* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "CancelAppointment");
+    call->set_request_id(req->request_id());
+    absl::StatusOr<Principal> p =
+        auth_.Authorize(*ctx, "CancelAppointment", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateMutationRequestId(*p, req->request_id()));
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateId("appointment_id", req->appointment_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateSecret(req->receipt_secret()));
+    auto* reactor = call->reactor();
+    store_.CancelAppointment(
+        req->appointment_id(), ProofOf(*p, req->receipt_secret()),
+        ActorOf(*p, req->request_id()), ReplyInto(std::move(call), resp));
+    return reactor;
+  }
+
+  ServerUnaryReactor* CheckIn(CallbackServerContext* ctx,
+                              const v1::CheckInRequest* req,
+                              v1::Ticket* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "CheckIn");
+    call->set_request_id(req->request_id());
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "CheckIn", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateMutationRequestId(*p, req->request_id()));
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateId("appointment_id", req->appointment_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateSecret(req->receipt_secret()));
+    auto* reactor = call->reactor();
+    AccessProof proof = ProofOf(*p, req->receipt_secret());
+    store_.GetAppointment(
+        req->appointment_id(), proof,
+        [this, call = std::move(call), resp, proof,
+         actor = ActorOf(*p, req->request_id())](
+            absl::StatusOr<v1::Appointment> appointment) mutable {
+          if (!appointment.ok()) {
+            return (void)call->Finish(appointment.status());
+          }
+          if (appointment->status() != v1::APPOINTMENT_STATUS_BOOKED) {
+            return (void)call->Finish(absl::FailedPreconditionError(
+                absl::StrCat("appointment ", appointment->id(), " is ",
+                             v1::AppointmentStatus_Name(appointment->status()),
+                             "; only a BOOKED appointment can check in")));
+          }
+          const std::string office_id = appointment->office_id();
+          const std::string service_id = appointment->service_id();
+          WithOfficeAndService(
+              office_id, service_id, std::move(call),
+              [this, resp, proof = std::move(proof), actor = std::move(actor),
+               appointment = std::move(*appointment)](
+                  std::unique_ptr<UnaryCall> call, cat::Office office,
+                  cat::PublicService service) mutable {
+                CheckInAtOffice(std::move(call), std::move(office),
+                                std::move(service), std::move(appointment),
+                                std::move(proof), std::move(actor), resp);
+              });
+        });
+    return reactor;
+  }
+
+  ServerUnaryReactor* UpdateAppointmentSettings(
+      CallbackServerContext* ctx,
+      const v1::UpdateAppointmentSettingsRequest* req,
+      v1::AppointmentSettings* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "UpdateAppointmentSettings");
+    call->set_request_id(req->request_id());
+    absl::StatusOr<Principal> p =
+        auth_.Authorize(*ctx, "UpdateAppointmentSettings", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateRequestId("request_id", req->request_id()));
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateId("settings.office_id", req->settings().office_id()));
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateId("settings.service_id", req->settings().service_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateAppointmentSettings(req->settings()));
+    auto* reactor = call->reactor();
+    WithOfficeAndService(
+        req->settings().office_id(), req->settings().service_id(),
+        std::move(call),
+        [this, resp, p = *p, settings = WithDefaults(req->settings(), true),
+         actor = ActorOf(*p, req->request_id())](
+            std::unique_ptr<UnaryCall> call, cat::Office office,
+            cat::PublicService) mutable {
+          if (absl::Status s = CheckSameAgency(p, office.agency_id());
+              !s.ok()) {
+            return (void)call->Finish(s);
+          }
+          store_.UpdateAppointmentSettings(settings, actor,
+                                           ReplyInto(std::move(call), resp));
+        });
+    return reactor;
   }
 
   // ---- officers ----
@@ -463,6 +683,81 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
   using CounterStoreOp = void (QueueStore::*)(const CounterInfo&,
                                               const QueueActor&,
                                               Done<v1::CounterSession>);
+
+  using OfficeServiceNext = absl::AnyInvocable<void(
+      std::unique_ptr<UnaryCall>, cat::Office, cat::PublicService)>;
+
+  // The office and one of its agency's services from the directory
+  // (NOT_FOUND naming service_id when the service is another agency's).
+  void WithOfficeAndService(const std::string& office_id,
+                            const std::string& service_id,
+                            std::unique_ptr<UnaryCall> call,
+                            OfficeServiceNext next) {
+    directory_.GetOffice(
+        office_id,
+        [this, call = std::move(call), service_id,
+         next = std::move(next)](absl::StatusOr<cat::Office> office) mutable {
+          if (!office.ok()) return (void)call->Finish(office.status());
+          call->set_agency(office->agency_id());
+          directory_.GetPublicService(
+              service_id,
+              [call = std::move(call), next = std::move(next),
+               office = std::move(*office)](
+                  absl::StatusOr<cat::PublicService> service) mutable {
+                if (!service.ok()) return (void)call->Finish(service.status());
+                if (service->agency_id() != office.agency_id()) {
+                  return (void)call->Finish(absl::NotFoundError(absl::StrCat(
+                      "service_id: ", service->id(),
+                      " is not a service of office ", office.id())));
+                }
+                next(std::move(call), std::move(office), std::move(*service));
+              });
+        });
+  }
+
+  // The rest of CheckIn: the office must be open, and the check-in on the
+  // slot's day (on time or late, by the service's grace period).
+  void CheckInAtOffice(std::unique_ptr<UnaryCall> call, cat::Office office,
+                       cat::PublicService service, v1::Appointment appointment,
+                       AccessProof proof, QueueActor actor, v1::Ticket* resp) {
+    const std::string office_id = office.id();
+    const std::string service_id = service.id();
+    store_.GetSlotBookings(
+        office_id, service_id, FromCivilToday(office),
+        [this, call = std::move(call), office = std::move(office),
+         service = std::move(service), appointment = std::move(appointment),
+         proof = std::move(proof), actor = std::move(actor),
+         resp](absl::StatusOr<SlotBookings> bookings) mutable {
+          if (!bookings.ok()) return (void)call->Finish(bookings.status());
+          absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
+          if (!zone.ok()) return (void)call->Finish(zone.status());
+          const absl::Time now_time = clock_.Now();
+          const OfficeNow now = OfficeNowAt(office, *zone, now_time);
+          if (!now.open || !now.closing_time.has_value()) {
+            return (void)call->Finish(absl::FailedPreconditionError(
+                absl::StrCat("office ", office.id(), " is closed now")));
+          }
+          absl::StatusOr<CheckInKind> kind =
+              CheckInAt(ToAbslTime(appointment.slot_start_time()), now_time,
+                        *zone, bookings->settings.check_in_grace_minutes());
+          if (!kind.ok()) return (void)call->Finish(kind.status());
+          CheckInParams params;
+          params.ticket_prefix = service.ticket_prefix();
+          params.target_waiting_minutes = service.target_waiting_minutes();
+          params.local_date = now.local_date;
+          params.expire_time = *now.closing_time;
+          params.on_time = *kind == CheckInKind::kOnTime;
+          store_.CheckIn(appointment.id(), proof, params, actor,
+                         ReplyInto(std::move(call), resp));
+        });
+  }
+
+  // Today at the office (the settings key needs no exact day).
+  absl::CivilDay FromCivilToday(const cat::Office& office) const {
+    absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
+    return absl::ToCivilDay(clock_.Now(),
+                            zone.ok() ? *zone : absl::UTCTimeZone());
+  }
 
   // The counter from the directory, once the caller may act on it (staff of
   // its agency).

@@ -31,6 +31,8 @@ constexpr char kPrefix[] = "prima:queue:";
 // tickets a week (their history lives on in the statistics and events).
 constexpr int64_t kStatsTtlSeconds = 400 * 86400;
 constexpr int64_t kTicketTtlSeconds = 7 * 86400;
+// Appointments and slot bookings outlive the 90-day booking horizon.
+constexpr int64_t kAppointmentTtlSeconds = 100 * 86400;
 constexpr int kBoardCalls = 10;
 
 int64_t Ms(absl::Time t) { return absl::ToUnixMillis(t); }
@@ -51,6 +53,7 @@ std::string QueueLua() {
                       "local LIVE_MAXLEN = ", kLiveStreamMaxLen, "\n",
                       "local STATS_TTL = ", kStatsTtlSeconds, "\n",
                       "local TICKET_TTL = ", kTicketTtlSeconds, "\n",
+                      "local APPOINTMENT_TTL = ", kAppointmentTtlSeconds, "\n",
                       "local BOARD_CALLS = ", kBoardCalls, "\n",
                       "local WAIT_BUCKETS = ", kWaitBuckets, "\n",
                       R"lua(
@@ -168,6 +171,34 @@ local function view(id, now)
   end
   return flat
 end
+-- Takes a ticket: a = {id, office, service, agency, prefix, date, channel,
+-- class, group, now, wait_from, expires, target, secret, subject, max_seq,
+-- appt}. Returns the ticket, or nil and an error reply.
+local function issue(a)
+  local seq_key = Q .. 'seq:' .. a.office .. ':' .. a.prefix .. ':' .. a.date
+  local last = tonumber(redis.call('GET', seq_key) or '0')
+  if last >= tonumber(a.max_seq) then
+    return nil, fail('RESOURCE_EXHAUSTED', 'the office has issued ' .. last ..
+                     ' tickets of prefix ' .. a.prefix .. ' today')
+  end
+  local seq = redis.call('INCR', seq_key)
+  redis.call('EXPIRE', seq_key, 3 * 86400)
+  local t = {id = a.id, office = a.office, service = a.service,
+    agency = a.agency, number = a.prefix .. '-' .. string.format('%03d', seq),
+    date = a.date, channel = a.channel, class = a.class, group = a.group,
+    status = WAITING, issued = a.now, wait_from = a.wait_from,
+    expires = a.expires, target = a.target, secret = a.secret,
+    subject = a.subject, recalls = '0', transfers = '0', to_counter = '',
+    appt = a.appt, score = queue_score(a.wait_from, seq)}
+  local args = {}
+  for k, v in pairs(t) do args[#args + 1] = k; args[#args + 1] = v end
+  redis.call('HSET', tkey(t.id), unpack(args))
+  redis.call('EXPIRE', tkey(t.id), TICKET_TTL)
+  enqueue(t)
+  stat_add(stat_keys(t), 'issued', 1)
+  live(t.office, 'change', t.id)
+  return t, nil
+end
 -- The counter must be open (or paused) by the officer acting.
 local function check_counter(c, counter_id, officer, allow_paused)
   local state = f(c, 'state')
@@ -207,33 +238,15 @@ LuaScript Read(absl::string_view name, absl::string_view body) {
 // max seq, type, event agency, envelope, payload.
 const LuaScript& IssueScript() {
   static const LuaScript* script = new LuaScript(Mutation("queue_issue", R"lua(
-local id, office, service = ARGV[2], ARGV[3], ARGV[4]
-local prefix, date = ARGV[6], ARGV[7]
-local seq_key = Q .. 'seq:' .. office .. ':' .. prefix .. ':' .. date
-local last = tonumber(redis.call('GET', seq_key) or '0')
-if last >= tonumber(ARGV[17]) then
-  return fail('RESOURCE_EXHAUSTED', 'the office has issued ' .. last ..
-              ' tickets of prefix ' .. prefix .. ' today')
-end
-local seq = redis.call('INCR', seq_key)
-redis.call('EXPIRE', seq_key, 3 * 86400)
-local number = prefix .. '-' .. string.format('%03d', seq)
-local t = {id = id, office = office, service = service, agency = ARGV[5],
-  number = number, date = date, channel = ARGV[8], class = ARGV[9],
-  group = ARGV[10], status = WAITING, issued = ARGV[11], wait_from = ARGV[11],
-  expires = ARGV[12], target = ARGV[13], secret = ARGV[14], subject = ARGV[15],
-  recalls = '0', transfers = '0', to_counter = '',
-  score = queue_score(ARGV[11], seq)}
-local args = {}
-for k, v in pairs(t) do args[#args + 1] = k; args[#args + 1] = v end
-redis.call('HSET', tkey(id), unpack(args))
-redis.call('EXPIRE', tkey(id), TICKET_TTL)
-enqueue(t)
-stat_add(stat_keys(t), 'issued', 1)
+local t, err = issue({id = ARGV[2], office = ARGV[3], service = ARGV[4],
+  agency = ARGV[5], prefix = ARGV[6], date = ARGV[7], channel = ARGV[8],
+  class = ARGV[9], group = ARGV[10], now = ARGV[11], wait_from = ARGV[11],
+  expires = ARGV[12], target = ARGV[13], secret = ARGV[14],
+  subject = ARGV[15], max_seq = ARGV[17], appt = ''})
+if err then return err end
 prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[18], ARGV[19], ARGV[20], ARGV[21],
-                prima_pb_bytes(4, number))
-live(office, 'change', id)
-local out = view(id, ARGV[11])
+                prima_pb_bytes(4, t.number))
+local out = view(t.id, ARGV[11])
 out[#out + 1] = '_secret'
 out[#out + 1] = ARGV[16]
 return pack(out)
@@ -624,6 +637,136 @@ return pack({pack(redis.call('HGETALL', base)),
   return *script;
 }
 
+// ---- appointment scripts ----
+//
+// Appointment hash fields: id, office, service, agency, status
+// (AppointmentStatus number), slot, slot_end, booked (Unix ms), date, secret,
+// subject, ticket. Bookings per slot: hash slots:<office>:<service>:<date>,
+// slot start ms -> count.
+
+// ARGV: office, service, date.
+const LuaScript& SlotsScript() {
+  static const LuaScript* script = new LuaScript(Read("queue_slots", R"lua(
+local settings = redis.call('HGETALL', Q .. 'settings:' .. ARGV[1] .. ':' .. ARGV[2])
+local booked = redis.call('HGETALL', Q .. 'slots:' .. ARGV[1] .. ':' .. ARGV[2] .. ':' .. ARGV[3])
+return pack({pack(settings), pack(booked)})
+)lua"));
+  return *script;
+}
+
+// KEYS: idem. ARGV: ttl, office, service, slot, capacity, horizon, grace.
+const LuaScript& SettingsScript() {
+  static const LuaScript* script =
+      new LuaScript(Mutation("queue_settings", R"lua(
+local key = Q .. 'settings:' .. ARGV[2] .. ':' .. ARGV[3]
+redis.call('HSET', key, 'slot', ARGV[4], 'capacity', ARGV[5], 'horizon', ARGV[6],
+           'grace', ARGV[7])
+return pack(redis.call('HGETALL', key))
+)lua"));
+  return *script;
+}
+
+// KEYS: idem. ARGV: ttl, id, office, service, agency, slot, slot end, date,
+// now, capacity, secret sha, subject, secret.
+const LuaScript& BookScript() {
+  static const LuaScript* script = new LuaScript(Mutation("queue_book", R"lua(
+local id, office, service, slot = ARGV[2], ARGV[3], ARGV[4], ARGV[6]
+local skey = Q .. 'slots:' .. office .. ':' .. service .. ':' .. ARGV[8]
+local booked = tonumber(redis.call('HGET', skey, slot) or '0')
+if booked >= tonumber(ARGV[10]) then
+  return fail('RESOURCE_EXHAUSTED', 'slot_start_time: the slot is full (' ..
+              booked .. ' of ' .. ARGV[10] .. ' booked)')
+end
+redis.call('HINCRBY', skey, slot, 1)
+redis.call('EXPIRE', skey, APPOINTMENT_TTL)
+local key = Q .. 'ap:' .. id
+redis.call('HSET', key, 'id', id, 'office', office, 'service', service,
+           'agency', ARGV[5], 'status', '1', 'slot', slot, 'slot_end', ARGV[7],
+           'date', ARGV[8], 'booked', ARGV[9], 'secret', ARGV[11],
+           'subject', ARGV[12], 'ticket', '')
+redis.call('EXPIRE', key, APPOINTMENT_TTL)
+local out = redis.call('HGETALL', key)
+out[#out + 1] = '_secret'
+out[#out + 1] = ARGV[13]
+return pack(out)
+)lua"));
+  return *script;
+}
+
+// ARGV: id, secret sha, subject, staff agency.
+const LuaScript& GetAppointmentScript() {
+  static const LuaScript* script =
+      new LuaScript(Read("queue_get_appointment", R"lua(
+local ap = load(Q .. 'ap:' .. ARGV[1])
+if not ap.id then return fail('NOT_FOUND', 'appointment ' .. ARGV[1] .. ' does not exist') end
+if not can_access(ap, ARGV[2], ARGV[3], ARGV[4]) then
+  return fail('PERMISSION_DENIED', 'appointment ' .. ARGV[1] ..
+              ': give its receipt secret, or the token that booked it')
+end
+return pack(redis.call('HGETALL', Q .. 'ap:' .. ARGV[1]))
+)lua"));
+  return *script;
+}
+
+// KEYS: idem. ARGV: ttl, id, secret sha, subject, staff agency.
+const LuaScript& CancelAppointmentScript() {
+  static const LuaScript* script =
+      new LuaScript(Mutation("queue_cancel_appointment", R"lua(
+local key = Q .. 'ap:' .. ARGV[2]
+local ap = load(key)
+if not ap.id then return fail('NOT_FOUND', 'appointment ' .. ARGV[2] .. ' does not exist') end
+if not can_access(ap, ARGV[3], ARGV[4], ARGV[5]) then
+  return fail('PERMISSION_DENIED', 'appointment ' .. ARGV[2] ..
+              ': give its receipt secret, or the token that booked it')
+end
+if ap.status ~= '1' then
+  return fail('FAILED_PRECONDITION', 'appointment ' .. ARGV[2] ..
+              ' is no longer BOOKED')
+end
+redis.call('HSET', key, 'status', '2')
+redis.call('HINCRBY', Q .. 'slots:' .. ap.office .. ':' .. ap.service .. ':' .. ap.date,
+           ap.slot, -1)
+return pack(redis.call('HGETALL', key))
+)lua"));
+  return *script;
+}
+
+// KEYS: idem, stream. ARGV: ttl, appointment, secret sha, subject, staff
+// agency, now, ticket id, prefix, date, expires, target, max seq, on time
+// (1|0), type, event agency, envelope, payload.
+const LuaScript& CheckInScript() {
+  static const LuaScript* script =
+      new LuaScript(Mutation("queue_check_in", R"lua(
+local key = Q .. 'ap:' .. ARGV[2]
+local ap = load(key)
+if not ap.id then return fail('NOT_FOUND', 'appointment ' .. ARGV[2] .. ' does not exist') end
+if not can_access(ap, ARGV[3], ARGV[4], ARGV[5]) then
+  return fail('PERMISSION_DENIED', 'appointment ' .. ARGV[2] ..
+              ': give its receipt secret, or the token that booked it')
+end
+if ap.status ~= '1' then
+  return fail('FAILED_PRECONDITION', 'appointment ' .. ARGV[2] ..
+              ' is no longer BOOKED')
+end
+local on_time = ARGV[13] == '1'
+local now = ARGV[6]
+local t, err = issue({id = ARGV[7], office = ap.office, service = ap.service,
+  agency = ap.agency, prefix = ARGV[8], date = ARGV[9], channel = '1',
+  class = on_time and '5' or '1', group = on_time and 'a' or 'r', now = now,
+  wait_from = on_time and ap.slot or now, expires = ARGV[10],
+  target = ARGV[11], secret = ap.secret, subject = ap.subject,
+  max_seq = ARGV[12], appt = ap.id})
+if err then return err end
+redis.call('HSET', key, 'status', '3', 'ticket', t.id)
+prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[14], ap.agency,
+                ARGV[16] .. prima_pb_bytes(3, ap.agency), ARGV[17],
+                prima_pb_bytes(2, ap.office) .. prima_pb_bytes(3, ap.service) ..
+                prima_pb_bytes(4, t.number))
+return pack(view(t.id, now))
+)lua"));
+  return *script;
+}
+
 // ---- replies ----
 
 v1::Ticket TicketFromFields(const Fields& f) {
@@ -690,6 +833,71 @@ Done<IdempotentResult> TicketReply(Done<v1::Ticket> done) {
              absl::StatusOr<IdempotentResult> result) mutable {
     if (!result.ok()) return done(result.status());
     done(ParseTicket(result->value));
+  };
+}
+
+v1::Appointment AppointmentFromFields(const Fields& f) {
+  v1::Appointment a;
+  a.set_id(FieldStr(f, "id"));
+  a.set_office_id(FieldStr(f, "office"));
+  a.set_service_id(FieldStr(f, "service"));
+  a.set_agency_id(FieldStr(f, "agency"));
+  a.set_status(static_cast<v1::AppointmentStatus>(FieldInt(f, "status")));
+  *a.mutable_slot_start_time() = ToProtoTime(FromMs(FieldInt(f, "slot")));
+  *a.mutable_slot_end_time() = ToProtoTime(FromMs(FieldInt(f, "slot_end")));
+  *a.mutable_book_time() = ToProtoTime(FromMs(FieldInt(f, "booked")));
+  const int64_t date = FieldInt(f, "date");
+  a.mutable_local_date()->set_year(static_cast<int32_t>(date / 10000));
+  a.mutable_local_date()->set_month(static_cast<int32_t>(date / 100 % 100));
+  a.mutable_local_date()->set_day(static_cast<int32_t>(date % 100));
+  a.set_ticket_id(FieldStr(f, "ticket"));
+  a.set_receipt_secret(FieldStr(f, "_secret"));
+  return a;
+}
+
+absl::StatusOr<v1::Appointment> ParseAppointment(absl::string_view packed) {
+  absl::StatusOr<Fields> fields = UnpackFields(packed);
+  if (!fields.ok()) return fields.status();
+  if (FieldStr(*fields, "id").empty()) {
+    return absl::InternalError("redis: appointment reply without an id");
+  }
+  return AppointmentFromFields(*fields);
+}
+
+v1::AppointmentSettings SettingsFromFields(absl::string_view office,
+                                           absl::string_view service,
+                                           const Fields& f) {
+  v1::AppointmentSettings s;
+  s.set_office_id(std::string(office));
+  s.set_service_id(std::string(service));
+  s.set_slot_minutes(static_cast<int32_t>(FieldInt(f, "slot")));
+  s.set_capacity_per_slot(static_cast<int32_t>(FieldInt(f, "capacity")));
+  s.set_booking_horizon_days(static_cast<int32_t>(FieldInt(f, "horizon")));
+  s.set_check_in_grace_minutes(static_cast<int32_t>(FieldInt(f, "grace")));
+  return WithDefaults(s, !f.empty());
+}
+
+// Replies of one-string scripts (reads) and idempotent scripts (mutations),
+// parsed by `parse`.
+template <typename T>
+absl::AnyInvocable<void(absl::StatusOr<RedisValue>)> ReadReply(
+    absl::StatusOr<T> (*parse)(absl::string_view), Done<T> done) {
+  return [parse,
+          done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+    if (!reply.ok()) return done(reply.status());
+    if (!reply->is_string()) {
+      return done(absl::InternalError("redis: unexpected script reply"));
+    }
+    done(parse(reply->str));
+  };
+}
+template <typename T>
+Done<IdempotentResult> MutationReply(
+    absl::StatusOr<T> (*parse)(absl::string_view), Done<T> done) {
+  return [parse, done = std::move(done)](
+             absl::StatusOr<IdempotentResult> result) mutable {
+    if (!result.ok()) return done(result.status());
+    done(parse(result->value));
   };
 }
 
@@ -1037,6 +1245,122 @@ void QueueStore::TransferTicket(const CounterInfo& counter,
                 {kService, "TransferTicket", actor.subject, actor.request_id},
                 {EventStreamKey(kProducer)}, std::move(args),
                 TicketReply(std::move(done)));
+}
+
+// ---- appointments ----
+
+void QueueStore::GetSlotBookings(absl::string_view office_id,
+                                 absl::string_view service_id,
+                                 absl::CivilDay day, Done<SlotBookings> done) {
+  redis_.Eval(
+      SlotsScript(), {},
+      {std::string(office_id), std::string(service_id), DateKey(day)},
+      [office = std::string(office_id), service = std::string(service_id),
+       done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+        if (!reply.ok()) return done(reply.status());
+        absl::StatusOr<std::vector<std::string>> parts = Unpack(reply->str);
+        if (!parts.ok() || parts->size() != 2) {
+          return done(absl::InternalError("redis: bad slots reply"));
+        }
+        absl::StatusOr<Fields> settings = UnpackFields((*parts)[0]);
+        absl::StatusOr<Fields> booked = UnpackFields((*parts)[1]);
+        if (!settings.ok() || !booked.ok()) {
+          return done(absl::InternalError("redis: bad slots reply"));
+        }
+        SlotBookings out;
+        out.settings = SettingsFromFields(office, service, *settings);
+        for (const auto& [slot, count] : *booked) {
+          int64_t ms = 0, n = 0;
+          if (absl::SimpleAtoi(slot, &ms) && absl::SimpleAtoi(count, &n)) {
+            out.booked[ms] = static_cast<int32_t>(n);
+          }
+        }
+        done(std::move(out));
+      },
+      {.resend_safe = true});
+}
+
+void QueueStore::UpdateAppointmentSettings(
+    const v1::AppointmentSettings& settings, const QueueActor& actor,
+    Done<v1::AppointmentSettings> done) {
+  RunIdempotent(
+      redis_, SettingsScript(),
+      {kService, "UpdateAppointmentSettings", actor.subject, actor.request_id},
+      {},
+      {settings.office_id(), settings.service_id(),
+       absl::StrCat(settings.slot_minutes()),
+       absl::StrCat(settings.capacity_per_slot()),
+       absl::StrCat(settings.booking_horizon_days()),
+       absl::StrCat(settings.check_in_grace_minutes())},
+      [office = settings.office_id(), service = settings.service_id(),
+       done =
+           std::move(done)](absl::StatusOr<IdempotentResult> result) mutable {
+        if (!result.ok()) return done(result.status());
+        absl::StatusOr<Fields> fields = UnpackFields(result->value);
+        if (!fields.ok()) return done(fields.status());
+        done(SettingsFromFields(office, service, *fields));
+      });
+}
+
+void QueueStore::BookAppointment(const BookParams& p, const QueueActor& actor,
+                                 Done<v1::Appointment> done) {
+  const absl::Time now = clock_.Now();
+  const std::string secret = NewSecret();
+  RunIdempotent(
+      redis_, BookScript(),
+      {kService, "BookAppointment", actor.subject, actor.request_id}, {},
+      {absl::AsciiStrToLower(NewTimeOrderedId(now)), p.office_id, p.service_id,
+       p.agency_id, MsArg(p.slot_start), MsArg(p.slot_end),
+       DateKey(p.local_date), MsArg(now), absl::StrCat(p.capacity),
+       Sha256Hex(secret), p.citizen_subject, secret},
+      MutationReply(&ParseAppointment, std::move(done)));
+}
+
+void QueueStore::GetAppointment(absl::string_view appointment_id,
+                                const AccessProof& proof,
+                                Done<v1::Appointment> done) {
+  std::vector<std::string> args = {std::string(appointment_id)};
+  Append(args, ProofArgs(proof));
+  redis_.Eval(GetAppointmentScript(), {}, std::move(args),
+              ReadReply(&ParseAppointment, std::move(done)),
+              {.resend_safe = true});
+}
+
+void QueueStore::CancelAppointment(absl::string_view appointment_id,
+                                   const AccessProof& proof,
+                                   const QueueActor& actor,
+                                   Done<v1::Appointment> done) {
+  std::vector<std::string> args = {std::string(appointment_id)};
+  Append(args, ProofArgs(proof));
+  RunIdempotent(
+      redis_, CancelAppointmentScript(),
+      {kService, "CancelAppointment", actor.subject, actor.request_id}, {},
+      std::move(args), MutationReply(&ParseAppointment, std::move(done)));
+}
+
+void QueueStore::CheckIn(absl::string_view appointment_id,
+                         const AccessProof& proof, const CheckInParams& p,
+                         const QueueActor& actor, Done<v1::Ticket> done) {
+  const absl::Time now = clock_.Now();
+  const std::string ticket_id = absl::AsciiStrToLower(NewTimeOrderedId(now));
+  ev::TicketIssued payload;
+  payload.set_ticket_id(ticket_id);
+  payload.set_channel("KIOSK");
+  payload.set_priority_class(p.on_time ? "APPOINTMENT" : "REGULAR");
+  *payload.mutable_local_date() = ToLocalDate(p.local_date);
+  // Office, service and agency are the appointment's: the script adds them.
+  const ev::EventEnvelope envelope =
+      Envelope("ticket.issued", "", payload, now, actor);
+  std::vector<std::string> args = {std::string(appointment_id)};
+  Append(args, ProofArgs(proof));
+  Append(args, {MsArg(now), ticket_id, p.ticket_prefix, DateKey(p.local_date),
+                MsArg(p.expire_time), absl::StrCat(p.target_waiting_minutes),
+                absl::StrCat(kMaxTicketsPerDay), p.on_time ? "1" : "0"});
+  Append(args, EventArgs(envelope));
+  RunIdempotent(redis_, CheckInScript(),
+                {kService, "CheckIn", actor.subject, actor.request_id},
+                {EventStreamKey(kProducer)}, std::move(args),
+                MutationReply(&ParseTicket, std::move(done)));
 }
 
 // ---- boards and statistics ----

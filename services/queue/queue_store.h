@@ -30,6 +30,7 @@
 //   live                          stream feeding WatchTicket / WatchOffice
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -105,6 +106,33 @@ struct TransferTarget {
   std::string counter_id;
 };
 
+// BookAppointment's checked request.
+struct BookParams {
+  std::string office_id;
+  std::string agency_id;
+  std::string service_id;
+  absl::Time slot_start;
+  absl::Time slot_end;
+  absl::CivilDay local_date;
+  int32_t capacity = 0;
+  std::string citizen_subject;  // "" when anonymous
+};
+
+// CheckIn's ticket, decided by the adapter (queue_rules.h CheckInAt).
+struct CheckInParams {
+  std::string ticket_prefix;
+  int32_t target_waiting_minutes = 0;
+  absl::CivilDay local_date;
+  absl::Time expire_time;
+  bool on_time = false;  // APPOINTMENT from the slot start, else REGULAR now
+};
+
+// A service's appointment settings at an office and one day's bookings.
+struct SlotBookings {
+  prima::queue::v1::AppointmentSettings settings;  // defaults applied
+  std::map<int64_t, int32_t> booked;  // slot start (Unix ms) -> bookings
+};
+
 struct Board {
   std::vector<prima::queue::v1::ServiceWaiting> waiting;  // by service id
   std::vector<prima::queue::v1::BoardCall> calls;         // newest first
@@ -154,6 +182,30 @@ class QueueStore {
   void TransferTicket(const CounterInfo& counter, absl::string_view ticket_id,
                       const TransferTarget& target, const QueueActor& actor,
                       Done<prima::queue::v1::Ticket> done);
+
+  // ---- appointments ----
+  void GetSlotBookings(absl::string_view office_id,
+                       absl::string_view service_id, absl::CivilDay day,
+                       Done<SlotBookings> done);
+  // `settings` validated; stored as given.
+  void UpdateAppointmentSettings(
+      const prima::queue::v1::AppointmentSettings& settings,
+      const QueueActor& actor,
+      Done<prima::queue::v1::AppointmentSettings> done);
+  // RESOURCE_EXHAUSTED when the slot holds `capacity` bookings already.
+  void BookAppointment(const BookParams& params, const QueueActor& actor,
+                       Done<prima::queue::v1::Appointment> done);
+  void GetAppointment(absl::string_view appointment_id,
+                      const AccessProof& proof,
+                      Done<prima::queue::v1::Appointment> done);
+  void CancelAppointment(absl::string_view appointment_id,
+                         const AccessProof& proof, const QueueActor& actor,
+                         Done<prima::queue::v1::Appointment> done);
+  // The appointment (still BOOKED, checked again) becomes a ticket whose
+  // receipt secret is the appointment's.
+  void CheckIn(absl::string_view appointment_id, const AccessProof& proof,
+               const CheckInParams& params, const QueueActor& actor,
+               Done<prima::queue::v1::Ticket> done);
 
   // ---- boards and statistics ----
   void GetBoard(absl::string_view office_id, Done<Board> done);
