@@ -5,6 +5,7 @@
 // officers open counters and call, serve, transfer and mark a no-show, a
 // citizen cancels, a supervisor reads the day's statistics, and the board and
 // a ticket watch show their snapshots. An officer of another agency is refused.
+// A second case books, checks in and cancels appointments.
 #include <google/protobuf/util/json_util.h>
 #include <signal.h>
 
@@ -18,17 +19,23 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "prima/queue/v1/queue.pb.h"
+#include "services/common/proto_time.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/subprocess.h"
 
 namespace prima {
 namespace {
 
+using ::prima::queue::v1::Appointment;
+using ::prima::queue::v1::AppointmentSettings;
 using ::prima::queue::v1::BoardUpdate;
 using ::prima::queue::v1::CounterSession;
+using ::prima::queue::v1::ListAvailableSlotsResponse;
 using ::prima::queue::v1::QueueStats;
 using ::prima::queue::v1::Ticket;
 using ::prima::queue::v1::TicketUpdate;
@@ -87,6 +94,12 @@ class QueueE2eTest : public ::testing::Test {
     ASSERT_EQ(health.exit_code, 0)
         << health.out << health.err << catalog_->StderrText()
         << queue_->StderrText();
+
+    // The region admin applies the test's directory.
+    testing::ProcessResult r =
+        Prima({"directory", "apply", "-f", DirectoryFile()},
+              Mint("region_admin", "e2e-admin", ""));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   }
 
   void TearDown() override {
@@ -147,7 +160,6 @@ class QueueE2eTest : public ::testing::Test {
 };
 
 TEST_F(QueueE2eTest, ASmallDayAtOneOffice) {
-  const std::string admin = Mint("region_admin", "e2e-admin", "");
   const std::string citizen = Mint("citizen", "warga-e2e", "");
   const std::string siti = Mint("officer", "e2e-siti", "e2e-dukcapil");
   const std::string andi = Mint("officer", "e2e-andi", "e2e-dukcapil");
@@ -155,12 +167,9 @@ TEST_F(QueueE2eTest, ASmallDayAtOneOffice) {
       Mint("supervisor", "e2e-kepala", "e2e-dukcapil");
   const std::string foreign = Mint("officer", "e2e-yohanes", "e2e-samsat");
 
-  testing::ProcessResult r =
-      Prima({"directory", "apply", "-f", DirectoryFile()}, admin);
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-
   // ---- tickets: an anonymous kiosk ticket, then a citizen's ----
-  r = Queue({"issue", kOffice, "e2e-ktp", "--channel", "kiosk", "--request-id",
+  testing::ProcessResult r =
+      Queue({"issue", kOffice, "e2e-ktp", "--channel", "kiosk", "--request-id",
              "e2e-kiosk-ticket-0001"});
   ASSERT_EQ(r.exit_code, 0) << r.err << queue_->StderrText();
   const Ticket kiosk = FromJson<Ticket>(r);
@@ -366,6 +375,114 @@ TEST_F(QueueE2eTest, ASmallDayAtOneOffice) {
             queue::v1::COUNTER_STATE_CLOSED);
   r = Queue({"close", kCounter}, andi);
   ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+// The first slot of `response` with a place left, or null.
+const ::prima::queue::v1::Slot* FirstAvailable(
+    const ::prima::queue::v1::ListAvailableSlotsResponse& response,
+    int skip = 0) {
+  for (const auto& slot : response.slots()) {
+    if (slot.available() > 0 && skip-- == 0) return &slot;
+  }
+  return nullptr;
+}
+
+TEST_F(QueueE2eTest, AppointmentBookCheckInAndCancel) {
+  const std::string citizen = Mint("citizen", "warga-e2e", "");
+  const std::string supervisor =
+      Mint("supervisor", "e2e-kepala", "e2e-dukcapil");
+
+  testing::ProcessResult r = Queue({"settings", kOffice, "e2e-ktp",
+                                    "--slot-minutes", "15", "--capacity", "1"},
+                                   supervisor);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const AppointmentSettings settings = FromJson<AppointmentSettings>(r);
+  EXPECT_EQ(settings.slot_minutes(), 15) << r.out;
+  EXPECT_EQ(settings.capacity_per_slot(), 1) << r.out;
+  EXPECT_EQ(settings.booking_horizon_days(), 14) << r.out;
+
+  // Today in the office's zone (WIB, UTC+7 all year); in its last quarter
+  // hour no slot is left, and the bookings go to tomorrow.
+  absl::CivilDay day =
+      absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(7 * 60 * 60));
+  auto list = [&]() {
+    return Queue(
+        {"slots", kOffice, "e2e-ktp", "--date", absl::FormatCivilTime(day)});
+  };
+  r = list();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ListAvailableSlotsResponse slots = FromJson<ListAvailableSlotsResponse>(r);
+  const bool today = FirstAvailable(slots, 1) != nullptr;
+  if (!today) {
+    ++day;
+    r = list();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    slots = FromJson<ListAvailableSlotsResponse>(r);
+  }
+  ASSERT_NE(FirstAvailable(slots, 1), nullptr) << r.out;
+  EXPECT_EQ(slots.settings().slot_minutes(), 15) << r.out;
+  const std::string first = absl::FormatTime(
+      absl::RFC3339_sec, ToAbslTime(FirstAvailable(slots)->start_time()),
+      absl::UTCTimeZone());
+  const std::string second = absl::FormatTime(
+      absl::RFC3339_sec, ToAbslTime(FirstAvailable(slots, 1)->start_time()),
+      absl::UTCTimeZone());
+
+  // A citizen books the first free slot; the slot is then full.
+  r = Queue({"book", kOffice, "e2e-ktp", "--slot", first}, citizen);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Appointment booked = FromJson<Appointment>(r);
+  EXPECT_EQ(booked.status(), queue::v1::APPOINTMENT_STATUS_BOOKED) << r.out;
+  ASSERT_FALSE(booked.receipt_secret().empty()) << r.out;
+  r = Queue({"book", kOffice, "e2e-ktp", "--slot", first});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.err, "RESOURCE_EXHAUSTED")) << r.err;
+
+  r = Queue({"appointment", booked.id(), "--secret", booked.receipt_secret()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<Appointment>(r).slot_start_time().seconds(),
+            booked.slot_start_time().seconds());
+
+  // Checking in turns it into an appointment ticket with the same secret
+  // (only on the appointment's day).
+  r = Queue({"check-in", booked.id(), "--secret", booked.receipt_secret()});
+  if (today) {
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Ticket ticket = FromJson<Ticket>(r);
+    EXPECT_EQ(ticket.priority_class(), queue::v1::PRIORITY_CLASS_APPOINTMENT)
+        << r.out;
+    EXPECT_EQ(ticket.appointment_id(), booked.id());
+    EXPECT_EQ(ticket.receipt_secret(), booked.receipt_secret());
+    EXPECT_EQ(ticket.number(), "A-001") << r.out;
+    r = Queue({"appointment", booked.id()}, citizen);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(FromJson<Appointment>(r).status(),
+              queue::v1::APPOINTMENT_STATUS_CHECKED_IN);
+    EXPECT_EQ(FromJson<Appointment>(r).ticket_id(), ticket.id());
+  } else {
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_TRUE(absl::StrContains(r.err, "FAILED_PRECONDITION")) << r.err;
+  }
+
+  // A second booking is cancelled; its place is free again.
+  r = Queue({"book", kOffice, "e2e-ktp", "--slot", second});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Appointment other = FromJson<Appointment>(r);
+  r = Queue(
+      {"cancel-appointment", other.id(), "--secret", other.receipt_secret()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<Appointment>(r).status(),
+            queue::v1::APPOINTMENT_STATUS_CANCELLED);
+  r = list();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  slots = FromJson<ListAvailableSlotsResponse>(r);
+  bool freed = false;
+  for (const auto& slot : slots.slots()) {
+    if (slot.start_time().seconds() == other.slot_start_time().seconds()) {
+      freed = slot.booked() == 0 && slot.available() == 1;
+    }
+  }
+  EXPECT_TRUE(freed) << r.out;
 }
 
 }  // namespace
