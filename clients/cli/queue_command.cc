@@ -59,7 +59,7 @@ namespace {
 using namespace ::prima::queue::v1;  // NOLINT: request/response types
 using Stub = QueueService::Stub;
 
-// Calls on the board and the watch's lines show at most this many calls.
+// The board shows at most this many calls, as the server's snapshot does.
 constexpr int kBoardCalls = 10;
 
 struct QueueOptions {
@@ -581,7 +581,7 @@ void ApplyUpdate(const BoardUpdate& update, Board& board) {
 // The board as text; on a terminal it replaces the screen.
 void RenderBoard(const std::string& office, const Board& board, bool terminal) {
   if (terminal) std::fputs("\033[H\033[2J", stdout);
-  std::printf("%s  %s\n\n", office.c_str(),
+  std::printf("office %s   %s\n\n", office.c_str(),
               absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", board.time,
                                absl::LocalTimeZone())
                   .c_str());
