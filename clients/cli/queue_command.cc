@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -112,25 +113,39 @@ std::string EnumLabel(Enum value) {
   return std::string(name);
 }
 
-// A flag's lower-case value ("incomplete-requirements") as the enum value
-// (SERVICE_OUTCOME_INCOMPLETE_REQUIREMENTS). UNSPECIFIED is refused.
+// A flag's spelling of an enum value name: lower case, "-" between words
+// (INCOMPLETE_REQUIREMENTS -> incomplete-requirements).
+std::string FlagSpelling(absl::string_view name) {
+  return absl::StrReplaceAll(absl::AsciiStrToLower(name), {{"_", "-"}});
+}
+
+// CLI11's check of an enum flag: one of the enum's values but UNSPECIFIED and
+// `excluded`, in any case, with "_" or "-" between words. The value is stored
+// in its flag spelling.
 template <typename Enum>
-absl::StatusOr<Enum> ParseEnumFlag(absl::string_view flag,
-                                   const std::string& value) {
+CLI::Validator EnumFlag(std::vector<Enum> excluded = {}) {
   const google::protobuf::EnumDescriptor* type =
       google::protobuf::GetEnumDescriptor<Enum>();
-  // Flag spelling: lower case, "-" between words ("_" accepted too).
-  auto spelling = [](absl::string_view name) {
-    return absl::StrReplaceAll(absl::AsciiStrToLower(name), {{"_", "-"}});
-  };
   std::vector<std::string> choices;
   for (int i = 1; i < type->value_count(); ++i) {
-    const auto value_of = static_cast<Enum>(type->value(i)->number());
-    choices.push_back(spelling(EnumLabel(value_of)));
-    if (choices.back() == spelling(value)) return value_of;
+    const auto value = static_cast<Enum>(type->value(i)->number());
+    if (std::find(excluded.begin(), excluded.end(), value) == excluded.end()) {
+      choices.push_back(FlagSpelling(EnumLabel(value)));
+    }
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat(flag, ": one of ", absl::StrJoin(choices, ", ")));
+  return CLI::IsMember(choices, FlagSpelling);
+}
+
+// A value EnumFlag accepted, as the enum value.
+template <typename Enum>
+Enum FromFlag(const std::string& value) {
+  const google::protobuf::EnumDescriptor* type =
+      google::protobuf::GetEnumDescriptor<Enum>();
+  for (int i = 1; i < type->value_count(); ++i) {
+    const auto v = static_cast<Enum>(type->value(i)->number());
+    if (FlagSpelling(EnumLabel(v)) == value) return v;
+  }
+  return static_cast<Enum>(0);
 }
 
 std::string FormatUtc(const google::protobuf::Timestamp& ts) {
@@ -342,14 +357,8 @@ int RunIssue(const CliContext& context, const QueueOptions& options) {
   request.set_request_id(RequestId(context, options));
   request.set_office_id(options.office);
   request.set_service_id(options.service);
-  absl::StatusOr<Channel> channel =
-      ParseEnumFlag<Channel>("--channel", options.channel);
-  if (!channel.ok()) return PrintError(channel.status());
-  request.set_channel(*channel);
-  absl::StatusOr<PriorityClass> priority_class =
-      ParseEnumFlag<PriorityClass>("--class", options.priority_class);
-  if (!priority_class.ok()) return PrintError(priority_class.status());
-  request.set_priority_class(*priority_class);
+  request.set_channel(FromFlag<Channel>(options.channel));
+  request.set_priority_class(FromFlag<PriorityClass>(options.priority_class));
   return Call(context, &Stub::IssueTicket, request, PrintTicket);
 }
 
@@ -526,10 +535,7 @@ int RunComplete(const CliContext& context, const QueueOptions& options) {
   request.set_request_id(RequestId(context, options));
   request.set_counter_id(options.counter);
   request.set_ticket_id(options.ticket);
-  absl::StatusOr<ServiceOutcome> outcome =
-      ParseEnumFlag<ServiceOutcome>("--outcome", options.outcome);
-  if (!outcome.ok()) return PrintError(outcome.status());
-  request.set_outcome(*outcome);
+  request.set_outcome(FromFlag<ServiceOutcome>(options.outcome));
   return Call(context, &Stub::CompleteService, request, PrintTicket);
 }
 
@@ -685,10 +691,13 @@ void AddQueueCommand(CLI::App& app, CliContext& context) {
   CLI::App* sub = add("issue", "Take a ticket (public)", RunIssue, true);
   sub->add_option("office", o.office, "office id")->required();
   sub->add_option("service", o.service, "public service id")->required();
-  sub->add_option("--channel", o.channel, "kiosk|web|mobile|counter")
+  sub->add_option("--channel", o.channel, "where the ticket is taken")
+      ->check(EnumFlag<Channel>())
       ->capture_default_str();
   sub->add_option("--class", o.priority_class,
-                  "regular|elderly|disabled|pregnant")
+                  "who is served first (appointment tickets come from "
+                  "check-in)")
+      ->check(EnumFlag<PriorityClass>({PRIORITY_CLASS_APPOINTMENT}))
       ->capture_default_str();
   sub =
       add("get", "Show a ticket with its position and estimate", RunGet, false);
@@ -751,8 +760,8 @@ void AddQueueCommand(CLI::App& app, CliContext& context) {
     sub->add_option("ticket", o.ticket, "the counter's current ticket id")
         ->required();
     if (run == RunComplete) {
-      sub->add_option("--outcome", o.outcome,
-                      "done|incomplete-requirements|referred")
+      sub->add_option("--outcome", o.outcome, "how the service ended")
+          ->check(EnumFlag<ServiceOutcome>())
           ->capture_default_str();
     } else if (run == RunTransfer) {
       CLI::Option* to_service = sub->add_option("--to-service", o.to_service,
