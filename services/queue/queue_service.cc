@@ -274,8 +274,9 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                  cat::PublicService service) mutable {
           absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
           if (!zone.ok()) return (void)call->Finish(zone.status());
+          const std::string office_id = office.id();
           store_.GetSlotBookings(
-              office.id(), service.id(), day,
+              office_id, service.id(), day,
               [this, call = std::move(call), resp, day, zone = *zone,
                office = std::move(office)](
                   absl::StatusOr<SlotBookings> bookings) mutable {
@@ -466,13 +467,15 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
         call, ValidateId("settings.office_id", req->settings().office_id()));
     RETURN_IF_ERROR_FINISH(
         call, ValidateId("settings.service_id", req->settings().service_id()));
-    RETURN_IF_ERROR_FINISH(call, ValidateAppointmentSettings(req->settings()));
+    // Unset fields take the defaults of queue.proto.
+    const v1::AppointmentSettings settings =
+        WithDefaults(req->settings(), true);
+    RETURN_IF_ERROR_FINISH(call, ValidateAppointmentSettings(settings));
     auto* reactor = call->reactor();
     WithOfficeAndService(
         req->settings().office_id(), req->settings().service_id(),
         std::move(call),
-        [this, resp, p = *p, settings = WithDefaults(req->settings(), true),
-         actor = ActorOf(*p, req->request_id())](
+        [this, resp, p = *p, settings, actor = ActorOf(*p, req->request_id())](
             std::unique_ptr<UnaryCall> call, cat::Office office,
             cat::PublicService) mutable {
           if (absl::Status s = CheckSameAgency(p, office.agency_id());
@@ -722,8 +725,9 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                        AccessProof proof, QueueActor actor, v1::Ticket* resp) {
     const std::string office_id = office.id();
     const std::string service_id = service.id();
+    const absl::CivilDay today = FromCivilToday(office);
     store_.GetSlotBookings(
-        office_id, service_id, FromCivilToday(office),
+        office_id, service_id, today,
         [this, call = std::move(call), office = std::move(office),
          service = std::move(service), appointment = std::move(appointment),
          proof = std::move(proof), actor = std::move(actor),

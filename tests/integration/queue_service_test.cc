@@ -28,6 +28,7 @@
 #include "services/common/clock.h"
 #include "services/common/events.h"
 #include "services/common/ids.h"
+#include "services/common/proto_time.h"
 #include "services/common/server.h"
 #include "services/common/sync_redis.h"
 #include "tests/testing/service_env.h"
@@ -966,6 +967,194 @@ TEST_F(QueueServiceTest, EventsAnnounceEveryChange) {
   EXPECT_EQ(completed.service_seconds(), 180);
   EXPECT_EQ(completed.outcome(), "DONE");
   EXPECT_EQ(completed.local_date().day(), 23);
+}
+
+// ---- appointments ----
+
+class QueueAppointmentTest : public QueueServiceTest {
+ protected:
+  static absl::Time Wib(int day, int hour, int minute) {
+    return absl::FromCivil(absl::CivilSecond(2026, 11, day, hour, minute, 0),
+                           absl::FixedTimeZone(7 * 3600));
+  }
+
+  grpc::Status Slots(int day, ListAvailableSlotsResponse* out) {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, "");
+    ListAvailableSlotsRequest req;
+    req.set_office_id("kantor-a");
+    req.set_service_id("ktp");
+    req.mutable_date()->set_year(2026);
+    req.mutable_date()->set_month(11);
+    req.mutable_date()->set_day(day);
+    return stub_->ListAvailableSlots(&ctx, req, out);
+  }
+
+  grpc::Status Book(absl::Time slot, Appointment* out,
+                    const std::string& request_id = RequestId()) {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, "");
+    BookAppointmentRequest req;
+    req.set_request_id(request_id);
+    req.set_office_id("kantor-a");
+    req.set_service_id("ktp");
+    *req.mutable_slot_start_time() = ToProtoTime(slot);
+    return stub_->BookAppointment(&ctx, req, out);
+  }
+
+  grpc::Status CheckIn(const Appointment& a, Ticket* out,
+                       const std::string& secret = "") {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, "");
+    CheckInRequest req;
+    req.set_request_id(RequestId());
+    req.set_appointment_id(a.id());
+    req.set_receipt_secret(secret.empty() ? a.receipt_secret() : secret);
+    return stub_->CheckIn(&ctx, req, out);
+  }
+};
+
+TEST_F(QueueAppointmentTest, SlotsFollowOpeningHoursAndBookings) {
+  ListAvailableSlotsResponse slots;
+  ASSERT_TRUE(Slots(24, &slots).ok());
+  // 08:00-16:00 in 30-minute slots of 2 places (the defaults).
+  ASSERT_EQ(slots.slots_size(), 16);
+  EXPECT_EQ(ToAbslTime(slots.slots(0).start_time()), Wib(24, 8, 0));
+  EXPECT_EQ(ToAbslTime(slots.slots(15).end_time()), Wib(24, 16, 0));
+  EXPECT_EQ(slots.slots(0).capacity(), 2);
+  EXPECT_EQ(slots.slots(0).available(), 2);
+  EXPECT_EQ(slots.settings().slot_minutes(), 30);
+  Appointment a;
+  ASSERT_TRUE(Book(Wib(24, 8, 0), &a).ok());
+  ListAvailableSlotsResponse after;
+  ASSERT_TRUE(Slots(24, &after).ok());
+  EXPECT_EQ(after.slots(0).booked(), 1);
+  EXPECT_EQ(after.slots(0).available(), 1);
+  // Today's slots that already started have no places left.
+  ListAvailableSlotsResponse today;
+  ASSERT_TRUE(Slots(23, &today).ok());
+  EXPECT_EQ(today.slots(0).available(), 0);  // 08:00, it is 09:00
+  EXPECT_EQ(today.slots(4).available(), 2);  // 10:00
+  ListAvailableSlotsResponse bad;
+  grpc::ClientContext ctx;
+  ListAvailableSlotsRequest req;
+  req.set_office_id("kantor-a");
+  req.set_service_id("ktp");
+  EXPECT_EQ(stub_->ListAvailableSlots(&ctx, req, &bad).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(QueueAppointmentTest, BookingChecksTheSlotAndItsCapacity) {
+  Appointment a, again, b, c;
+  const std::string id = RequestId();
+  ASSERT_TRUE(Book(Wib(24, 10, 0), &a, id).ok());
+  EXPECT_EQ(a.status(), APPOINTMENT_STATUS_BOOKED);
+  EXPECT_EQ(a.receipt_secret().size(), 32u);
+  EXPECT_EQ(ToAbslTime(a.slot_end_time()), Wib(24, 10, 30));
+  EXPECT_EQ(a.local_date().day(), 24);
+  ASSERT_TRUE(Book(Wib(24, 10, 0), &again, id).ok());  // a retry
+  EXPECT_EQ(again.id(), a.id());
+  ASSERT_TRUE(Book(Wib(24, 10, 0), &b).ok());
+  grpc::Status s = Book(Wib(24, 10, 0), &c);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("full"));
+  EXPECT_EQ(Book(Wib(24, 10, 10), &c).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // not a slot start
+  EXPECT_EQ(Book(Wib(23, 8, 0), &c).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // past
+  EXPECT_EQ(Book(Wib(23, 8, 0) + absl::Hours(24 * 20), &c).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // beyond 14 days
+  // Cancelling frees the place; the secret of another booking can't.
+  grpc::ClientContext ctx;
+  Prepare(&ctx, "");
+  CancelAppointmentRequest req;
+  req.set_request_id(RequestId());
+  req.set_appointment_id(a.id());
+  req.set_receipt_secret(b.receipt_secret());
+  Appointment out;
+  EXPECT_EQ(stub_->CancelAppointment(&ctx, req, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext ctx2;
+  Prepare(&ctx2, "");
+  req.set_receipt_secret(a.receipt_secret());
+  ASSERT_TRUE(stub_->CancelAppointment(&ctx2, req, &out).ok());
+  EXPECT_EQ(out.status(), APPOINTMENT_STATUS_CANCELLED);
+  EXPECT_TRUE(Book(Wib(24, 10, 0), &c).ok());
+}
+
+TEST_F(QueueAppointmentTest, OnTimeCheckInIsCalledAtItsSlotAheadOfWalkIns) {
+  Appointment a;
+  ASSERT_TRUE(Book(Wib(23, 10, 0), &a).ok());
+  Ticket walk_in = MustIssue("ktp");  // 09:00
+  Ticket t;
+  grpc::Status early = CheckIn(a, &t);  // 60 minutes early is the limit
+  ASSERT_TRUE(early.ok()) << early.error_message();
+  EXPECT_EQ(t.priority_class(), PRIORITY_CLASS_APPOINTMENT);
+  EXPECT_EQ(t.appointment_id(), a.id());
+  EXPECT_EQ(ToAbslTime(t.wait_start_time()), Wib(23, 10, 0));
+  EXPECT_EQ(t.number(), "A-002");
+  EXPECT_EQ(CheckIn(a, &t).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // already checked in
+  ASSERT_TRUE(Open("loket-2", officer_).ok());
+  // Before its slot the appointment waits behind the walk-in...
+  Ticket called, done;
+  ASSERT_TRUE(Next("loket-2", officer_, &called).ok());
+  EXPECT_EQ(called.id(), walk_in.id());
+  ASSERT_TRUE(Complete("loket-2", called.id(), officer_, &done).ok());
+  // ...from its slot on, it goes ahead of walk-ins who came earlier.
+  Ticket walk_in2 = MustIssue("ktp");
+  clock_.Set(Wib(23, 10, 0));
+  ASSERT_TRUE(Next("loket-2", officer_, &called).ok());
+  EXPECT_EQ(called.appointment_id(), a.id());
+  // The appointment's secret opens the ticket.
+  Ticket read;
+  EXPECT_TRUE(Get(called.id(), a.receipt_secret(), &read).ok());
+  (void)walk_in2;
+}
+
+TEST_F(QueueAppointmentTest, LateCheckInBecomesAWalkInAndTooEarlyIsRefused) {
+  Appointment late, early;
+  ASSERT_TRUE(Book(Wib(23, 9, 30), &late).ok());
+  ASSERT_TRUE(Book(Wib(23, 12, 0), &early).ok());
+  Ticket t;
+  grpc::Status s = CheckIn(early, &t);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(CheckIn(late, &t, early.receipt_secret()).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  clock_.Set(Wib(23, 9, 46));  // grace 15 minutes: late
+  ASSERT_TRUE(CheckIn(late, &t).ok());
+  EXPECT_EQ(t.priority_class(), PRIORITY_CLASS_REGULAR);
+  EXPECT_EQ(ToAbslTime(t.wait_start_time()), Wib(23, 9, 46));
+}
+
+TEST_F(QueueAppointmentTest, SettingsAreForManagersOfTheAgency) {
+  auto update = [&](const std::string& token, int capacity) {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, token);
+    UpdateAppointmentSettingsRequest req;
+    req.set_request_id(RequestId());
+    req.mutable_settings()->set_office_id("kantor-a");
+    req.mutable_settings()->set_service_id("ktp");
+    req.mutable_settings()->set_slot_minutes(60);
+    req.mutable_settings()->set_capacity_per_slot(capacity);
+    AppointmentSettings out;
+    return stub_->UpdateAppointmentSettings(&ctx, req, &out);
+  };
+  EXPECT_EQ(update(officer_, 3).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(update(Token("supervisor", kOtherAgency, "x"), 3).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(update(supervisor_, 5000).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(update(supervisor_, 3).ok());
+  ListAvailableSlotsResponse slots;
+  ASSERT_TRUE(Slots(24, &slots).ok());
+  ASSERT_EQ(slots.slots_size(), 8);
+  EXPECT_EQ(slots.slots(0).capacity(), 3);
+  ASSERT_TRUE(update(supervisor_, 0).ok());  // appointments off
+  Appointment a;
+  EXPECT_EQ(Book(Wib(24, 8, 0), &a).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 }  // namespace
