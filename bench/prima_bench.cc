@@ -9,6 +9,7 @@
 //                   --duration 10s [--warmup 2s] [--rounds 3] [--echo-addr
 //                   HOST:PORT]
 //                   [--output table|json]
+//   prima-bench redis|queue-memory|queue-watch ...   (see --help)
 //
 // To benchmark a new RPC, add one entry to Targets() below.
 
@@ -29,6 +30,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,11 +48,14 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bench/echo_service.h"
+#include "bench/queue_bench.h"
 #include "bench/redis_bench.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "prima/catalog/v1/training.grpc.pb.h"
+#include "prima/queue/v1/queue.grpc.pb.h"
 #include "prima/testing/v1/echo.grpc.pb.h"
 #include "services/common/ids.h"
 #include "services/common/logging.h"
@@ -168,6 +173,257 @@ CallerFactory Unary(
   };
 }
 
+// ---------------------------------------------------------------------------------
+// Queue targets: the bench directory of scripts/bench-queue
+// (bench/queue_bench.h).
+// ---------------------------------------------------------------------------------
+
+namespace qv1 = prima::queue::v1;
+
+// A setup step of a target fails the whole run.
+[[noreturn]] void SetupFailed(absl::string_view what, const grpc::Status& s) {
+  std::fprintf(
+      stderr, "error: %s: %s: %s\n", std::string(what).c_str(),
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code()))
+          .c_str(),
+      s.error_message().c_str());
+  std::exit(1);
+}
+
+std::string OfficerTokenOrExit(const std::string& officer) {
+  absl::StatusOr<std::string> token = QueueBenchOfficerToken(officer);
+  if (!token.ok()) {
+    SetupFailed("officer token",
+                grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                             std::string(token.status().message())));
+  }
+  return *token;
+}
+
+void SetDeadline(grpc::ClientContext* context, absl::Duration timeout) {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+}
+
+// Anonymous kiosk ticket number `index`, spread over the bench offices and
+// services (9999 per office, prefix and day: 320k a day in all).
+void FillIssueTicket(uint64_t index, qv1::IssueTicketRequest* r) {
+  r->set_request_id(BenchRequestId(index));  // >= 20 characters
+  r->set_office_id(QueueBenchOffice(index % kQueueBenchOffices));
+  r->set_service_id(
+      QueueBenchService((index / kQueueBenchOffices) % kQueueBenchServices));
+  r->set_channel(qv1::CHANNEL_KIOSK);
+}
+
+// queue-get-ticket reads these: 1000 tickets issued once, before the first
+// round, through the target's first channel.
+constexpr int kGetTicketSet = 1000;
+const std::vector<qv1::Ticket>& BenchTickets(
+    const std::shared_ptr<grpc::Channel>& channel) {
+  static std::vector<qv1::Ticket>* tickets = [&] {
+    auto* issued = new std::vector<qv1::Ticket>(kGetTicketSet);
+    auto stub = qv1::QueueService::NewStub(channel);
+    for (int i = 0; i < kGetTicketSet; ++i) {
+      grpc::ClientContext context;
+      SetDeadline(&context, absl::Seconds(10));
+      qv1::IssueTicketRequest request;
+      FillIssueTicket(static_cast<uint64_t>(i), &request);
+      request.set_request_id(absl::StrCat(BenchRequestId(i), "-get"));
+      grpc::Status s = stub->IssueTicket(&context, request, &(*issued)[i]);
+      if (!s.ok()) SetupFailed("queue-get-ticket: IssueTicket", s);
+    }
+    return issued;
+  }();
+  return *tickets;
+}
+
+CallerFactory GetTicketTarget() {
+  return [](std::shared_ptr<grpc::Channel> channel) {
+    const std::vector<qv1::Ticket>& tickets = BenchTickets(channel);
+    return Unary<qv1::QueueService>(
+        &qv1::QueueService::StubInterface::async_interface::GetTicket,
+        [&tickets](uint64_t i, qv1::GetTicketRequest* r) {
+          const qv1::Ticket& t = tickets[i % tickets.size()];
+          r->set_ticket_id(t.id());
+          r->set_receipt_secret(t.receipt_secret());
+        })(std::move(channel));
+  };
+}
+
+// queue-call-next's counters: every bench counter, opened once (before the
+// first round) by its own officer. A counter is busy from its CallNext until
+// the CompleteService that follows it returns.
+class BenchCounters {
+ public:
+  struct Counter {
+    std::string id;
+    std::string token;
+  };
+  using Start = std::function<void(Counter*)>;
+
+  static BenchCounters& Get(const std::shared_ptr<grpc::Channel>& channel) {
+    static BenchCounters* counters = new BenchCounters(channel);
+    return *counters;
+  }
+
+  // Runs `start` with a free counter: now, or when one is released.
+  void Acquire(Start start) {
+    Counter* counter = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      if (free_.empty()) {
+        waiting_.push_back(std::move(start));
+        return;
+      }
+      counter = free_.back();
+      free_.pop_back();
+    }
+    start(counter);
+  }
+
+  // Waits until every counter is free: no CallNext or CompleteService in
+  // flight.
+  void WaitAllFree() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](BenchCounters* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+          return c->free_.size() == c->all_.size();
+        },
+        this));
+  }
+
+  void Release(Counter* counter) {
+    Start next;
+    {
+      absl::MutexLock lock(&mu_);
+      if (waiting_.empty()) {
+        free_.push_back(counter);
+        return;
+      }
+      next = std::move(waiting_.front());
+      waiting_.pop_front();
+    }
+    next(counter);
+  }
+
+ private:
+  explicit BenchCounters(const std::shared_ptr<grpc::Channel>& channel) {
+    auto stub = qv1::QueueService::NewStub(channel);
+    for (int o = 0; o < kQueueBenchOffices; ++o) {
+      for (int c = 1; c <= kQueueBenchCounters; ++c) {
+        auto counter = std::make_unique<Counter>();
+        counter->id = QueueBenchCounter(o, c);
+        counter->token = OfficerTokenOrExit(QueueBenchOfficer(o, c));
+        Open(*stub, *counter);
+        free_.push_back(counter.get());
+        all_.push_back(std::move(counter));
+      }
+    }
+  }
+
+  // Opens the counter (a no-op when its officer has it open already) and
+  // completes a ticket an interrupted run left CALLED there.
+  static void Open(qv1::QueueService::Stub& stub, const Counter& counter) {
+    grpc::ClientContext context;
+    SetDeadline(&context, absl::Seconds(10));
+    context.AddMetadata("authorization", "Bearer " + counter.token);
+    qv1::OpenCounterRequest request;
+    request.set_request_id(NewRequestId());
+    request.set_counter_id(counter.id);
+    qv1::CounterSession session;
+    grpc::Status s = stub.OpenCounter(&context, request, &session);
+    if (!s.ok()) SetupFailed("queue-call-next: OpenCounter " + counter.id, s);
+    if (session.current_ticket_id().empty()) return;
+    grpc::ClientContext complete_context;
+    SetDeadline(&complete_context, absl::Seconds(10));
+    complete_context.AddMetadata("authorization", "Bearer " + counter.token);
+    qv1::CompleteServiceRequest complete;
+    complete.set_request_id(NewRequestId());
+    complete.set_counter_id(counter.id);
+    complete.set_ticket_id(session.current_ticket_id());
+    complete.set_outcome(qv1::SERVICE_OUTCOME_DONE);
+    qv1::Ticket ticket;
+    s = stub.CompleteService(&complete_context, complete, &ticket);
+    if (!s.ok()) SetupFailed("queue-call-next: CompleteService", s);
+  }
+
+  absl::Mutex mu_;
+  std::vector<Counter*> free_ ABSL_GUARDED_BY(mu_);
+  std::deque<Start> waiting_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Counter>> all_;
+};
+
+// One timed call is CallNext at a free bench counter, by the counter's own
+// officer (`--token` is not used). When it returns, the call is done, and an
+// untimed CompleteService of the called ticket frees the counter again. So
+// the server runs two RPCs per counted call; the latency is CallNext's alone
+// (plus any wait for a free counter, which the 128 counters make rare below
+// concurrency 64).
+class CallNextCaller final : public Caller {
+ public:
+  explicit CallNextCaller(std::shared_ptr<grpc::Channel> channel)
+      : counters_(BenchCounters::Get(channel)),
+        stub_(qv1::QueueService::NewStub(channel)) {}
+  // The untimed CompleteService calls outlive the round: wait for them.
+  ~CallNextCaller() override { counters_.WaitAllFree(); }
+
+  void Call(uint64_t index, const CallSettings& settings, Done done) override {
+    counters_.Acquire([this, index, timeout = settings.timeout,
+                       done = std::move(done)](BenchCounters::Counter* c) {
+      CallAt(c, index, timeout, done);
+    });
+  }
+
+ private:
+  struct InFlight {
+    grpc::ClientContext call_context;
+    qv1::CallNextRequest call;
+    qv1::Ticket called;
+    grpc::ClientContext complete_context;
+    qv1::CompleteServiceRequest complete;
+    qv1::Ticket completed;
+  };
+
+  void CallAt(BenchCounters::Counter* counter, uint64_t index,
+              absl::Duration timeout, const Done& done) {
+    auto* f = new InFlight;
+    SetDeadline(&f->call_context, timeout);
+    f->call_context.AddMetadata("authorization", "Bearer " + counter->token);
+    f->call.set_request_id(BenchRequestId(index));
+    f->call.set_counter_id(counter->id);
+    stub_->async()->CallNext(
+        &f->call_context, &f->call, &f->called,
+        [this, f, counter, index, timeout, done](grpc::Status status) {
+          done(status);
+          if (!status.ok()) {
+            delete f;
+            counters_.Release(counter);
+            return;
+          }
+          SetDeadline(&f->complete_context, timeout);
+          f->complete_context.AddMetadata("authorization",
+                                          "Bearer " + counter->token);
+          f->complete.set_request_id(absl::StrCat(BenchRequestId(index), "-c"));
+          f->complete.set_counter_id(counter->id);
+          f->complete.set_ticket_id(f->called.id());
+          f->complete.set_outcome(qv1::SERVICE_OUTCOME_DONE);
+          stub_->async()->CompleteService(
+              &f->complete_context, &f->complete, &f->completed,
+              [this, f, counter](grpc::Status s) {
+                if (!s.ok()) {
+                  std::fprintf(stderr,
+                               "queue-call-next: CompleteService %s: %s\n",
+                               counter->id.c_str(), s.error_message().c_str());
+                }
+                delete f;
+                counters_.Release(counter);
+              });
+        });
+  }
+
+  BenchCounters& counters_;
+  std::unique_ptr<qv1::QueueService::Stub> stub_;
+};
+
 struct Target {
   std::string name;  // --target
   std::string rpc;   // for the report
@@ -233,6 +489,25 @@ const std::vector<Target>& Targets() {
              r->set_officer_id(BenchOfficerId(i));
              r->set_request_id(BenchRequestId(i));
            })},
+      // Queue (queue server, --addr 127.0.0.1:50052) on the bench directory
+      // of scripts/bench-queue; see README "### Queue". Anonymous kiosk
+      // tickets spread over 8 offices x 4 services.
+      {"queue-issue-ticket", "prima.queue.v1.QueueService/IssueTicket",
+       Unary<qv1::QueueService>(
+           &qv1::QueueService::StubInterface::async_interface::IssueTicket,
+           FillIssueTicket)},
+      // GetTicket with the receipt secret, over 1000 WAITING tickets the
+      // target issues before its first round.
+      {"queue-get-ticket", "prima.queue.v1.QueueService/GetTicket",
+       GetTicketTarget()},
+      // CallNext at the 128 bench counters, each followed by an untimed
+      // CompleteService (CallNextCaller). Calls the tickets queue-issue-ticket
+      // left: NOT_FOUND errors mean the queues ran dry.
+      {"queue-call-next",
+       "prima.queue.v1.QueueService/CallNext (+ untimed CompleteService)",
+       [](std::shared_ptr<grpc::Channel> channel) -> std::unique_ptr<Caller> {
+         return std::make_unique<CallNextCaller>(std::move(channel));
+       }},
   };
   return *targets;
 }
@@ -619,7 +894,7 @@ void PrintTable(const RunOptions& options, const RunSetup& setup,
       options.concurrency, setup.channels,
       absl::FormatDuration(setup.warmup).c_str(),
       absl::FormatDuration(setup.duration).c_str(), options.rounds);
-  const char* kRow = "%-7s %-12s %12s %9s %9s %9s %10s  %s\n";
+  const char* kRow = "%-7s %-18s %12s %9s %9s %9s %10s  %s\n";
   std::printf(kRow, "ROUND", "TARGET", "REQUESTS/S", "P50_MS", "P90_MS",
               "P99_MS", "OK", "ERRORS");
   auto print = [&](const std::string& round, const RoundResult& r) {
@@ -839,12 +1114,45 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"ping", "ticket"}))
       ->capture_default_str();
 
+  QueueMemoryOptions memory_options;
+  CLI::App* queue_memory = app.add_subcommand(
+      "queue-memory",
+      "Redis memory per WAITING ticket: issues tickets through the real "
+      "QueueStore (use a throwaway Redis)");
+  queue_memory
+      ->add_option("--redis-url", memory_options.redis_url, "Redis to fill")
+      ->required();
+  queue_memory->add_option("--tickets", memory_options.tickets)
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+
+  QueueWatchOptions watch_options;
+  CLI::App* queue_watch = app.add_subcommand(
+      "queue-watch",
+      "WatchOffice delivery latency: watchers on the bench watch office, then "
+      "IssueTicket + CallNext + CompleteService rounds");
+  queue_watch->add_option("--addr", watch_options.addr, "queue server")
+      ->capture_default_str();
+  queue_watch->add_option("--call-addr", watch_options.call_addr,
+                          "queue server for the calls (default: --addr)");
+  queue_watch->add_option("--watchers", watch_options.watchers)
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  queue_watch->add_option("--calls", watch_options.calls)
+      ->check(CLI::Range(1, 9000))
+      ->capture_default_str();
+  queue_watch
+      ->add_option("--interval", watch_options.interval, "pause between calls")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (echo_server->parsed()) return RunEchoServer(listen, log_level);
+  if (queue_memory->parsed()) return RunQueueMemory(memory_options);
+  if (queue_watch->parsed()) return RunQueueWatch(watch_options);
   if (redis->parsed()) {
     if (!absl::ParseDuration(redis_duration, &redis_options.duration)) {
       std::fprintf(stderr, "error: --duration: not a duration: %s\n",
