@@ -733,7 +733,7 @@ return pack(redis.call('HGETALL', key))
 
 // KEYS: idem, stream. ARGV: ttl, appointment, secret sha, subject, staff
 // agency, now, ticket id, prefix, date, expires, target, max seq, on time
-// (1|0), type, event agency, envelope, payload.
+// (1|0), type, event agency, envelope, payload, secret.
 const LuaScript& CheckInScript() {
   static const LuaScript* script =
       new LuaScript(Mutation("queue_check_in", R"lua(
@@ -762,7 +762,13 @@ prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[14], ap.agency,
                 ARGV[16] .. prima_pb_bytes(3, ap.agency), ARGV[17],
                 prima_pb_bytes(2, ap.office) .. prima_pb_bytes(3, ap.service) ..
                 prima_pb_bytes(4, t.number))
-return pack(view(t.id, now))
+local out = view(t.id, now)
+-- The receipt secret is the appointment's: echoed when the caller gave it.
+if ARGV[3] ~= '' and ARGV[3] == ap.secret then
+  out[#out + 1] = '_secret'
+  out[#out + 1] = ARGV[18]
+end
+return pack(out)
 )lua"));
   return *script;
 }
@@ -1357,6 +1363,7 @@ void QueueStore::CheckIn(absl::string_view appointment_id,
                 MsArg(p.expire_time), absl::StrCat(p.target_waiting_minutes),
                 absl::StrCat(kMaxTicketsPerDay), p.on_time ? "1" : "0"});
   Append(args, EventArgs(envelope));
+  args.push_back(proof.secret);
   RunIdempotent(redis_, CheckInScript(),
                 {kService, "CheckIn", actor.subject, actor.request_id},
                 {EventStreamKey(kProducer)}, std::move(args),
