@@ -79,6 +79,27 @@ local function can_access(t, secret_sha, subject, staff_agency)
   if staff_agency == '*' then return true end
   return staff_agency ~= '' and staff_agency == f(t, 'agency')
 end
+-- The ticket or appointment at `key` when the proof opens it; otherwise nil
+-- and the error reply.
+local function open_record(what, id, key, secret_sha, subject, staff_agency)
+  local r = load(key)
+  if not r.id then return nil, fail('NOT_FOUND', what .. ' ' .. id .. ' does not exist') end
+  if not can_access(r, secret_sha, subject, staff_agency) then
+    return nil, fail('PERMISSION_DENIED', what .. ' ' .. id ..
+                     ': give its receipt secret, or the token that took it')
+  end
+  return r, nil
+end
+-- A BOOKED appointment the proof opens; otherwise nil and the error reply.
+local function open_booked(id, secret_sha, subject, staff_agency)
+  local ap, err = open_record('appointment', id, Q .. 'ap:' .. id, secret_sha,
+                              subject, staff_agency)
+  if err then return nil, err end
+  if ap.status ~= '1' then
+    return nil, fail('FAILED_PRECONDITION', 'appointment ' .. id .. ' is no longer BOOKED')
+  end
+  return ap, nil
+end
 local function wkey(t)
   if f(t, 'to_counter') ~= '' then return Q .. 'wc:' .. t.to_counter end
   return Q .. 'w:' .. t.office .. ':' .. t.service .. ':' .. t.group
@@ -257,12 +278,8 @@ return pack(out)
 // ARGV: id, now, secret sha, subject, staff agency.
 const LuaScript& GetTicketScript() {
   static const LuaScript* script = new LuaScript(Read("queue_get_ticket", R"lua(
-local t = load(tkey(ARGV[1]))
-if not t.id then return fail('NOT_FOUND', 'ticket ' .. ARGV[1] .. ' does not exist') end
-if not can_access(t, ARGV[3], ARGV[4], ARGV[5]) then
-  return fail('PERMISSION_DENIED', 'ticket ' .. ARGV[1] ..
-              ': give its receipt secret, or the token that took it')
-end
+local _, err = open_record('ticket', ARGV[1], tkey(ARGV[1]), ARGV[3], ARGV[4], ARGV[5])
+if err then return err end
 return pack(view(ARGV[1], ARGV[2]))
 )lua"));
   return *script;
@@ -273,12 +290,8 @@ return pack(view(ARGV[1], ARGV[2]))
 const LuaScript& CancelScript() {
   static const LuaScript* script = new LuaScript(Mutation("queue_cancel", R"lua(
 local id, now = ARGV[2], ARGV[3]
-local t = load(tkey(id))
-if not t.id then return fail('NOT_FOUND', 'ticket ' .. id .. ' does not exist') end
-if not can_access(t, ARGV[4], ARGV[5], ARGV[6]) then
-  return fail('PERMISSION_DENIED', 'ticket ' .. id ..
-              ': give its receipt secret, or the token that took it')
-end
+local t, err = open_record('ticket', id, tkey(id), ARGV[4], ARGV[5], ARGV[6])
+if err then return err end
 if t.status ~= WAITING then
   return fail('FAILED_PRECONDITION', 'ticket ' .. t.number .. ' is ' ..
               STATUS_NAME[t.status] .. '; only a WAITING ticket can be cancelled')
@@ -697,12 +710,9 @@ return pack(out)
 const LuaScript& GetAppointmentScript() {
   static const LuaScript* script =
       new LuaScript(Read("queue_get_appointment", R"lua(
-local ap = load(Q .. 'ap:' .. ARGV[1])
-if not ap.id then return fail('NOT_FOUND', 'appointment ' .. ARGV[1] .. ' does not exist') end
-if not can_access(ap, ARGV[2], ARGV[3], ARGV[4]) then
-  return fail('PERMISSION_DENIED', 'appointment ' .. ARGV[1] ..
-              ': give its receipt secret, or the token that booked it')
-end
+local _, err = open_record('appointment', ARGV[1], Q .. 'ap:' .. ARGV[1], ARGV[2],
+                           ARGV[3], ARGV[4])
+if err then return err end
 return pack(redis.call('HGETALL', Q .. 'ap:' .. ARGV[1]))
 )lua"));
   return *script;
@@ -713,16 +723,8 @@ const LuaScript& CancelAppointmentScript() {
   static const LuaScript* script =
       new LuaScript(Mutation("queue_cancel_appointment", R"lua(
 local key = Q .. 'ap:' .. ARGV[2]
-local ap = load(key)
-if not ap.id then return fail('NOT_FOUND', 'appointment ' .. ARGV[2] .. ' does not exist') end
-if not can_access(ap, ARGV[3], ARGV[4], ARGV[5]) then
-  return fail('PERMISSION_DENIED', 'appointment ' .. ARGV[2] ..
-              ': give its receipt secret, or the token that booked it')
-end
-if ap.status ~= '1' then
-  return fail('FAILED_PRECONDITION', 'appointment ' .. ARGV[2] ..
-              ' is no longer BOOKED')
-end
+local ap, err = open_booked(ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+if err then return err end
 redis.call('HSET', key, 'status', '2')
 redis.call('HINCRBY', Q .. 'slots:' .. ap.office .. ':' .. ap.service .. ':' .. ap.date,
            ap.slot, -1)
@@ -738,16 +740,8 @@ const LuaScript& CheckInScript() {
   static const LuaScript* script =
       new LuaScript(Mutation("queue_check_in", R"lua(
 local key = Q .. 'ap:' .. ARGV[2]
-local ap = load(key)
-if not ap.id then return fail('NOT_FOUND', 'appointment ' .. ARGV[2] .. ' does not exist') end
-if not can_access(ap, ARGV[3], ARGV[4], ARGV[5]) then
-  return fail('PERMISSION_DENIED', 'appointment ' .. ARGV[2] ..
-              ': give its receipt secret, or the token that booked it')
-end
-if ap.status ~= '1' then
-  return fail('FAILED_PRECONDITION', 'appointment ' .. ARGV[2] ..
-              ' is no longer BOOKED')
-end
+local ap, ap_err = open_booked(ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+if ap_err then return ap_err end
 local on_time = ARGV[13] == '1'
 local now = ARGV[6]
 local t, err = issue({id = ARGV[7], office = ap.office, service = ap.service,
