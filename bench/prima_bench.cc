@@ -181,22 +181,16 @@ CallerFactory Unary(
 namespace qv1 = prima::queue::v1;
 
 // A setup step of a target fails the whole run.
-[[noreturn]] void SetupFailed(absl::string_view what, const grpc::Status& s) {
-  std::fprintf(
-      stderr, "error: %s: %s: %s\n", std::string(what).c_str(),
-      absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code()))
-          .c_str(),
-      s.error_message().c_str());
+[[noreturn]] void SetupFailed(absl::string_view what, const absl::Status& s) {
+  std::fprintf(stderr, "error: %s: %s: %s\n", std::string(what).c_str(),
+               absl::StatusCodeToString(s.code()).c_str(),
+               std::string(s.message()).c_str());
   std::exit(1);
 }
 
 std::string OfficerTokenOrExit(const std::string& officer) {
   absl::StatusOr<std::string> token = QueueBenchOfficerToken(officer);
-  if (!token.ok()) {
-    SetupFailed("officer token",
-                grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                             std::string(token.status().message())));
-  }
+  if (!token.ok()) SetupFailed("officer token", token.status());
   return *token;
 }
 
@@ -229,7 +223,11 @@ const std::vector<qv1::Ticket>& BenchTickets(
       FillIssueTicket(static_cast<uint64_t>(i), &request);
       request.set_request_id(absl::StrCat(BenchRequestId(i), "-get"));
       grpc::Status s = stub->IssueTicket(&context, request, &(*issued)[i]);
-      if (!s.ok()) SetupFailed("queue-get-ticket: IssueTicket", s);
+      if (!s.ok()) {
+        SetupFailed("queue-get-ticket: IssueTicket",
+                    absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                                 s.error_message()));
+      }
     }
     return issued;
   }();
@@ -313,37 +311,15 @@ class BenchCounters {
         auto counter = std::make_unique<Counter>();
         counter->id = QueueBenchCounter(o, c);
         counter->token = OfficerTokenOrExit(QueueBenchOfficer(o, c));
-        Open(*stub, *counter);
+        if (absl::Status s =
+                OpenQueueBenchCounter(*stub, counter->id, counter->token);
+            !s.ok()) {
+          SetupFailed("queue-call-next", s);
+        }
         free_.push_back(counter.get());
         all_.push_back(std::move(counter));
       }
     }
-  }
-
-  // Opens the counter (a no-op when its officer has it open already) and
-  // completes a ticket an interrupted run left CALLED there.
-  static void Open(qv1::QueueService::Stub& stub, const Counter& counter) {
-    grpc::ClientContext context;
-    SetDeadline(&context, absl::Seconds(10));
-    context.AddMetadata("authorization", "Bearer " + counter.token);
-    qv1::OpenCounterRequest request;
-    request.set_request_id(NewRequestId());
-    request.set_counter_id(counter.id);
-    qv1::CounterSession session;
-    grpc::Status s = stub.OpenCounter(&context, request, &session);
-    if (!s.ok()) SetupFailed("queue-call-next: OpenCounter " + counter.id, s);
-    if (session.current_ticket_id().empty()) return;
-    grpc::ClientContext complete_context;
-    SetDeadline(&complete_context, absl::Seconds(10));
-    complete_context.AddMetadata("authorization", "Bearer " + counter.token);
-    qv1::CompleteServiceRequest complete;
-    complete.set_request_id(NewRequestId());
-    complete.set_counter_id(counter.id);
-    complete.set_ticket_id(session.current_ticket_id());
-    complete.set_outcome(qv1::SERVICE_OUTCOME_DONE);
-    qv1::Ticket ticket;
-    s = stub.CompleteService(&complete_context, complete, &ticket);
-    if (!s.ok()) SetupFailed("queue-call-next: CompleteService", s);
   }
 
   absl::Mutex mu_;

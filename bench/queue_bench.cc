@@ -80,6 +80,54 @@ absl::StatusOr<std::string> QueueBenchOfficerToken(const std::string& officer) {
 
 namespace {
 
+absl::Status StatusOf(const grpc::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      absl::StrCat(what, ": ", s.error_message()));
+}
+
+void PrepareOfficerCall(grpc::ClientContext* context,
+                        const std::string& token) {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  context->AddMetadata("authorization", "Bearer " + token);
+}
+
+}  // namespace
+
+absl::Status CompleteQueueBenchTicket(v1::QueueService::Stub& stub,
+                                      const std::string& counter_id,
+                                      const std::string& token,
+                                      const std::string& ticket_id) {
+  grpc::ClientContext context;
+  PrepareOfficerCall(&context, token);
+  v1::CompleteServiceRequest request;
+  request.set_request_id(NewRequestId());
+  request.set_counter_id(counter_id);
+  request.set_ticket_id(ticket_id);
+  request.set_outcome(v1::SERVICE_OUTCOME_DONE);
+  v1::Ticket ticket;
+  return StatusOf(stub.CompleteService(&context, request, &ticket),
+                  absl::StrCat("CompleteService at ", counter_id));
+}
+
+absl::Status OpenQueueBenchCounter(v1::QueueService::Stub& stub,
+                                   const std::string& counter_id,
+                                   const std::string& token) {
+  grpc::ClientContext context;
+  PrepareOfficerCall(&context, token);
+  v1::OpenCounterRequest request;
+  request.set_request_id(NewRequestId());
+  request.set_counter_id(counter_id);
+  v1::CounterSession session;
+  absl::Status opened = StatusOf(stub.OpenCounter(&context, request, &session),
+                                 absl::StrCat("OpenCounter ", counter_id));
+  if (!opened.ok() || session.current_ticket_id().empty()) return opened;
+  return CompleteQueueBenchTicket(stub, counter_id, token,
+                                  session.current_ticket_id());
+}
+
+namespace {
+
 using SteadyClock = std::chrono::steady_clock;
 
 int Fail(const absl::Status& status) {
@@ -333,12 +381,6 @@ class Watcher final : public grpc::ClientReadReactor<v1::BoardUpdate> {
   std::vector<std::pair<std::string, SteadyClock::time_point>> arrivals_;
 };
 
-absl::Status StatusOf(const grpc::Status& s, absl::string_view what) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat(what, ": ", s.error_message()));
-}
-
 // The officer's calls at the watch counter: IssueTicket + CallNext +
 // CompleteService.
 class WatchCaller {
@@ -346,20 +388,8 @@ class WatchCaller {
   WatchCaller(std::shared_ptr<grpc::Channel> channel, std::string token)
       : stub_(v1::QueueService::NewStub(channel)), token_(std::move(token)) {}
 
-  // Opens the counter (a no-op if this officer has it open) and completes a
-  // ticket left CALLED by an interrupted run.
   absl::Status Open() {
-    grpc::ClientContext context;
-    Prepare(&context, true);
-    v1::OpenCounterRequest request;
-    request.set_request_id(NewRequestId());
-    request.set_counter_id(kQueueBenchWatchCounter);
-    v1::CounterSession session;
-    absl::Status opened = StatusOf(
-        stub_->OpenCounter(&context, request, &session), "OpenCounter");
-    if (!opened.ok()) return opened;
-    if (session.current_ticket_id().empty()) return absl::OkStatus();
-    return Complete(session.current_ticket_id());
+    return OpenQueueBenchCounter(*stub_, kQueueBenchWatchCounter, token_);
   }
 
   // One round; `number` and `replied` are the CallNext reply's ticket number
@@ -400,16 +430,8 @@ class WatchCaller {
   }
 
   absl::Status Complete(const std::string& ticket_id) {
-    grpc::ClientContext context;
-    Prepare(&context, true);
-    v1::CompleteServiceRequest request;
-    request.set_request_id(NewRequestId());
-    request.set_counter_id(kQueueBenchWatchCounter);
-    request.set_ticket_id(ticket_id);
-    request.set_outcome(v1::SERVICE_OUTCOME_DONE);
-    v1::Ticket ticket;
-    return StatusOf(stub_->CompleteService(&context, request, &ticket),
-                    "CompleteService");
+    return CompleteQueueBenchTicket(*stub_, kQueueBenchWatchCounter, token_,
+                                    ticket_id);
   }
 
   std::unique_ptr<v1::QueueService::Stub> stub_;

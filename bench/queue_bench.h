@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "prima/queue/v1/queue.grpc.pb.h"
 
 namespace prima::bench {
 
@@ -28,6 +29,16 @@ std::string QueueBenchOfficer(int office, int counter);
 // An officer token of the bench agency for `officer`, signed with
 // PRIMA_JWT_SECRET (or var/dev-jwt-secret).
 absl::StatusOr<std::string> QueueBenchOfficerToken(const std::string& officer);
+
+// Blocking, as `token`'s officer: completes `ticket_id` at the counter.
+absl::Status CompleteQueueBenchTicket(
+    prima::queue::v1::QueueService::Stub& stub, const std::string& counter_id,
+    const std::string& token, const std::string& ticket_id);
+// Opens the counter (a no-op when this officer has it open already) and
+// completes a ticket an interrupted run left CALLED there.
+absl::Status OpenQueueBenchCounter(prima::queue::v1::QueueService::Stub& stub,
+                                   const std::string& counter_id,
+                                   const std::string& token);
 
 struct QueueMemoryOptions {
   std::string redis_url = "redis://127.0.0.1:6379";

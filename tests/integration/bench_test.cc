@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "bench/echo_service.h"
 #include "gtest/gtest.h"
+#include "tests/testing/redis_server.h"
 #include "tests/testing/test_server.h"
 
 #ifndef PRIMA_BENCH_PATH
@@ -88,6 +89,23 @@ TEST(BenchTest, TargetRunsBesideTheEchoYardstick) {
   EXPECT_GT(NumberAfter(out, ",\"health\":", "requests_per_second"), 0) << out;
   EXPECT_EQ(NumberAfter(out, ",\"health\":", "errors"), 0) << out;
   EXPECT_GT(NumberAfter(out, "", "ratio"), 0) << out;
+}
+
+TEST(BenchTest, QueueMemoryIssuesRealTicketsAndReportsBytesPerTicket) {
+  absl::StatusOr<std::unique_ptr<testing::TestRedis>> redis =
+      testing::TestRedis::Start();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  int exit_code = 0;
+  const std::string out =
+      RunBench(absl::StrCat("queue-memory --redis-url ", (*redis)->url(),
+                            " --tickets 50"),
+               &exit_code);
+  ASSERT_EQ(exit_code, 0) << out;
+  EXPECT_NE(out.find("bytes per ticket"), std::string::npos) << out;
+  absl::StatusOr<RedisValue> tickets =
+      (*redis)->Command({"KEYS", "prima:queue:t:*"});
+  ASSERT_TRUE(tickets.ok()) << tickets.status();
+  EXPECT_EQ(tickets->elements.size(), 50u);
 }
 
 }  // namespace
