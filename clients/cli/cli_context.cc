@@ -2,6 +2,7 @@
 
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/ids.h"
 #include "services/common/logging.h"
+#include "services/common/proto_time.h"
 #include "services/common/rpc.h"
 
 namespace prima::cli {
@@ -209,6 +211,32 @@ void RunConcurrently(const std::vector<std::function<void()>>& work) {
   threads.reserve(work.size());
   for (const auto& fn : work) threads.emplace_back(fn);
   for (std::thread& t : threads) t.join();
+}
+
+std::string MessageJson(const google::protobuf::Message& message,
+                        bool one_line) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.add_whitespace = !one_line;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (json.empty() || json.back() != '\n') json += "\n";
+  return json;
+}
+
+void PrintMessage(OutputFormat format, const google::protobuf::Message& message,
+                  const Table& table) {
+  if (format == OutputFormat::kJson) {
+    std::fputs(MessageJson(message).c_str(), stdout);
+    return;
+  }
+  table.Print(OutputFormat::kTable);
+}
+
+std::string FormatTimestamp(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0 && ts.nanos() == 0) return "";
+  return absl::FormatTime(absl::RFC3339_sec, prima::ToAbslTime(ts),
+                          absl::UTCTimeZone());
 }
 
 }  // namespace prima::cli

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <google/protobuf/message.h>
+#include <google/protobuf/timestamp.pb.h>
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
@@ -97,6 +98,18 @@ class Table {
   std::vector<std::string> columns_;
   std::vector<std::vector<std::string>> rows_;
 };
+
+// A reply as JSON with the proto's field names: indented, or on one line
+// (ending in a newline) for streams.
+std::string MessageJson(const google::protobuf::Message& message,
+                        bool one_line = false);
+
+// Prints a reply as JSON (--output json) or as `table` otherwise.
+void PrintMessage(OutputFormat format, const google::protobuf::Message& message,
+                  const Table& table);
+
+// RFC 3339 in UTC to the second ("2026-11-24T01:30:00Z"); "" when unset.
+std::string FormatTimestamp(const google::protobuf::Timestamp& ts);
 
 // Runs each function on its own thread and returns when all have (for calls to
 // several servers at once, so one unreachable server does not delay the

@@ -235,13 +235,7 @@ int PrintResource(const CliContext& context,
                   const google::protobuf::Message& message) {
   std::string out;
   if (context.output() == OutputFormat::kJson) {
-    google::protobuf::util::JsonPrintOptions json;
-    json.add_whitespace = true;
-    json.preserve_proto_field_names = true;
-    if (!google::protobuf::util::MessageToJsonString(message, &out, json)
-             .ok()) {
-      return PrintError(absl::InternalError("cannot print the reply as JSON"));
-    }
+    out = MessageJson(message);
   } else {
     google::protobuf::TextFormat::PrintToString(message, &out);
   }

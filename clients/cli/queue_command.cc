@@ -148,12 +148,6 @@ Enum FromFlag(const std::string& value) {
   return static_cast<Enum>(0);
 }
 
-std::string FormatUtc(const google::protobuf::Timestamp& ts) {
-  if (ts.seconds() == 0 && ts.nanos() == 0) return "";
-  return absl::FormatTime(absl::RFC3339_sec, ToAbslTime(ts),
-                          absl::UTCTimeZone());
-}
-
 std::string FormatLocalClock(absl::Time t) {
   return absl::FormatTime("%H:%M:%S", t, absl::LocalTimeZone());
 }
@@ -177,26 +171,6 @@ int WaitMinutes(int seconds) { return (seconds + 59) / 60; }
 
 // ---- printing ----
 
-std::string ToJson(const google::protobuf::Message& message, bool one_line) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.add_whitespace = !one_line;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (one_line) json += "\n";
-  return json;
-}
-
-// The reply as JSON (-o json) or as `table`.
-void Print(const CliContext& context, const google::protobuf::Message& message,
-           const Table& table) {
-  if (context.output() == OutputFormat::kJson) {
-    std::fputs(ToJson(message, /*one_line=*/false).c_str(), stdout);
-  } else {
-    table.Print(OutputFormat::kTable);
-  }
-}
-
 // After IssueTicket, CheckIn and BookAppointment: the receipt, once.
 void PrintSecretHint(const CliContext& context, const std::string& secret,
                      const char* what) {
@@ -216,7 +190,7 @@ void PrintTicket(const CliContext& context, const Ticket& t) {
        EnumLabel(t.status()), waiting ? absl::StrCat(t.position()) : "",
        waiting ? absl::StrCat(WaitMinutes(t.estimated_wait_seconds())) : "",
        t.counter_name()});
-  Print(context, t, table);
+  PrintMessage(context.output(), t, table);
   PrintSecretHint(context, t.receipt_secret(), "ticket");
 }
 
@@ -224,9 +198,9 @@ void PrintAppointment(const CliContext& context, const Appointment& a) {
   Table table({"id", "office", "service", "status", "slot_start", "slot_end",
                "ticket"});
   table.AddRow({a.id(), a.office_id(), a.service_id(), EnumLabel(a.status()),
-                FormatUtc(a.slot_start_time()), FormatUtc(a.slot_end_time()),
-                a.ticket_id()});
-  Print(context, a, table);
+                FormatTimestamp(a.slot_start_time()),
+                FormatTimestamp(a.slot_end_time()), a.ticket_id()});
+  PrintMessage(context.output(), a, table);
   PrintSecretHint(context, a.receipt_secret(), "appointment");
 }
 
@@ -237,7 +211,7 @@ void PrintSession(const CliContext& context, const CounterSession& s) {
                 s.officer_id(), s.current_ticket_id(),
                 absl::StrJoin(s.service_ids(), ","),
                 s.priority() ? "yes" : "no"});
-  Print(context, s, table);
+  PrintMessage(context.output(), s, table);
 }
 
 void PrintSettings(const CliContext& context, const AppointmentSettings& s) {
@@ -247,18 +221,18 @@ void PrintSettings(const CliContext& context, const AppointmentSettings& s) {
                 absl::StrCat(s.capacity_per_slot()),
                 absl::StrCat(s.booking_horizon_days()),
                 absl::StrCat(s.check_in_grace_minutes())});
-  Print(context, s, table);
+  PrintMessage(context.output(), s, table);
 }
 
 void PrintSlots(const CliContext& context,
                 const ListAvailableSlotsResponse& response) {
   Table table({"start", "end", "capacity", "booked", "available"});
   for (const Slot& s : response.slots()) {
-    table.AddRow({FormatUtc(s.start_time()), FormatUtc(s.end_time()),
-                  absl::StrCat(s.capacity()), absl::StrCat(s.booked()),
-                  absl::StrCat(s.available())});
+    table.AddRow({FormatTimestamp(s.start_time()),
+                  FormatTimestamp(s.end_time()), absl::StrCat(s.capacity()),
+                  absl::StrCat(s.booked()), absl::StrCat(s.available())});
   }
-  Print(context, response, table);
+  PrintMessage(context.output(), response, table);
 }
 
 void PrintStats(const CliContext& context, const QueueStats& s) {
@@ -297,7 +271,7 @@ void PrintStats(const CliContext& context, const QueueStats& s) {
                   absl::StrCat(o.served(), " served, ",
                                minutes(o.service_seconds_mean()), " min")});
   }
-  Print(context, s, table);
+  PrintMessage(context.output(), s, table);
 }
 
 // ---- calls ----
@@ -386,7 +360,7 @@ int RunWatchTicket(const CliContext& context, const QueueOptions& options) {
       context, options, &Stub::WatchTicket, request,
       [json](const TicketUpdate& u) {
         if (json) {
-          std::fputs(ToJson(u, /*one_line=*/true).c_str(), stdout);
+          std::fputs(MessageJson(u, /*one_line=*/true).c_str(), stdout);
           return;
         }
         const Ticket& t = u.ticket();
@@ -616,7 +590,7 @@ int RunBoard(const CliContext& context, const QueueOptions& options) {
       context, options, &Stub::WatchOffice, request,
       [&](const BoardUpdate& update) {
         if (json) {
-          std::fputs(ToJson(update, /*one_line=*/true).c_str(), stdout);
+          std::fputs(MessageJson(update, /*one_line=*/true).c_str(), stdout);
           return;
         }
         ApplyUpdate(update, board);

@@ -83,29 +83,6 @@ std::string Short(absl::string_view enum_name, absl::string_view prefix) {
   return std::string(enum_name);
 }
 
-std::string FormatTime(const google::protobuf::Timestamp& ts) {
-  if (ts.seconds() == 0 && ts.nanos() == 0) return "";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                          absl::FromUnixSeconds(ts.seconds()),
-                          absl::UTCTimeZone());
-}
-
-// Prints one message as JSON (with --output json) or runs `table` otherwise.
-void PrintMessage(const CliContext& context,
-                  const google::protobuf::Message& message,
-                  const Table& table) {
-  if (context.output() == OutputFormat::kJson) {
-    std::string json;
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    options.add_whitespace = true;
-    (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-    std::fputs(json.c_str(), stdout);
-    return;
-  }
-  table.Print(OutputFormat::kTable);
-}
-
 void AddCourseRow(Table& table, const Course& c) {
   table.AddRow({c.id(), c.code(), c.title(),
                 Short(CourseStatus_Name(c.status()), "COURSE_STATUS_"),
@@ -178,7 +155,7 @@ int RunCoursesList(const CliContext& context, const TrainingOptions& options) {
     if (response.page().next_page_token().empty()) break;
     request.mutable_page()->set_page_token(response.page().next_page_token());
   }
-  PrintMessage(context, all, table);
+  PrintMessage(context.output(), all, table);
   return 0;
 }
 
@@ -213,7 +190,7 @@ int RunCoursesGet(const CliContext& context, const TrainingOptions& options) {
   table.AddRow({"total_jp", absl::StrCat(course.total_hours())});
   table.AddRow({"pass_mark", absl::StrCat(course.pass_mark())});
   table.AddRow({"competencies", absl::StrJoin(course.competencies(), ",")});
-  PrintMessage(context, course, table);
+  PrintMessage(context.output(), course, table);
   return 0;
 }
 
@@ -233,7 +210,7 @@ int RunCoursesCreate(const CliContext& context,
   if (!status.ok()) return PrintError(status);
   Table table = CourseTable();
   AddCourseRow(table, course);
-  PrintMessage(context, course, table);
+  PrintMessage(context.output(), course, table);
   return 0;
 }
 
@@ -249,7 +226,7 @@ int RunCoursesPublish(const CliContext& context,
   if (!status.ok()) return PrintError(status);
   Table table = CourseTable();
   AddCourseRow(table, course);
-  PrintMessage(context, course, table);
+  PrintMessage(context.output(), course, table);
   return 0;
 }
 
@@ -260,9 +237,9 @@ Table OfferingTable() {
 void AddOfferingRow(Table& table, const Offering& o) {
   table.AddRow({o.id(), o.course_id(), o.agency(),
                 Short(OfferingMode_Name(o.mode()), "OFFERING_MODE_"),
-                FormatTime(o.start_time()), FormatTime(o.end_time()),
-                FormatTime(o.enrolment_deadline()), absl::StrCat(o.capacity()),
-                absl::StrCat(o.enrolled_count()),
+                FormatTimestamp(o.start_time()), FormatTimestamp(o.end_time()),
+                FormatTimestamp(o.enrolment_deadline()),
+                absl::StrCat(o.capacity()), absl::StrCat(o.enrolled_count()),
                 absl::StrCat(o.waitlist_count())});
 }
 
@@ -300,7 +277,7 @@ int RunOfferingsCreate(const CliContext& context,
   if (!status.ok()) return PrintError(status);
   Table table = OfferingTable();
   AddOfferingRow(table, offering);
-  PrintMessage(context, offering, table);
+  PrintMessage(context.output(), offering, table);
   return 0;
 }
 
@@ -325,7 +302,7 @@ int RunOfferingsList(const CliContext& context,
     if (response.page().next_page_token().empty()) break;
     request.mutable_page()->set_page_token(response.page().next_page_token());
   }
-  PrintMessage(context, all, table);
+  PrintMessage(context.output(), all, table);
   return 0;
 }
 
@@ -342,7 +319,7 @@ int RunEnroll(const CliContext& context, const TrainingOptions& options) {
   if (!status.ok()) return PrintError(status);
   Table table = EnrolmentTable();
   AddEnrolmentRow(table, enrolment);
-  PrintMessage(context, enrolment, table);
+  PrintMessage(context.output(), enrolment, table);
   return 0;
 }
 
@@ -359,7 +336,7 @@ int RunComplete(const CliContext& context, const TrainingOptions& options) {
   if (!status.ok()) return PrintError(status);
   Table table = EnrolmentTable();
   AddEnrolmentRow(table, enrolment);
-  PrintMessage(context, enrolment, table);
+  PrintMessage(context.output(), enrolment, table);
   return 0;
 }
 
@@ -375,8 +352,9 @@ int RunVerify(const CliContext& context, const TrainingOptions& options) {
                "score", "issued"});
   table.AddRow({cert.number(), cert.officer_id(), cert.officer_name(),
                 cert.agency(), cert.course_id(), cert.course_title(),
-                absl::StrCat(cert.score()), FormatTime(cert.issue_time())});
-  PrintMessage(context, cert, table);
+                absl::StrCat(cert.score()),
+                FormatTimestamp(cert.issue_time())});
+  PrintMessage(context.output(), cert, table);
   return 0;
 }
 
@@ -391,7 +369,7 @@ int RunRecord(const CliContext& context, const TrainingOptions& options) {
   if (!status.ok()) return PrintError(status);
   Table table = EnrolmentTable();
   for (const Enrolment& e : record.enrolments()) AddEnrolmentRow(table, e);
-  PrintMessage(context, record, table);
+  PrintMessage(context.output(), record, table);
   return 0;
 }
 
@@ -417,7 +395,7 @@ int RunGaps(const CliContext& context, const TrainingOptions& options) {
     if (response.page().next_page_token().empty()) break;
     request.mutable_page()->set_page_token(response.page().next_page_token());
   }
-  PrintMessage(context, all, table);
+  PrintMessage(context.output(), all, table);
   return 0;
 }
 
@@ -436,7 +414,7 @@ int RunRequire(const CliContext& context, const TrainingOptions& options) {
   if (!status.ok()) return PrintError(status);
   Table table({"agency", "required_courses"});
   table.AddRow({options.id, absl::StrJoin(required.course_ids(), ",")});
-  PrintMessage(context, required, table);
+  PrintMessage(context.output(), required, table);
   return 0;
 }
 
