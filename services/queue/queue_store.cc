@@ -122,9 +122,10 @@ local function stat_keys(t, service)
   local base = Q .. 'st:' .. t.office .. ':' .. t.date .. ':'
   return {base .. (service or t.service), base .. '_all'}
 end
-local function stat_add(keys, field, by)
+-- Adds `fields` ({name = amount}) to each of the day's counter hashes.
+local function stat_add(keys, fields)
   for _, k in ipairs(keys) do
-    redis.call('HINCRBY', k, field, by)
+    for name, by in pairs(fields) do redis.call('HINCRBY', k, name, by) end
     redis.call('EXPIRE', k, STATS_TTL)
   end
 end
@@ -216,7 +217,7 @@ local function issue(a)
   redis.call('HSET', tkey(t.id), unpack(args))
   redis.call('EXPIRE', tkey(t.id), TICKET_TTL)
   enqueue(t)
-  stat_add(stat_keys(t), 'issued', 1)
+  stat_add(stat_keys(t), {issued = 1})
   live(t.office, 'change', t.id)
   return t, nil
 end
@@ -298,7 +299,7 @@ if t.status ~= WAITING then
 end
 dequeue(t)
 redis.call('HSET', tkey(id), 'status', CANCELLED, 'ended', now)
-stat_add(stat_keys(t), 'cancelled', 1)
+stat_add(stat_keys(t), {cancelled = 1})
 prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[7], t.agency,
                 ARGV[8] .. prima_pb_bytes(3, t.agency), ARGV[9],
                 prima_pb_bytes(2, t.office) .. prima_pb_bytes(3, t.service) ..
@@ -329,7 +330,7 @@ if not t.id or t.status ~= WAITING or tonumber(t.expires) > tonumber(now) then
 end
 dequeue(t)
 redis.call('HSET', tkey(id), 'status', EXPIRED, 'ended', now)
-stat_add(stat_keys(t), 'expired', 1)
+stat_add(stat_keys(t), {expired = 1})
 prima_emit_with(KEYS[1], EVENT_MAXLEN, ARGV[3], t.agency,
                 ARGV[4] .. prima_pb_bytes(3, t.agency), ARGV[5],
                 prima_pb_bytes(2, t.office) .. prima_pb_bytes(3, t.service) ..
@@ -491,11 +492,10 @@ redis.call('HSET', ckey(counter), 'current', id)
 local waited = seconds_between(t.wait_from, now)
 local keys = stat_keys(t)
 if not first_call then keys = {keys[1]} end
-stat_add(keys, 'called', 1)
-stat_add(keys, 'wait_sum', waited)
-local bucket = math.min(math.floor(waited / 60), WAIT_BUCKETS - 1)
-stat_add(keys, 'h' .. bucket, 1)
-if waited <= tonumber(t.target) * 60 then stat_add(keys, 'within', 1) end
+local counts = {called = 1, wait_sum = waited}
+counts['h' .. math.min(math.floor(waited / 60), WAIT_BUCKETS - 1)] = 1
+if waited <= tonumber(t.target) * 60 then counts.within = 1 end
+stat_add(keys, counts)
 redis.call('LPUSH', Q .. 'calls:' .. office,
            pack({t.number, counter, cname, t.service, now, '0'}))
 redis.call('LTRIM', Q .. 'calls:' .. office, 0, BOARD_CALLS - 1)
@@ -529,7 +529,7 @@ if action == 'recall' then
 elseif action == 'no_show' then
   redis.call('HSET', tkey(id), 'status', NO_SHOW, 'ended', now)
   redis.call('HSET', ckey(counter), 'current', '')
-  stat_add(stat_keys(t), 'no_show', 1)
+  stat_add(stat_keys(t), {no_show = 1})
   prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[7], ARGV[8], ARGV[9], ARGV[10],
                   prima_pb_bytes(3, t.service) ..
                   prima_pb_int(5, seconds_between(t.wait_from, t.called)))
@@ -561,8 +561,7 @@ local served_from = f(t, 'started')
 if served_from == '' then served_from = t.called end
 local svc = seconds_between(served_from, now)
 local keys = stat_keys(t)
-stat_add(keys, 'served', 1)
-stat_add(keys, 'svc_sum', svc)
+stat_add(keys, {served = 1, svc_sum = svc})
 stat_server(keys, 'counter', counter, svc)
 stat_server(keys, 'officer', officer, svc)
 -- The wait estimate's input: call to completion, weighted towards the recent.
@@ -598,7 +597,7 @@ if err then return err end
 if to_service ~= '' and to_service == t.service then
   return fail('INVALID_ARGUMENT', 'to_service_id: the ticket is already in ' .. to_service)
 end
-stat_add(stat_keys(t), 'transferred', 1)
+stat_add(stat_keys(t), {transferred = 1})
 local from_service = t.service
 if to_service ~= '' then
   t.service = to_service
