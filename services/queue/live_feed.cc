@@ -348,15 +348,14 @@ class BoardWatcher final : public Stream<v1::BoardUpdate> {
 
   const std::string& office() const { return office_; }
 
-  // Reads the board for the snapshot.
-  void Begin() {
-    if (!hub_->BeginRead()) return Shutdown(ShuttingDown());
-    hub_->store().GetBoard(
-        office_, [self = std::static_pointer_cast<BoardWatcher>(
-                      shared_from_this())](absl::StatusOr<Board> board) {
-          self->OnSnapshot(std::move(board));
-          self->hub_->EndRead();
-        });
+  // Runs `precheck` (if any), then reads the board for the snapshot.
+  void Begin(LiveFeed::Precheck precheck) {
+    if (precheck == nullptr) return ReadSnapshot();
+    precheck([self = std::static_pointer_cast<BoardWatcher>(
+                  shared_from_this())](absl::Status status) {
+      if (!status.ok()) return self->Shutdown(ToGrpcStatus(status));
+      self->ReadSnapshot();
+    });
   }
 
   void PushCalls(const std::vector<v1::BoardCall>& calls) {
@@ -393,6 +392,16 @@ class BoardWatcher final : public Stream<v1::BoardUpdate> {
   }
 
  private:
+  void ReadSnapshot() {
+    if (!hub_->BeginRead()) return Shutdown(ShuttingDown());
+    hub_->store().GetBoard(
+        office_, [self = std::static_pointer_cast<BoardWatcher>(
+                      shared_from_this())](absl::StatusOr<Board> board) {
+          self->OnSnapshot(std::move(board));
+          self->hub_->EndRead();
+        });
+  }
+
   void OnSnapshot(absl::StatusOr<Board> board) {
     if (!board.ok()) return Shutdown(ToGrpcStatus(board.status()));
     {
@@ -910,13 +919,19 @@ grpc::ServerWriteReactor<v1::TicketUpdate>* LiveFeed::WatchTicket(
 }
 
 grpc::ServerWriteReactor<v1::BoardUpdate>* LiveFeed::WatchOffice(
-    grpc::CallbackServerContext* /*context*/, std::string office_id) {
+    grpc::CallbackServerContext* context, std::string office_id) {
+  return WatchOffice(context, std::move(office_id), nullptr);
+}
+
+grpc::ServerWriteReactor<v1::BoardUpdate>* LiveFeed::WatchOffice(
+    grpc::CallbackServerContext* /*context*/, std::string office_id,
+    Precheck precheck) {
   auto watcher = std::make_shared<BoardWatcher>(hub_, office_id);
   if (absl::Status s = hub_->AdmitBoard(office_id, watcher); !s.ok()) {
     return new RefusedStream<v1::BoardUpdate>(ToGrpcStatus(s));
   }
   watcher->Own(watcher);
-  watcher->Begin();
+  watcher->Begin(std::move(precheck));
   return watcher.get();
 }
 

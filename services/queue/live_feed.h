@@ -26,6 +26,8 @@
 #include <string>
 #include <thread>
 
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "prima/queue/v1/queue.pb.h"
@@ -72,8 +74,9 @@ class LiveFeed {
   // reach the watchers). For tests.
   bool WaitUntilFollowing(absl::Duration timeout) const;
 
-  // The adapter has validated the ids (and the office's existence for
-  // WatchOffice) and returns the reactor from its handler. WatchTicket checks
+  // The adapter has validated the ids (and, unless it passes a Precheck, the
+  // office's existence for WatchOffice) and returns the reactor from its
+  // handler. WatchTicket checks
   // `proof` with the first read: a failure (NOT_FOUND, PERMISSION_DENIED, ...)
   // finishes the stream with that status and no message. Beyond
   // `max_watchers` live streams: RESOURCE_EXHAUSTED.
@@ -82,6 +85,16 @@ class LiveFeed {
       AccessProof proof);
   grpc::ServerWriteReactor<prima::queue::v1::BoardUpdate>* WatchOffice(
       grpc::CallbackServerContext* context, std::string office_id);
+
+  // An asynchronous check run before the snapshot (e.g. that the office
+  // exists, from the directory cache): it calls its argument once, on any
+  // thread; an error ends the stream with that status and no message. The
+  // stream counts against `max_watchers` meanwhile.
+  using Precheck =
+      absl::AnyInvocable<void(absl::AnyInvocable<void(absl::Status)>)>;
+  grpc::ServerWriteReactor<prima::queue::v1::BoardUpdate>* WatchOffice(
+      grpc::CallbackServerContext* context, std::string office_id,
+      Precheck precheck);
 
   // Live streams now (both kinds), for metrics and tests.
   int watchers() const;

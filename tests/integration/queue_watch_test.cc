@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -39,6 +41,7 @@ constexpr char kOffice[] = "jaksel";
 constexpr char kAgency[] = "dukcapil";
 constexpr char kService[] = "ktp";
 constexpr char kOfficer[] = "officer-1";
+constexpr char kNoSuchOffice[] = "nowhere";
 // Generous: these run on a loaded 2-core CI machine.
 constexpr absl::Duration kWait = absl::Seconds(10);
 
@@ -58,7 +61,14 @@ class WatchOnlyService final : public v1::QueueService::CallbackService {
   grpc::ServerWriteReactor<v1::BoardUpdate>* WatchOffice(
       grpc::CallbackServerContext* context,
       const v1::WatchOfficeRequest* request) override {
-    return feed_.WatchOffice(context, request->office_id());
+    // The adapter's existence check, played by a fixed answer.
+    const bool exists = request->office_id() != kNoSuchOffice;
+    return feed_.WatchOffice(
+        context, request->office_id(),
+        [exists](absl::AnyInvocable<void(absl::Status)> done) {
+          done(exists ? absl::OkStatus()
+                      : absl::NotFoundError("office nowhere does not exist"));
+        });
   }
 
  private:
@@ -335,7 +345,8 @@ class QueueWatchTest : public ::testing::Test {
 
   std::unique_ptr<BoardWatch> WatchBoard(
       Replica& replica, bool read = true,
-      const std::shared_ptr<grpc::Channel>& channel = nullptr) {
+      const std::shared_ptr<grpc::Channel>& channel = nullptr,
+      const std::string& office = kOffice) {
     v1::QueueService::Stub* stub = replica.stub.get();
     std::unique_ptr<v1::QueueService::Stub> own;
     if (channel != nullptr) {
@@ -343,7 +354,7 @@ class QueueWatchTest : public ::testing::Test {
       stub = own.get();
     }
     v1::WatchOfficeRequest request;
-    request.set_office_id(kOffice);
+    request.set_office_id(office);
     auto watch = std::make_unique<BoardWatch>(
         [&](grpc::ClientContext* context) {
           return stub->WatchOffice(context, request);
@@ -506,6 +517,17 @@ TEST_F(QueueWatchTest, WrongSecretOrUnknownTicketEndsWithoutSnapshot) {
   EXPECT_EQ(end->error_code(), grpc::StatusCode::NOT_FOUND)
       << end->error_message();
   EXPECT_TRUE(unknown->All().empty());
+  EXPECT_TRUE(WaitForWatchers(*replica.feed, 0));
+}
+
+TEST_F(QueueWatchTest, FailedPrecheckEndsBoardWithoutSnapshot) {
+  Replica& replica = StartReplica();
+  auto board = WatchBoard(replica, /*read=*/true, nullptr, kNoSuchOffice);
+  std::optional<grpc::Status> end = board->End();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->error_code(), grpc::StatusCode::NOT_FOUND)
+      << end->error_message();
+  EXPECT_TRUE(board->All().empty());
   EXPECT_TRUE(WaitForWatchers(*replica.feed, 0));
 }
 
