@@ -24,8 +24,6 @@
 
 namespace prima::queue {
 
-namespace v1 = ::prima::queue::v1;
-
 namespace {
 
 constexpr int kSnapshotCalls = 10;  // BoardUpdate.KIND_SNAPSHOT: at most 10
