@@ -181,6 +181,7 @@ int RunServiceMain(absl::string_view service_name, int default_port,
   // still answers, then stop workers, then fail whatever Redis still owes, then
   // wait.
   live_server.store(nullptr);
+  if (bundle->drain) bundle->drain();
   (*server)->Shutdown();
   if (bundle->stop) bundle->stop();
   (*redis)->Stop();

@@ -68,6 +68,10 @@ struct ServiceEnvironment {
 // The services and background workers of one binary, kept alive while it runs.
 struct ServiceBundle {
   std::vector<std::unique_ptr<grpc::Service>> services;
+  // Called when draining starts, before the server waits for calls in flight:
+  // ends long-lived streams, which would otherwise hold the drain for its whole
+  // deadline and then be cancelled.
+  std::function<void()> drain;
   // Called after the server stopped accepting calls, before Redis stops (e.g.
   // stop event consumers and sweepers).
   std::function<void()> stop;

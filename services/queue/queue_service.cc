@@ -150,7 +150,6 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
   QueueServiceImpl(const ServiceEnvironment& env, const QueueOptions& options)
       : auth_(&env.verifier, &env.clock, QueuePolicies()),
         clock_(env.clock),
-        redis_timeout_(env.config.redis_timeout),
         directory_(env.redis, env.config.redis, env.clock),
         store_(env.redis, env.clock),
         live_(store_, env.config.redis, env.clock, options.live),
@@ -163,6 +162,9 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     live_.Start();
     sweeper_ = std::thread([this] { Sweep(); });
   }
+
+  // Ends the live streams (UNAVAILABLE) so the server's drain is not held up.
+  void Drain() { live_.Stop(); }
 
   void Stop() {
     if (stopped_.exchange(true)) return;
@@ -649,9 +651,18 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "WatchOffice", "");
     absl::Status status = p.status();
     if (status.ok()) status = ValidateId("office_id", req->office_id());
-    if (status.ok()) status = OfficeExists(req->office_id());
     if (!status.ok()) return FailedStream<v1::BoardUpdate>(status);
-    return live_.WatchOffice(ctx, req->office_id());
+    // The office must exist; the stream's first message waits for the answer.
+    return live_.WatchOffice(
+        ctx, req->office_id(),
+        [this,
+         id = req->office_id()](absl::AnyInvocable<void(absl::Status)> done) {
+          directory_.GetOffice(id,
+                               [done = std::move(done)](
+                                   absl::StatusOr<cat::Office> office) mutable {
+                                 done(office.status());
+                               });
+        });
   }
 
   ServerUnaryReactor* GetQueueStats(CallbackServerContext* ctx,
@@ -930,24 +941,6 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
         });
   }
 
-  // Streams must answer their first status before the reactor is returned, so
-  // the office check waits for the directory (a cache hit answers inline).
-  absl::Status OfficeExists(const std::string& office_id) {
-    struct Wait {
-      absl::Notification done;
-      absl::Status status;
-    };
-    auto wait = std::make_shared<Wait>();
-    directory_.GetOffice(office_id, [wait](absl::StatusOr<cat::Office> office) {
-      wait->status = office.status();
-      wait->done.Notify();
-    });
-    if (!wait->done.WaitForNotificationWithTimeout(redis_timeout_)) {
-      return absl::UnavailableError("redis: the directory did not answer");
-    }
-    return wait->status;
-  }
-
   template <typename T>
   static grpc::ServerWriteReactor<T>* FailedStream(const absl::Status& status) {
     class Failed final : public grpc::ServerWriteReactor<T> {
@@ -978,7 +971,6 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
 
   Authorizer auth_;
   const Clock& clock_;
-  const absl::Duration redis_timeout_;
   DirectoryReader directory_;
   QueueStore store_;
   LiveFeed live_;
@@ -1024,6 +1016,7 @@ absl::StatusOr<ServiceBundle> MakeQueueService(const ServiceEnvironment& env,
   service->Start();
   ServiceBundle bundle;
   QueueServiceImpl* raw = service.get();
+  bundle.drain = [raw] { raw->Drain(); };
   bundle.stop = [raw] { raw->Stop(); };
   bundle.services.push_back(std::move(service));
   return bundle;

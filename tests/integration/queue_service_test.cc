@@ -969,6 +969,87 @@ TEST_F(QueueServiceTest, EventsAnnounceEveryChange) {
   EXPECT_EQ(completed.local_date().day(), 23);
 }
 
+// ---- live streams through the adapter ----
+
+TEST_F(QueueServiceTest, BoardOnOneReplicaSeesCallsThroughTheOther) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  WatchOfficeRequest req;
+  req.set_office_id("kantor-a");
+  auto reader = replicas_[0]->stub->WatchOffice(&ctx, req);
+  BoardUpdate update;
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_EQ(update.kind(), BoardUpdate::KIND_SNAPSHOT);
+  Ticket t = MustIssue("ktp");
+  ASSERT_TRUE(
+      Open("loket-2", officer_, nullptr, replicas_[1]->stub.get()).ok());
+  Ticket called;
+  ASSERT_TRUE(
+      Next("loket-2", officer_, &called, replicas_[1]->stub.get()).ok());
+  bool saw_call = false;
+  while (!saw_call && reader->Read(&update)) {
+    if (update.kind() != BoardUpdate::KIND_CALL) continue;
+    ASSERT_EQ(update.calls_size(), 1);
+    EXPECT_EQ(update.calls(0).ticket_number(), t.number());
+    EXPECT_EQ(update.calls(0).counter_name(), "Loket loket-2");
+    saw_call = true;
+  }
+  EXPECT_TRUE(saw_call);
+  ctx.TryCancel();
+  reader->Finish();
+}
+
+TEST_F(QueueServiceTest, WatchStreamsCheckTheirRequest) {
+  {
+    grpc::ClientContext ctx;
+    WatchOfficeRequest req;
+    req.set_office_id("no-such-office");
+    auto reader = stub_->WatchOffice(&ctx, req);
+    BoardUpdate update;
+    EXPECT_FALSE(reader->Read(&update));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    grpc::ClientContext ctx;
+    WatchOfficeRequest req;
+    req.set_office_id("Bad Id");
+    auto reader = stub_->WatchOffice(&ctx, req);
+    BoardUpdate update;
+    EXPECT_FALSE(reader->Read(&update));
+    EXPECT_EQ(reader->Finish().error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  Ticket a = MustIssue("ktp");
+  Ticket b = MustIssue("ktp");
+  {
+    grpc::ClientContext ctx;
+    WatchTicketRequest req;
+    req.set_ticket_id(a.id());
+    req.set_receipt_secret(b.receipt_secret());
+    auto reader = stub_->WatchTicket(&ctx, req);
+    TicketUpdate update;
+    EXPECT_FALSE(reader->Read(&update));
+    EXPECT_EQ(reader->Finish().error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(20));
+    WatchTicketRequest req;
+    req.set_ticket_id(a.id());
+    req.set_receipt_secret(a.receipt_secret());
+    auto reader = stub_->WatchTicket(&ctx, req);
+    TicketUpdate update;
+    ASSERT_TRUE(reader->Read(&update));
+    EXPECT_EQ(update.kind(), TicketUpdate::KIND_SNAPSHOT);
+    EXPECT_EQ(update.ticket().number(), "A-001");
+    EXPECT_TRUE(update.ticket().receipt_secret().empty());
+    ctx.TryCancel();
+    reader->Finish();
+  }
+}
+
 // ---- appointments ----
 
 class QueueAppointmentTest : public QueueServiceTest {

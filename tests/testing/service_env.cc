@@ -20,6 +20,7 @@ absl::StatusOr<std::unique_ptr<TestServiceEnv>> TestServiceEnv::Start(
     return absl::UnavailableError("the test's Redis client never connected");
   }
   env->config_.service_name = "test";
+  env->config_.redis = env->redis_->endpoint();  // for readers and feeds
   env->config_.jwt.hs256_secret = kSecret;
   absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
       JwtVerifier::Create(env->config_.jwt);
