@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "services/common/logging.h"
@@ -109,6 +110,11 @@ std::optional<LiveEntry> ParseEntry(const RedisValue& entry) {
       call.set_service_id(value);
     } else if (name == "r") {
       call.set_recall(value == "1");
+    } else if (name == "ms") {
+      int64_t ms = 0;
+      if (absl::SimpleAtoi(value, &ms)) {
+        *call.mutable_call_time() = ToProtoTime(absl::FromUnixMillis(ms));
+      }
     }
   }
   if (parsed.office.empty()) return std::nullopt;
@@ -755,7 +761,10 @@ void LiveFeed::Hub::Apply(std::vector<LiveEntry> entries) {
   for (LiveEntry& entry : entries) {
     Touched& touched = offices[entry.office];
     if (entry.call.has_value()) {
-      *entry.call->mutable_call_time() = ToProtoTime(now);
+      // Entries written before the scripts carried the call's time.
+      if (!entry.call->has_call_time()) {
+        *entry.call->mutable_call_time() = ToProtoTime(now);
+      }
       touched.calls.push_back(*std::move(entry.call));
     }
   }

@@ -503,7 +503,7 @@ prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[8], ARGV[9], ARGV[10], ARGV[11],
                 prima_pb_bytes(1, id) .. prima_pb_bytes(3, t.service) ..
                 prima_pb_bytes(4, t.number) .. prima_pb_int(7, waited))
 live(office, 'call', id, {'n', t.number, 'c', counter, 'cn', cname,
-                          's', t.service, 'r', '0'})
+                          's', t.service, 'r', '0', 'ms', ARGV[4]})
 return pack(view(id, now))
 )lua"));
   return *script;
@@ -525,7 +525,7 @@ if action == 'recall' then
              pack({t.number, counter, f(t, 'cname'), t.service, now, '1'}))
   redis.call('LTRIM', Q .. 'calls:' .. t.office, 0, BOARD_CALLS - 1)
   live(t.office, 'call', id, {'n', t.number, 'c', counter, 'cn', f(t, 'cname'),
-                              's', t.service, 'r', '1'})
+                              's', t.service, 'r', '1', 'ms', now})
 elseif action == 'no_show' then
   redis.call('HSET', tkey(id), 'status', NO_SHOW, 'ended', now)
   redis.call('HSET', ckey(counter), 'current', '')

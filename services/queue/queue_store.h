@@ -51,8 +51,9 @@ namespace prima::queue {
 // change, for the live feeds of every replica. Entry fields:
 //   o  office id
 //   k  "call" (a call or recall: also n number, c counter id, cn counter
-//      name, s service id, r "1" for a recall), or "change" (anything that
-//      may move positions, estimates or counts of the office)
+//      name, s service id, r "1" for a recall, ms its time in Unix ms), or
+//      "change" (anything that may move positions, estimates or counts of the
+//      office)
 //   t  the ticket id concerned ("" for counter changes)
 inline constexpr char kLiveStreamKey[] = "prima:queue:live";
 inline constexpr int64_t kLiveStreamMaxLen = 10000;
