@@ -123,10 +123,15 @@ local function stat_keys(t, service)
   return {base .. (service or t.service), base .. '_all'}
 end
 -- Adds `fields` ({name = amount}) to each of the day's counter hashes.
+-- A hash is new when an increment returns just the amount added; only then
+-- does it need its TTL.
 local function stat_add(keys, fields)
   for _, k in ipairs(keys) do
-    for name, by in pairs(fields) do redis.call('HINCRBY', k, name, by) end
-    redis.call('EXPIRE', k, STATS_TTL)
+    local fresh = false
+    for name, by in pairs(fields) do
+      if redis.call('HINCRBY', k, name, by) == by then fresh = true end
+    end
+    if fresh then redis.call('EXPIRE', k, STATS_TTL) end
   end
 end
 local function stat_server(keys, who, id, seconds)
@@ -164,9 +169,16 @@ local function due_score(now_ms)
 end
 -- The ticket as the reply carries it: its fields, and for a WAITING ticket
 -- what the wait estimate needs (_ahead, _open, _busy, _mean, _n).
-local function view(id, now)
-  local flat = redis.call('HGETALL', tkey(id))
-  local t = as_map(flat)
+-- `known`: the ticket's fields when the caller just wrote all of them.
+local function view(id, now, known)
+  local flat, t
+  if known then
+    flat, t = {}, known
+    for k, v in pairs(known) do flat[#flat + 1] = k; flat[#flat + 1] = v end
+  else
+    flat = redis.call('HGETALL', tkey(id))
+    t = as_map(flat)
+  end
   if t.status ~= WAITING then return flat end
   local ahead
   if f(t, 'to_counter') ~= '' then
@@ -204,7 +216,7 @@ local function issue(a)
                      ' tickets of prefix ' .. a.prefix .. ' today')
   end
   local seq = redis.call('INCR', seq_key)
-  redis.call('EXPIRE', seq_key, 3 * 86400)
+  if seq == 1 then redis.call('EXPIRE', seq_key, 3 * 86400) end
   local t = {id = a.id, office = a.office, service = a.service,
     agency = a.agency, number = a.prefix .. '-' .. string.format('%03d', seq),
     date = a.date, channel = a.channel, class = a.class, group = a.group,
@@ -268,7 +280,7 @@ local t, err = issue({id = ARGV[2], office = ARGV[3], service = ARGV[4],
 if err then return err end
 prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[18], ARGV[19], ARGV[20], ARGV[21],
                 prima_pb_bytes(4, t.number))
-local out = view(t.id, ARGV[11])
+local out = view(t.id, ARGV[11], t)
 out[#out + 1] = '_secret'
 out[#out + 1] = ARGV[16]
 return pack(out)
