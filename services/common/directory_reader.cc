@@ -10,8 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "services/common/directory_keys.h"
 #include "services/common/events.h"
-#include "services/common/logging.h"
-#include "services/common/sync_redis.h"
+#include "services/common/stream_follower.h"
 #include "services/common/validation.h"
 
 namespace prima {
@@ -281,73 +280,39 @@ void DirectoryReader::ListOfficeCounters(absl::string_view office_id,
 }
 
 void DirectoryReader::Follow() {
-  SyncRedis redis(endpoint_, options_.redis_timeout);
-  const std::string stream = EventStreamKey("catalog");
-  std::string last;  // the last entry seen; empty until known
-  absl::Duration backoff = absl::Milliseconds(100);
-  auto fail = [&](absl::string_view what, const absl::Status& status) {
-    Log(LogLevel::kWarn, "directory reader: cannot follow events",
-        LogFields()
-            .Add("stream", stream)
-            .Add("step", what)
-            .Add("error", status.message()));
-    stop_.WaitForNotificationWithTimeout(backoff);
-    backoff = std::min(backoff * 2, absl::Seconds(5));
-  };
-  while (!stop_.HasBeenNotified()) {
-    if (last.empty()) {
-      // Start from the newest entry: what is cached from now on is newer.
-      absl::StatusOr<RedisValue> newest =
-          redis.Command({"XREVRANGE", stream, "+", "-", "COUNT", "1"});
-      if (!newest.ok()) {
-        fail("XREVRANGE", newest.status());
-        continue;
-      }
-      last = "0-0";
-      if (newest->is_array() && !newest->elements.empty() &&
-          !newest->elements[0].elements.empty()) {
-        last = newest->elements[0].elements[0].str;
-      }
-      cache_->SetEnabled(true);
-      if (!following_.HasBeenNotified()) following_.Notify();
-    }
-    absl::StatusOr<RedisValue> read =
-        redis.Command({"XREAD", "COUNT", "100", "BLOCK",
-                       absl::StrCat(absl::ToInt64Milliseconds(options_.block)),
-                       "STREAMS", stream, last},
-                      options_.block);
-    if (!read.ok()) {
-      fail("XREAD", read.status());
-      continue;
-    }
-    backoff = absl::Milliseconds(100);
-    if (read->is_nil() || !read->is_array() || read->elements.empty() ||
-        read->elements[0].elements.size() < 2) {
-      continue;
-    }
-    for (const RedisValue& entry : read->elements[0].elements[1].elements) {
-      if (!entry.is_array() || entry.elements.size() < 2) continue;
-      last = entry.elements[0].str;
-      const RedisValue& fields = entry.elements[1];
-      bool directory_event = false;
-      const std::string* bytes = nullptr;
-      for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
-        if (fields.elements[i].str == "type") {
-          directory_event = fields.elements[i + 1].str == kEventType;
-        } else if (fields.elements[i].str == "envelope") {
-          bytes = &fields.elements[i + 1].str;
+  FollowStream(
+      endpoint_,
+      {.stream = EventStreamKey("catalog"),
+       .block = options_.block,
+       .redis_timeout = options_.redis_timeout,
+       .who = "directory reader"},
+      stop_,
+      [this] {
+        // What is cached from now on is newer than the position.
+        cache_->SetEnabled(true);
+        if (!following_.HasBeenNotified()) following_.Notify();
+      },
+      [this](const std::vector<const RedisValue*>& entries) {
+        for (const RedisValue* fields : entries) {
+          bool directory_event = false;
+          const std::string* bytes = nullptr;
+          for (size_t i = 0; i + 1 < fields->elements.size(); i += 2) {
+            if (fields->elements[i].str == "type") {
+              directory_event = fields->elements[i + 1].str == kEventType;
+            } else if (fields->elements[i].str == "envelope") {
+              bytes = &fields->elements[i + 1].str;
+            }
+          }
+          if (!directory_event || bytes == nullptr) continue;
+          EventEnvelope envelope;
+          if (!envelope.ParseFromString(*bytes)) {
+            // Cannot tell what changed: drop everything.
+            cache_->Clear();
+            continue;
+          }
+          cache_->Apply(envelope);
         }
-      }
-      if (!directory_event || bytes == nullptr) continue;
-      EventEnvelope envelope;
-      if (!envelope.ParseFromString(*bytes)) {
-        // Cannot tell what changed: drop everything.
-        cache_->Clear();
-        continue;
-      }
-      cache_->Apply(envelope);
-    }
-  }
+      });
 }
 
 }  // namespace prima

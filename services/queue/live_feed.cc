@@ -21,7 +21,7 @@
 #include "services/common/proto_time.h"
 #include "services/common/redis_value.h"
 #include "services/common/rpc.h"
-#include "services/common/sync_redis.h"
+#include "services/common/stream_follower.h"
 
 namespace prima::queue {
 
@@ -85,9 +85,8 @@ struct LiveEntry {
   std::optional<v1::BoardCall> call;  // for "call" entries
 };
 
-std::optional<LiveEntry> ParseEntry(const RedisValue& entry) {
-  if (!entry.is_array() || entry.elements.size() < 2) return std::nullopt;
-  const RedisValue& fields = entry.elements[1];
+// `fields`: one stream entry's field list.
+std::optional<LiveEntry> ParseEntry(const RedisValue& fields) {
   LiveEntry parsed;
   std::string kind;
   v1::BoardCall call;
@@ -943,59 +942,26 @@ grpc::ServerWriteReactor<v1::BoardUpdate>* LiveFeed::WatchOffice(
 }
 
 void LiveFeed::Follow() {
-  SyncRedis redis(endpoint_, options_.redis_timeout);
-  const std::string stream = kLiveStreamKey;
-  std::string last;  // the last entry seen; empty until known
-  absl::Duration backoff = absl::Milliseconds(100);
-  auto fail = [&](absl::string_view what, const absl::Status& status) {
-    Log(LogLevel::kWarn, "live feed: cannot follow the stream",
-        LogFields()
-            .Add("stream", stream)
-            .Add("step", what)
-            .Add("error", status.message()));
-    stop_.WaitForNotificationWithTimeout(backoff);
-    backoff = std::min(backoff * 2, absl::Seconds(5));
-  };
-  while (!stop_.HasBeenNotified()) {
-    if (last.empty()) {
-      // Start after the newest entry: the streams' snapshots are newer.
-      absl::StatusOr<RedisValue> newest =
-          redis.Command({"XREVRANGE", stream, "+", "-", "COUNT", "1"});
-      if (!newest.ok()) {
-        fail("XREVRANGE", newest.status());
-        continue;
-      }
-      last = "0-0";
-      if (newest->is_array() && !newest->elements.empty() &&
-          !newest->elements[0].elements.empty()) {
-        last = newest->elements[0].elements[0].str;
-      }
-      if (!following_.HasBeenNotified()) following_.Notify();
-    }
-    absl::StatusOr<RedisValue> read =
-        redis.Command({"XREAD", "COUNT", "100", "BLOCK",
-                       absl::StrCat(absl::ToInt64Milliseconds(options_.block)),
-                       "STREAMS", stream, last},
-                      options_.block);
-    if (!read.ok()) {
-      fail("XREAD", read.status());
-      continue;
-    }
-    backoff = absl::Milliseconds(100);
-    if (read->is_nil() || !read->is_array() || read->elements.empty() ||
-        read->elements[0].elements.size() < 2) {
-      continue;
-    }
-    std::vector<LiveEntry> entries;
-    for (const RedisValue& entry : read->elements[0].elements[1].elements) {
-      if (!entry.is_array() || entry.elements.empty()) continue;
-      last = entry.elements[0].str;
-      if (std::optional<LiveEntry> parsed = ParseEntry(entry)) {
-        entries.push_back(*std::move(parsed));
-      }
-    }
-    if (!entries.empty()) hub_->Apply(std::move(entries));
-  }
+  FollowStream(
+      endpoint_,
+      {.stream = kLiveStreamKey,
+       .block = options_.block,
+       .redis_timeout = options_.redis_timeout,
+       .who = "live feed"},
+      stop_,
+      [this] {
+        // Streams' snapshots are read after this, so they are newer.
+        if (!following_.HasBeenNotified()) following_.Notify();
+      },
+      [this](const std::vector<const RedisValue*>& fields) {
+        std::vector<LiveEntry> entries;
+        for (const RedisValue* entry : fields) {
+          if (std::optional<LiveEntry> parsed = ParseEntry(*entry)) {
+            entries.push_back(*std::move(parsed));
+          }
+        }
+        if (!entries.empty()) hub_->Apply(std::move(entries));
+      });
 }
 
 void LiveFeed::Beat() {
