@@ -1136,6 +1136,27 @@ TEST_F(QueueAppointmentTest, BookingChecksTheSlotAndItsCapacity) {
   ASSERT_TRUE(Book(Wib(24, 10, 0), &again, id).ok());  // a retry
   EXPECT_EQ(again.id(), a.id());
   ASSERT_TRUE(Book(Wib(24, 10, 0), &b).ok());
+  {
+    // GetAppointment: its own secret, the agency's staff; not another secret.
+    auto get = [&](const std::string& secret, const std::string& token,
+                   Appointment* out) {
+      grpc::ClientContext ctx;
+      Prepare(&ctx, token);
+      GetAppointmentRequest req;
+      req.set_appointment_id(a.id());
+      req.set_receipt_secret(secret);
+      return stub_->GetAppointment(&ctx, req, out);
+    };
+    Appointment read;
+    ASSERT_TRUE(get(a.receipt_secret(), "", &read).ok());
+    EXPECT_EQ(read.status(), APPOINTMENT_STATUS_BOOKED);
+    EXPECT_TRUE(read.receipt_secret().empty());
+    EXPECT_TRUE(get("", officer_, &read).ok());
+    EXPECT_EQ(get(b.receipt_secret(), "", &read).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(get("", Token("officer", kOtherAgency, "x"), &read).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
   grpc::Status s = Book(Wib(24, 10, 0), &c);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(s.error_message(), HasSubstr("full"));
