@@ -1,0 +1,1 @@
+#include "services/complaint/complaint_rules.h"

@@ -1,0 +1,5 @@
+// Placeholder: filled in by issue 5.
+#include "gtest/gtest.h"
+#include "services/complaint/complaint_rules.h"
+
+TEST(ComplaintRulesPlaceholder, Builds) { EXPECT_TRUE(true); }
