@@ -134,7 +134,9 @@ absl::Status ValidateDeadlinePolicy(const v1::DeadlinePolicy& policy);
 
 // "DUKCAPIL-DKI-20261124-0007": the agency id upper-cased, the filing agency's
 // local date, the day's sequence zero-padded to 4 digits (more digits from
-// 10000 on).
+// 10000 on). `agency_id` must have passed ValidateId and `sequence` be the
+// day's counter (1 for the first complaint), so that the result passes
+// ValidateTrackingNumber.
 std::string TrackingNumber(absl::string_view agency_id,
                            absl::CivilDay local_date, int64_t sequence);
 
