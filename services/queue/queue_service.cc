@@ -145,6 +145,20 @@ std::string OpeningHoursText(const cat::Office& office) {
   return parts.empty() ? "none" : absl::StrJoin(parts, ", ");
 }
 
+// The office's day at `now`, or FAILED_PRECONDITION naming its opening hours
+// when it is closed (IssueTicket and CheckIn need it open).
+absl::StatusOr<OfficeNow> OpenNow(const cat::Office& office, absl::Time now) {
+  absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
+  if (!zone.ok()) return zone.status();
+  OfficeNow day = OfficeNowAt(office, *zone, now);
+  if (!day.open || !day.closing_time.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("office ", office.id(), " is closed now; opening hours (",
+                     office.time_zone(), "): ", OpeningHoursText(office)));
+  }
+  return day;
+}
+
 class QueueServiceImpl final : public v1::QueueService::CallbackService {
  public:
   QueueServiceImpl(const ServiceEnvironment& env, const QueueOptions& options)
@@ -738,22 +752,22 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                        AccessProof proof, QueueActor actor, v1::Ticket* resp) {
     const std::string office_id = office.id();
     const std::string service_id = service.id();
-    const absl::CivilDay today = FromCivilToday(office);
+    // Only the settings are needed; any day's read carries them.
+    const absl::CivilDay slot_day(appointment.local_date().year(),
+                                  appointment.local_date().month(),
+                                  appointment.local_date().day());
     store_.GetSlotBookings(
-        office_id, service_id, today,
+        office_id, service_id, slot_day,
         [this, call = std::move(call), office = std::move(office),
          service = std::move(service), appointment = std::move(appointment),
          proof = std::move(proof), actor = std::move(actor),
          resp](absl::StatusOr<SlotBookings> bookings) mutable {
           if (!bookings.ok()) return (void)call->Finish(bookings.status());
+          const absl::Time now_time = clock_.Now();
+          absl::StatusOr<OfficeNow> now = OpenNow(office, now_time);
+          if (!now.ok()) return (void)call->Finish(now.status());
           absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
           if (!zone.ok()) return (void)call->Finish(zone.status());
-          const absl::Time now_time = clock_.Now();
-          const OfficeNow now = OfficeNowAt(office, *zone, now_time);
-          if (!now.open || !now.closing_time.has_value()) {
-            return (void)call->Finish(absl::FailedPreconditionError(
-                absl::StrCat("office ", office.id(), " is closed now")));
-          }
           absl::StatusOr<CheckInKind> kind =
               CheckInAt(ToAbslTime(appointment.slot_start_time()), now_time,
                         *zone, bookings->settings.check_in_grace_minutes());
@@ -761,19 +775,12 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
           CheckInParams params;
           params.ticket_prefix = service.ticket_prefix();
           params.target_waiting_minutes = service.target_waiting_minutes();
-          params.local_date = now.local_date;
-          params.expire_time = *now.closing_time;
+          params.local_date = now->local_date;
+          params.expire_time = *now->closing_time;
           params.on_time = *kind == CheckInKind::kOnTime;
           store_.CheckIn(appointment.id(), proof, params, actor,
                          ReplyInto(std::move(call), resp));
         });
-  }
-
-  // Today at the office (the settings key needs no exact day).
-  absl::CivilDay FromCivilToday(const cat::Office& office) const {
-    absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
-    return absl::ToCivilDay(clock_.Now(),
-                            zone.ok() ? *zone : absl::UTCTimeZone());
   }
 
   // The counter from the directory, once the caller may act on it (staff of
@@ -865,17 +872,10 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                 absl::StrCat("service_id: no counter of office ", office.id(),
                              " serves ", params.service_id)));
           }
-          absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
-          if (!zone.ok()) return (void)call->Finish(zone.status());
-          const OfficeNow now = OfficeNowAt(office, *zone, clock_.Now());
-          if (!now.open || !now.closing_time.has_value()) {
-            return (void)call->Finish(
-                absl::FailedPreconditionError(absl::StrCat(
-                    "office ", office.id(), " is closed now; opening hours (",
-                    office.time_zone(), "): ", OpeningHoursText(office))));
-          }
-          params.local_date = now.local_date;
-          params.expire_time = *now.closing_time;
+          absl::StatusOr<OfficeNow> now = OpenNow(office, clock_.Now());
+          if (!now.ok()) return (void)call->Finish(now.status());
+          params.local_date = now->local_date;
+          params.expire_time = *now->closing_time;
           store_.IssueTicket(params, actor, ReplyInto(std::move(call), resp));
         });
   }

@@ -780,6 +780,17 @@ return pack(out)
 
 // ---- replies ----
 
+// A local date stored as YYYYMMDD (DateKey).
+prima::common::v1::LocalDate LocalDateField(const Fields& f,
+                                            absl::string_view name) {
+  const int64_t date = FieldInt(f, name);
+  prima::common::v1::LocalDate out;
+  out.set_year(static_cast<int32_t>(date / 10000));
+  out.set_month(static_cast<int32_t>(date / 100 % 100));
+  out.set_day(static_cast<int32_t>(date % 100));
+  return out;
+}
+
 v1::Ticket TicketFromFields(const Fields& f) {
   v1::Ticket t;
   t.set_id(FieldStr(f, "id"));
@@ -790,10 +801,7 @@ v1::Ticket TicketFromFields(const Fields& f) {
   t.set_channel(static_cast<v1::Channel>(FieldInt(f, "channel")));
   t.set_priority_class(static_cast<v1::PriorityClass>(FieldInt(f, "class")));
   t.set_status(static_cast<v1::TicketStatus>(FieldInt(f, "status")));
-  const int64_t date = FieldInt(f, "date");
-  t.mutable_local_date()->set_year(static_cast<int32_t>(date / 10000));
-  t.mutable_local_date()->set_month(static_cast<int32_t>(date / 100 % 100));
-  t.mutable_local_date()->set_day(static_cast<int32_t>(date % 100));
+  *t.mutable_local_date() = LocalDateField(f, "date");
   auto time_field = [&](absl::string_view name,
                         google::protobuf::Timestamp* out) {
     if (FieldInt(f, name) > 0) *out = ToProtoTime(FromMs(FieldInt(f, name)));
@@ -839,14 +847,6 @@ absl::StatusOr<v1::Ticket> ParseTicket(absl::string_view packed) {
   return TicketFromFields(*fields);
 }
 
-Done<IdempotentResult> TicketReply(Done<v1::Ticket> done) {
-  return [done = std::move(done)](
-             absl::StatusOr<IdempotentResult> result) mutable {
-    if (!result.ok()) return done(result.status());
-    done(ParseTicket(result->value));
-  };
-}
-
 v1::Appointment AppointmentFromFields(const Fields& f) {
   v1::Appointment a;
   a.set_id(FieldStr(f, "id"));
@@ -857,10 +857,7 @@ v1::Appointment AppointmentFromFields(const Fields& f) {
   *a.mutable_slot_start_time() = ToProtoTime(FromMs(FieldInt(f, "slot")));
   *a.mutable_slot_end_time() = ToProtoTime(FromMs(FieldInt(f, "slot_end")));
   *a.mutable_book_time() = ToProtoTime(FromMs(FieldInt(f, "booked")));
-  const int64_t date = FieldInt(f, "date");
-  a.mutable_local_date()->set_year(static_cast<int32_t>(date / 10000));
-  a.mutable_local_date()->set_month(static_cast<int32_t>(date / 100 % 100));
-  a.mutable_local_date()->set_day(static_cast<int32_t>(date % 100));
+  *a.mutable_local_date() = LocalDateField(f, "date");
   a.set_ticket_id(FieldStr(f, "ticket"));
   a.set_receipt_secret(FieldStr(f, "_secret"));
   return a;
@@ -934,8 +931,6 @@ v1::CounterSession SessionFromFields(const CounterInfo& counter,
   return s;
 }
 
-std::string DateKeyOf(absl::CivilDay day) { return DateKey(day); }
-
 ev::EventEnvelope Envelope(absl::string_view type, absl::string_view agency,
                            const google::protobuf::Message& payload,
                            absl::Time now, const QueueActor& actor) {
@@ -984,7 +979,7 @@ void QueueStore::IssueTicket(const IssueParams& p, const QueueActor& actor,
       p.service_id,
       p.agency_id,
       p.ticket_prefix,
-      DateKeyOf(p.local_date),
+      DateKey(p.local_date),
       absl::StrCat(static_cast<int>(p.channel)),
       absl::StrCat(static_cast<int>(p.priority_class)),
       std::string(GroupKeyPart(GroupOf(p.priority_class))),
@@ -999,7 +994,7 @@ void QueueStore::IssueTicket(const IssueParams& p, const QueueActor& actor,
   RunIdempotent(redis_, IssueScript(),
                 {kService, "IssueTicket", actor.subject, actor.request_id},
                 {EventStreamKey(kProducer)}, std::move(args),
-                TicketReply(std::move(done)));
+                MutationReply(&ParseTicket, std::move(done)));
 }
 
 namespace {
@@ -1013,16 +1008,8 @@ void QueueStore::GetTicket(absl::string_view ticket_id,
                            const AccessProof& proof, Done<v1::Ticket> done) {
   std::vector<std::string> args = {std::string(ticket_id), MsArg(clock_.Now())};
   Append(args, ProofArgs(proof));
-  redis_.Eval(
-      GetTicketScript(), {}, std::move(args),
-      [done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
-        if (!reply.ok()) return done(reply.status());
-        if (!reply->is_string()) {
-          return done(absl::InternalError("redis: bad ticket reply"));
-        }
-        done(ParseTicket(reply->str));
-      },
-      {.resend_safe = true});
+  redis_.Eval(GetTicketScript(), {}, std::move(args),
+              ReadReply(&ParseTicket, std::move(done)), {.resend_safe = true});
 }
 
 void QueueStore::CancelTicket(absl::string_view ticket_id,
@@ -1043,7 +1030,7 @@ void QueueStore::CancelTicket(absl::string_view ticket_id,
   RunIdempotent(redis_, CancelScript(),
                 {kService, "CancelTicket", actor.subject, actor.request_id},
                 {EventStreamKey(kProducer)}, std::move(args),
-                TicketReply(std::move(done)));
+                MutationReply(&ParseTicket, std::move(done)));
 }
 
 void QueueStore::ExpireDue(int limit, Done<int> done) {
@@ -1178,7 +1165,7 @@ void QueueStore::CallNext(const CounterInfo& counter, const QueueActor& actor,
   RunIdempotent(redis_, CallNextScript(),
                 {kService, "CallNext", actor.subject, actor.request_id},
                 {EventStreamKey(kProducer)}, std::move(args),
-                TicketReply(std::move(done)));
+                MutationReply(&ParseTicket, std::move(done)));
 }
 
 void QueueStore::Act(TicketAction action, const CounterInfo& counter,
@@ -1200,7 +1187,7 @@ void QueueStore::Act(TicketAction action, const CounterInfo& counter,
   RunIdempotent(redis_, ActScript(),
                 {kService, rpc, actor.subject, actor.request_id},
                 {EventStreamKey(kProducer)}, std::move(args),
-                TicketReply(std::move(done)));
+                MutationReply(&ParseTicket, std::move(done)));
 }
 
 void QueueStore::CompleteService(const CounterInfo& counter,
@@ -1228,7 +1215,7 @@ void QueueStore::CompleteService(const CounterInfo& counter,
   RunIdempotent(redis_, CompleteScript(),
                 {kService, "CompleteService", actor.subject, actor.request_id},
                 {EventStreamKey(kProducer)}, std::move(args),
-                TicketReply(std::move(done)));
+                MutationReply(&ParseTicket, std::move(done)));
 }
 
 void QueueStore::TransferTicket(const CounterInfo& counter,
@@ -1255,7 +1242,7 @@ void QueueStore::TransferTicket(const CounterInfo& counter,
   RunIdempotent(redis_, TransferScript(),
                 {kService, "TransferTicket", actor.subject, actor.request_id},
                 {EventStreamKey(kProducer)}, std::move(args),
-                TicketReply(std::move(done)));
+                MutationReply(&ParseTicket, std::move(done)));
 }
 
 // ---- appointments ----
@@ -1460,7 +1447,7 @@ void QueueStore::GetStats(absl::string_view office_id, absl::CivilDay date,
                           Done<v1::QueueStats> done) {
   redis_.Eval(
       StatsScript(), {},
-      {std::string(office_id), DateKeyOf(date), std::string(service_id)},
+      {std::string(office_id), DateKey(date), std::string(service_id)},
       [office = std::string(office_id), date, service = std::string(service_id),
        done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
         if (!reply.ok()) return done(reply.status());
