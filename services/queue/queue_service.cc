@@ -512,25 +512,25 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                   const v1::OpenCounterRequest* req,
                                   v1::CounterSession* resp) override {
     return CounterOp(ctx, "OpenCounter", req->request_id(), req->counter_id(),
-                     resp, &QueueStore::OpenCounter);
+                     resp, CounterChange::kOpen);
   }
   ServerUnaryReactor* CloseCounter(CallbackServerContext* ctx,
                                    const v1::CloseCounterRequest* req,
                                    v1::CounterSession* resp) override {
     return CounterOp(ctx, "CloseCounter", req->request_id(), req->counter_id(),
-                     resp, &QueueStore::CloseCounter);
+                     resp, CounterChange::kClose);
   }
   ServerUnaryReactor* PauseCounter(CallbackServerContext* ctx,
                                    const v1::PauseCounterRequest* req,
                                    v1::CounterSession* resp) override {
     return CounterOp(ctx, "PauseCounter", req->request_id(), req->counter_id(),
-                     resp, &QueueStore::PauseCounter);
+                     resp, CounterChange::kPause);
   }
   ServerUnaryReactor* ResumeCounter(CallbackServerContext* ctx,
                                     const v1::ResumeCounterRequest* req,
                                     v1::CounterSession* resp) override {
     return CounterOp(ctx, "ResumeCounter", req->request_id(), req->counter_id(),
-                     resp, &QueueStore::ResumeCounter);
+                     resp, CounterChange::kResume);
   }
 
   ServerUnaryReactor* GetCounterSession(CallbackServerContext* ctx,
@@ -710,9 +710,6 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
  private:
   using CounterNext =
       absl::AnyInvocable<void(std::unique_ptr<UnaryCall>, CounterInfo)>;
-  using CounterStoreOp = void (QueueStore::*)(const CounterInfo&,
-                                              const QueueActor&,
-                                              Done<v1::CounterSession>);
 
   using OfficeServiceNext = absl::AnyInvocable<void(
       std::unique_ptr<UnaryCall>, cat::Office, cat::PublicService)>;
@@ -804,7 +801,8 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                 absl::string_view method,
                                 const std::string& request_id,
                                 const std::string& counter_id,
-                                v1::CounterSession* resp, CounterStoreOp op) {
+                                v1::CounterSession* resp,
+                                CounterChange change) {
     auto call = std::make_unique<UnaryCall>(ctx, method);
     call->set_request_id(request_id);
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, method, "");
@@ -813,10 +811,10 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     RETURN_IF_ERROR_FINISH(call, ValidateId("counter_id", counter_id));
     auto* reactor = call->reactor();
     WithCounter(*p, counter_id, std::move(call),
-                [this, resp, op, actor = ActorOf(*p, request_id)](
+                [this, resp, change, actor = ActorOf(*p, request_id)](
                     std::unique_ptr<UnaryCall> call, CounterInfo counter) {
-                  (store_.*op)(counter, actor,
-                               ReplyInto(std::move(call), resp));
+                  store_.ChangeCounter(change, counter, actor,
+                                       ReplyInto(std::move(call), resp));
                 });
     return reactor;
   }

@@ -1085,16 +1085,18 @@ void QueueStore::ExpireDue(int limit, Done<int> done) {
 
 // ---- counters ----
 
-namespace {
-
-void RunCounterOp(RedisClient& redis, const Clock& clock, absl::string_view op,
-                  absl::string_view rpc, const CounterInfo& counter,
-                  const QueueActor& actor, Done<v1::CounterSession> done) {
+void QueueStore::ChangeCounter(CounterChange change, const CounterInfo& counter,
+                               const QueueActor& actor,
+                               Done<v1::CounterSession> done) {
+  absl::string_view op = "open", rpc = "OpenCounter";
+  if (change == CounterChange::kClose) op = "close", rpc = "CloseCounter";
+  if (change == CounterChange::kPause) op = "pause", rpc = "PauseCounter";
+  if (change == CounterChange::kResume) op = "resume", rpc = "ResumeCounter";
   std::vector<std::string> args = {std::string(op),   counter.id,
-                                   actor.subject,     MsArg(clock.Now()),
+                                   actor.subject,     MsArg(clock_.Now()),
                                    counter.office_id, counter.agency_id};
   for (const std::string& s : counter.service_ids) args.push_back(s);
-  RunIdempotent(redis, CounterScript(),
+  RunIdempotent(redis_, CounterScript(),
                 {kService, rpc, actor.subject, actor.request_id}, {},
                 std::move(args),
                 [counter, done = std::move(done)](
@@ -1104,33 +1106,6 @@ void RunCounterOp(RedisClient& redis, const Clock& clock, absl::string_view op,
                   if (!fields.ok()) return done(fields.status());
                   done(SessionFromFields(counter, *fields));
                 });
-}
-
-}  // namespace
-
-void QueueStore::OpenCounter(const CounterInfo& counter,
-                             const QueueActor& actor,
-                             Done<v1::CounterSession> done) {
-  RunCounterOp(redis_, clock_, "open", "OpenCounter", counter, actor,
-               std::move(done));
-}
-void QueueStore::CloseCounter(const CounterInfo& counter,
-                              const QueueActor& actor,
-                              Done<v1::CounterSession> done) {
-  RunCounterOp(redis_, clock_, "close", "CloseCounter", counter, actor,
-               std::move(done));
-}
-void QueueStore::PauseCounter(const CounterInfo& counter,
-                              const QueueActor& actor,
-                              Done<v1::CounterSession> done) {
-  RunCounterOp(redis_, clock_, "pause", "PauseCounter", counter, actor,
-               std::move(done));
-}
-void QueueStore::ResumeCounter(const CounterInfo& counter,
-                               const QueueActor& actor,
-                               Done<v1::CounterSession> done) {
-  RunCounterOp(redis_, clock_, "resume", "ResumeCounter", counter, actor,
-               std::move(done));
 }
 
 void QueueStore::GetCounterSession(const CounterInfo& counter,

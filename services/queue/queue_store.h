@@ -98,6 +98,8 @@ struct CounterInfo {
   std::vector<std::string> service_ids;
 };
 
+enum class CounterChange { kOpen, kClose, kPause, kResume };
+
 enum class TicketAction { kRecall, kNoShow, kStartService };
 
 // Where a transfer goes: exactly one of the two.
@@ -158,13 +160,9 @@ class QueueStore {
   void ExpireDue(int limit, Done<int> done);
 
   // ---- counters ----
-  void OpenCounter(const CounterInfo& counter, const QueueActor& actor,
-                   Done<prima::queue::v1::CounterSession> done);
-  void CloseCounter(const CounterInfo& counter, const QueueActor& actor,
-                    Done<prima::queue::v1::CounterSession> done);
-  void PauseCounter(const CounterInfo& counter, const QueueActor& actor,
-                    Done<prima::queue::v1::CounterSession> done);
-  void ResumeCounter(const CounterInfo& counter, const QueueActor& actor,
+  // OpenCounter, CloseCounter, PauseCounter, ResumeCounter (one script).
+  void ChangeCounter(CounterChange change, const CounterInfo& counter,
+                     const QueueActor& actor,
                      Done<prima::queue::v1::CounterSession> done);
   void GetCounterSession(const CounterInfo& counter,
                          Done<prima::queue::v1::CounterSession> done);

@@ -315,7 +315,8 @@ class QueueWatchTest : public ::testing::Test {
   void OpenCounter(Replica& replica) {
     absl::StatusOr<v1::CounterSession> session =
         Await<v1::CounterSession>([&](Done<v1::CounterSession> done) {
-          replica.store->OpenCounter(counter_, Officer(), std::move(done));
+          replica.store->ChangeCounter(queue::CounterChange::kOpen, counter_,
+                                       Officer(), std::move(done));
         });
     ASSERT_TRUE(session.ok()) << session.status();
   }
