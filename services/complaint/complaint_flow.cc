@@ -1,0 +1,3 @@
+#include "services/complaint/complaint_flow.h"
+
+namespace prima::complaint {}  // namespace prima::complaint

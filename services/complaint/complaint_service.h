@@ -1,0 +1,3 @@
+#pragma once
+
+namespace prima::complaint {}  // namespace prima::complaint

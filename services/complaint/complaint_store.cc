@@ -1,0 +1,3 @@
+#include "services/complaint/complaint_store.h"
+
+namespace prima::complaint {}  // namespace prima::complaint
