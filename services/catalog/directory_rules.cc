@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "services/common/status_macros.h"
 #include "services/common/validation.h"
 
 namespace prima::catalog {
@@ -80,13 +81,6 @@ bool IsRealDate(int year, int month, int day) {
   const absl::CivilDay civil(year, month, day);
   return civil.year() == year && civil.month() == month && civil.day() == day;
 }
-
-#define RETURN_IF_ERROR(expr)                 \
-  do {                                        \
-    if (absl::Status _s = (expr); !_s.ok()) { \
-      return _s;                              \
-    }                                         \
-  } while (false)
 
 }  // namespace
 

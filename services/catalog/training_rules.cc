@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/common/status_macros.h"
 #include "services/common/validation.h"
 
 namespace prima::catalog {
@@ -17,14 +18,9 @@ using prima::catalog::v1::RecommendationStatus;
 
 namespace {
 
-#define PRIMA_RETURN_IF_ERROR(expr)                    \
-  do {                                                 \
-    if (absl::Status s_ = (expr); !s_.ok()) return s_; \
-  } while (0)
-
 absl::Status Required(const std::string& field, absl::string_view value,
                       int max_chars) {
-  PRIMA_RETURN_IF_ERROR(RequireNonEmpty(field, value));
+  RETURN_IF_ERROR(RequireNonEmpty(field, value));
   return ValidateText(field, value, max_chars);
 }
 
@@ -36,22 +32,20 @@ bool HasTime(const google::protobuf::Timestamp& ts) {
 
 absl::Status ValidateCourse(const Course& course, absl::string_view path) {
   const std::string p(path);
-  PRIMA_RETURN_IF_ERROR(ValidateId(p + ".id", course.id()));
-  PRIMA_RETURN_IF_ERROR(Required(p + ".code", course.code(), 32));
-  PRIMA_RETURN_IF_ERROR(Required(p + ".title", course.title(), 200));
-  PRIMA_RETURN_IF_ERROR(
-      ValidateText(p + ".description", course.description(), 4000));
-  PRIMA_RETURN_IF_ERROR(ValidateText(p + ".audience", course.audience(), 500));
-  PRIMA_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(ValidateId(p + ".id", course.id()));
+  RETURN_IF_ERROR(Required(p + ".code", course.code(), 32));
+  RETURN_IF_ERROR(Required(p + ".title", course.title(), 200));
+  RETURN_IF_ERROR(ValidateText(p + ".description", course.description(), 4000));
+  RETURN_IF_ERROR(ValidateText(p + ".audience", course.audience(), 500));
+  RETURN_IF_ERROR(
       Required(p + ".general_objective", course.general_objective(), 2000));
   if (course.specific_objectives_size() > kMaxObjectives) {
     return absl::InvalidArgumentError(absl::StrCat(
         p, ".specific_objectives: at most ", kMaxObjectives, " objectives"));
   }
   for (int i = 0; i < course.specific_objectives_size(); ++i) {
-    PRIMA_RETURN_IF_ERROR(
-        Required(absl::StrCat(p, ".specific_objectives[", i, "]"),
-                 course.specific_objectives(i), 1000));
+    RETURN_IF_ERROR(Required(absl::StrCat(p, ".specific_objectives[", i, "]"),
+                             course.specific_objectives(i), 1000));
   }
   if (course.modules_size() < 1 || course.modules_size() > kMaxModules) {
     return absl::InvalidArgumentError(
@@ -60,9 +54,9 @@ absl::Status ValidateCourse(const Course& course, absl::string_view path) {
   for (int i = 0; i < course.modules_size(); ++i) {
     const auto& m = course.modules(i);
     const std::string mp = absl::StrCat(p, ".modules[", i, "]");
-    PRIMA_RETURN_IF_ERROR(Required(mp + ".title", m.title(), 200));
-    PRIMA_RETURN_IF_ERROR(ValidateText(mp + ".summary", m.summary(), 2000));
-    PRIMA_RETURN_IF_ERROR(
+    RETURN_IF_ERROR(Required(mp + ".title", m.title(), 200));
+    RETURN_IF_ERROR(ValidateText(mp + ".summary", m.summary(), 2000));
+    RETURN_IF_ERROR(
         ValidateRange(mp + ".hours", m.hours(), 1, kMaxModuleHours));
   }
   if (course.competencies_size() > kMaxCompetencies) {
@@ -72,15 +66,14 @@ absl::Status ValidateCourse(const Course& course, absl::string_view path) {
   std::set<std::string> seen;
   for (int i = 0; i < course.competencies_size(); ++i) {
     const std::string field = absl::StrCat(p, ".competencies[", i, "]");
-    PRIMA_RETURN_IF_ERROR(ValidateId(field, course.competencies(i)));
+    RETURN_IF_ERROR(ValidateId(field, course.competencies(i)));
     if (!seen.insert(course.competencies(i)).second) {
       return absl::InvalidArgumentError(absl::StrCat(
           field, ": duplicate tag \"", course.competencies(i), "\""));
     }
   }
-  PRIMA_RETURN_IF_ERROR(
-      ValidateRange(p + ".pass_mark", course.pass_mark(), 0, 100));
-  PRIMA_RETURN_IF_ERROR(
+  RETURN_IF_ERROR(ValidateRange(p + ".pass_mark", course.pass_mark(), 0, 100));
+  RETURN_IF_ERROR(
       ValidateOptionalId(p + ".owner_agency", course.owner_agency()));
   return absl::OkStatus();
 }
@@ -134,22 +127,22 @@ absl::Status CheckOpenForEnrolment(CourseStatus status) {
 absl::Status ValidateOffering(const Offering& offering, absl::Time now,
                               absl::string_view path) {
   const std::string p(path);
-  PRIMA_RETURN_IF_ERROR(ValidateOptionalId(p + ".id", offering.id()));
-  PRIMA_RETURN_IF_ERROR(ValidateId(p + ".course_id", offering.course_id()));
-  PRIMA_RETURN_IF_ERROR(ValidateId(p + ".agency", offering.agency()));
+  RETURN_IF_ERROR(ValidateOptionalId(p + ".id", offering.id()));
+  RETURN_IF_ERROR(ValidateId(p + ".course_id", offering.course_id()));
+  RETURN_IF_ERROR(ValidateId(p + ".agency", offering.agency()));
   if (!v1::OfferingMode_IsValid(offering.mode()) ||
       offering.mode() == v1::OFFERING_MODE_UNSPECIFIED) {
     return absl::InvalidArgumentError(
         p + ".mode: must be CLASSROOM, ONLINE or BLENDED");
   }
-  PRIMA_RETURN_IF_ERROR(ValidateText(p + ".location.address",
-                                     offering.location().address(), 500));
+  RETURN_IF_ERROR(ValidateText(p + ".location.address",
+                               offering.location().address(), 500));
   if (offering.mode() != v1::OFFERING_MODE_ONLINE) {
-    PRIMA_RETURN_IF_ERROR(RequireNonEmpty(p + ".location.address",
-                                          offering.location().address()));
+    RETURN_IF_ERROR(RequireNonEmpty(p + ".location.address",
+                                    offering.location().address()));
   }
-  PRIMA_RETURN_IF_ERROR(ValidateRange(p + ".capacity", offering.capacity(),
-                                      kMinCapacity, kMaxCapacity));
+  RETURN_IF_ERROR(ValidateRange(p + ".capacity", offering.capacity(),
+                                kMinCapacity, kMaxCapacity));
   if (!HasTime(offering.start_time())) {
     return absl::InvalidArgumentError(p + ".start_time: required");
   }
@@ -182,7 +175,7 @@ absl::Time EnrolmentClosesAt(absl::Time deadline, absl::Time start) {
 
 absl::Status CheckEnrolmentOpen(CourseStatus course_status, absl::Time deadline,
                                 absl::Time start, absl::Time now) {
-  PRIMA_RETURN_IF_ERROR(CheckOpenForEnrolment(course_status));
+  RETURN_IF_ERROR(CheckOpenForEnrolment(course_status));
   if (now >= EnrolmentClosesAt(deadline, start)) {
     return absl::FailedPreconditionError(
         "offering is closed for enrolment: its deadline or start has passed");

@@ -10,22 +10,6 @@
 
 namespace prima {
 
-prima::common::v1::Actor ActorProto(const Principal& principal) {
-  prima::common::v1::Actor actor;
-  actor.set_subject(principal.subject);
-  actor.set_agency(principal.agency);
-  const std::pair<Role, prima::common::v1::Role> map[] = {
-      {Role::kCitizen, prima::common::v1::ROLE_CITIZEN},
-      {Role::kOfficer, prima::common::v1::ROLE_OFFICER},
-      {Role::kSupervisor, prima::common::v1::ROLE_SUPERVISOR},
-      {Role::kAgencyAdmin, prima::common::v1::ROLE_AGENCY_ADMIN},
-      {Role::kRegionAdmin, prima::common::v1::ROLE_REGION_ADMIN}};
-  for (const auto& [role, proto] : map) {
-    if (principal.Has(role)) actor.add_roles(proto);
-  }
-  return actor;
-}
-
 std::string EncodePageToken(absl::string_view kind, absl::string_view cursor) {
   if (cursor.empty()) return "";
   return absl::WebSafeBase64Escape(absl::StrCat(kind, ":", cursor));

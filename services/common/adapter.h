@@ -1,8 +1,8 @@
 #pragma once
 
 // Helpers of the gRPC adapter layer that every service shares: finishing a
-// call on a validation error, the caller as recorded in events, page tokens,
-// and handing a store's result to a call.
+// call on a validation error, page tokens, and handing a store's result to a
+// call.
 
 #include <cstdint>
 #include <memory>
@@ -25,9 +25,6 @@
   } while (0)
 
 namespace prima {
-
-// The caller as recorded in events: subject, agency and roles.
-prima::common::v1::Actor ActorProto(const Principal& principal);
 
 // Page tokens: web-safe base64 of "<kind>:<cursor>", so a token of one list is
 // refused by another. An empty cursor (last page) gives an empty token.

@@ -482,4 +482,20 @@ absl::Status CheckSameAgency(const Principal& principal,
                    ", not the caller's"));
 }
 
+prima::common::v1::Actor ActorProto(const Principal& principal) {
+  prima::common::v1::Actor actor;
+  actor.set_subject(principal.subject);
+  actor.set_agency(principal.agency);
+  const std::pair<Role, prima::common::v1::Role> map[] = {
+      {Role::kCitizen, prima::common::v1::ROLE_CITIZEN},
+      {Role::kOfficer, prima::common::v1::ROLE_OFFICER},
+      {Role::kSupervisor, prima::common::v1::ROLE_SUPERVISOR},
+      {Role::kAgencyAdmin, prima::common::v1::ROLE_AGENCY_ADMIN},
+      {Role::kRegionAdmin, prima::common::v1::ROLE_REGION_ADMIN}};
+  for (const auto& [role, proto] : map) {
+    if (principal.Has(role)) actor.add_roles(proto);
+  }
+  return actor;
+}
+
 }  // namespace prima

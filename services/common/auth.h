@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "prima/common/v1/common.pb.h"
 #include "services/common/clock.h"
 #include "services/common/config.h"
 
@@ -57,6 +58,9 @@ struct Principal {
   }
   bool HasAny(RoleSet set) const { return (roles & set) != 0; }
 };
+
+// The caller as recorded in events: subject, agency and roles.
+prima::common::v1::Actor ActorProto(const Principal& principal);
 
 // Verifies HS256 or RS256 bearer tokens: signature, `exp` (required), `nbf`,
 // `iss` (when configured) and `aud`. Only the configured algorithm is accepted

@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "services/common/proto_time.h"
+#include "services/common/status_macros.h"
 #include "services/common/validation.h"
 
 namespace prima::complaint {
@@ -20,13 +21,6 @@ using ::prima::common::v1::LocalDate;
 using ::prima::complaint::v1::Complaint;
 using ::prima::complaint::v1::ComplaintStatus;
 using ::prima::complaint::v1::DeadlinePolicy;
-
-#define RETURN_IF_ERROR(expr)                 \
-  do {                                        \
-    if (absl::Status _s = (expr); !_s.ok()) { \
-      return _s;                              \
-    }                                         \
-  } while (false)
 
 absl::Status Invalid(absl::string_view field, absl::string_view rule) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
@@ -397,7 +391,9 @@ absl::Status ValidateRating(const Complaint& complaint, int rating) {
 }
 
 bool WithinResponseWindow(const Complaint& complaint, absl::Time now) {
-  for (const v1::Deadline& deadline : complaint.deadlines()) {
+  // The latest window: a reopened complaint resolved again has several.
+  for (int i = complaint.deadlines_size() - 1; i >= 0; --i) {
+    const v1::Deadline& deadline = complaint.deadlines(i);
     if (deadline.kind() != v1::DEADLINE_KIND_RESPONSE ||
         !deadline.has_due_time()) {
       continue;
@@ -474,11 +470,20 @@ absl::Status ValidateDeadlinePolicy(const DeadlinePolicy& policy) {
 
 // ---- tracking numbers ----
 
+std::string DateDigits(absl::CivilDay day) {
+  return absl::StrFormat("%04d%02d%02d", day.year(), day.month(), day.day());
+}
+
+std::string TrackingPrefix(absl::string_view agency_id,
+                           absl::CivilDay local_date) {
+  return absl::StrFormat("%s-%s-", absl::AsciiStrToUpper(agency_id),
+                         DateDigits(local_date));
+}
+
 std::string TrackingNumber(absl::string_view agency_id,
                            absl::CivilDay local_date, int64_t sequence) {
-  return absl::StrFormat("%s-%04d%02d%02d-%04d",
-                         absl::AsciiStrToUpper(agency_id), local_date.year(),
-                         local_date.month(), local_date.day(), sequence);
+  return absl::StrFormat("%s%04d", TrackingPrefix(agency_id, local_date),
+                         sequence);
 }
 
 absl::Status ValidateTrackingNumber(absl::string_view field,

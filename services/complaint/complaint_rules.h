@@ -81,7 +81,7 @@ v1::ComplaintStatus TimelineStatus(Action action, v1::ComplaintStatus next);
 absl::Status ValidateRating(const v1::Complaint& complaint, int rating);
 
 // Whether the reporter may still accept or reopen at `now`: the complaint's
-// RESPONSE deadline is set and `now` is before its due time.
+// latest RESPONSE deadline is set and `now` is before its due time.
 bool WithinResponseWindow(const v1::Complaint& complaint, absl::Time now);
 
 // ---- time ----
@@ -139,6 +139,14 @@ absl::Status ValidateDeadlinePolicy(const v1::DeadlinePolicy& policy);
 // ValidateTrackingNumber.
 std::string TrackingNumber(absl::string_view agency_id,
                            absl::CivilDay local_date, int64_t sequence);
+
+// "DUKCAPIL-DKI-20261124-": the tracking number up to the sequence (the store
+// appends the day's sequence as TrackingNumber does).
+std::string TrackingPrefix(absl::string_view agency_id,
+                           absl::CivilDay local_date);
+
+// "20261124".
+std::string DateDigits(absl::CivilDay day);
 
 // The shape TrackingNumber makes, strictly, since a tracking number becomes
 // part of Redis keys: an agency part of 1-63 characters of A-Z, 0-9 and "-"
