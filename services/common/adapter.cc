@@ -10,6 +10,29 @@
 
 namespace prima {
 
+absl::Status ValidateMutationRequestId(const Principal& caller,
+                                       absl::string_view request_id) {
+  constexpr size_t kMinAnonymousRequestIdChars = 16;
+  if (absl::Status s = ValidateRequestId("request_id", request_id); !s.ok()) {
+    return s;
+  }
+  if (caller.subject.empty() &&
+      request_id.size() < kMinAnonymousRequestIdChars) {
+    return absl::InvalidArgumentError(
+        "request_id: without a token it must be a random id of 16-128 "
+        "characters (e.g. a UUID)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateReceiptSecret(absl::string_view secret) {
+  if (secret.size() > 128) {
+    return absl::InvalidArgumentError(
+        "receipt_secret: must be at most 128 characters");
+  }
+  return absl::OkStatus();
+}
+
 std::string EncodePageToken(absl::string_view kind, absl::string_view cursor) {
   if (cursor.empty()) return "";
   return absl::WebSafeBase64Escape(absl::StrCat(kind, ":", cursor));

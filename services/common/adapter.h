@@ -26,6 +26,16 @@
 
 namespace prima {
 
+// A mutation's request_id (ValidateRequestId). Callers without a token share
+// one idempotency namespace, so theirs must be random enough not to collide
+// with another kiosk's or phone's: at least 16 characters.
+absl::Status ValidateMutationRequestId(const Principal& caller,
+                                       absl::string_view request_id);
+
+// A receipt secret as given with a request: at most 128 characters (empty
+// allowed: the caller may prove access otherwise).
+absl::Status ValidateReceiptSecret(absl::string_view secret);
+
 // Page tokens: web-safe base64 of "<kind>:<cursor>", so a token of one list is
 // refused by another. An empty cursor (last page) gives an empty token.
 std::string EncodePageToken(absl::string_view kind, absl::string_view cursor);

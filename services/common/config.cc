@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -21,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -458,6 +460,18 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(absl::string_view service_name,
     return absl::InternalError("reading command-line flags failed");
   }
   return ConfigFromValues(service_name, default_port, values);
+}
+
+absl::StatusOr<int> IntFromEnv(const char* name, int default_value, int lo,
+                               int hi) {
+  const char* raw = std::getenv(name);
+  if (raw == nullptr || *raw == '\0') return default_value;
+  int value = 0;
+  if (!absl::SimpleAtoi(raw, &value) || value < lo || value > hi) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": must be a whole number in ", lo, "-", hi));
+  }
+  return value;
 }
 
 }  // namespace prima

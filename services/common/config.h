@@ -10,6 +10,12 @@
 
 namespace prima {
 
+// An integer setting from the environment: `default_value` when unset or
+// empty; INVALID_ARGUMENT naming the variable unless a whole number in
+// [lo, hi].
+absl::StatusOr<int> IntFromEnv(const char* name, int default_value, int lo,
+                               int hi);
+
 // Where the region's Redis is: parsed from
 // redis://[[user]:password@]host:port[/db].
 struct RedisEndpoint {

@@ -94,18 +94,6 @@ absl::Status CheckRange(absl::string_view field, int value, int min, int max) {
 
 // ---- the office's day ----
 
-absl::StatusOr<absl::TimeZone> OfficeTimeZone(const Office& office) {
-  absl::TimeZone zone;
-  if (!absl::LoadTimeZone(office.time_zone(), &zone)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("office ", office.id(),
-                     " has a time zone that cannot be "
-                     "loaded: \"",
-                     office.time_zone(), "\""));
-  }
-  return zone;
-}
-
 std::vector<Interval> OpeningIntervals(const Office& office,
                                        const absl::TimeZone& zone,
                                        absl::CivilDay day) {

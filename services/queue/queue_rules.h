@@ -24,15 +24,11 @@
 #include "prima/catalog/v1/directory.pb.h"
 #include "prima/common/v1/common.pb.h"
 #include "prima/queue/v1/queue.pb.h"
+#include "services/common/office_time.h"
 
 namespace prima::queue {
 
 // ---- the office's day ----
-
-// The office's time zone (one of Indonesia's three; the directory validated
-// it). FAILED_PRECONDITION when it cannot be loaded.
-absl::StatusOr<absl::TimeZone> OfficeTimeZone(
-    const prima::catalog::v1::Office& office);
 
 // A half-open interval of absolute time [start, end).
 struct Interval {

@@ -63,23 +63,6 @@ std::vector<RpcPolicy> QueuePolicies() {
 
 namespace {
 
-// Anonymous callers share one idempotency namespace, so their request ids must
-// be random enough not to collide with another kiosk's.
-constexpr size_t kMinAnonymousRequestIdChars = 16;
-
-absl::Status ValidateMutationRequestId(const Principal& p,
-                                       absl::string_view request_id) {
-  if (absl::Status s = ValidateRequestId("request_id", request_id); !s.ok()) {
-    return s;
-  }
-  if (p.subject.empty() && request_id.size() < kMinAnonymousRequestIdChars) {
-    return absl::InvalidArgumentError(
-        "request_id: without a token it must be a random id of 16-128 "
-        "characters (e.g. a UUID)");
-  }
-  return absl::OkStatus();
-}
-
 QueueActor ActorOf(const Principal& p, absl::string_view request_id) {
   QueueActor actor;
   actor.subject = p.subject;
@@ -101,14 +84,6 @@ AccessProof ProofOf(const Principal& p, const std::string& secret) {
     proof.staff_agency = p.agency;
   }
   return proof;
-}
-
-absl::Status ValidateSecret(absl::string_view secret) {
-  if (secret.size() > 128) {
-    return absl::InvalidArgumentError(
-        "receipt_secret: must be at most 128 characters");
-  }
-  return absl::OkStatus();
 }
 
 CounterInfo InfoOf(const cat::Counter& counter) {
@@ -235,7 +210,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetTicket", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("ticket_id", req->ticket_id()));
-    RETURN_IF_ERROR_FINISH(call, ValidateSecret(req->receipt_secret()));
+    RETURN_IF_ERROR_FINISH(call, ValidateReceiptSecret(req->receipt_secret()));
     auto* reactor = call->reactor();
     store_.GetTicket(req->ticket_id(), ProofOf(*p, req->receipt_secret()),
                      ReplyInto(std::move(call), resp));
@@ -252,7 +227,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     RETURN_IF_ERROR_FINISH(call,
                            ValidateMutationRequestId(*p, req->request_id()));
     RETURN_IF_ERROR_FINISH(call, ValidateId("ticket_id", req->ticket_id()));
-    RETURN_IF_ERROR_FINISH(call, ValidateSecret(req->receipt_secret()));
+    RETURN_IF_ERROR_FINISH(call, ValidateReceiptSecret(req->receipt_secret()));
     auto* reactor = call->reactor();
     store_.CancelTicket(req->ticket_id(), ProofOf(*p, req->receipt_secret()),
                         ActorOf(*p, req->request_id()),
@@ -265,7 +240,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "WatchTicket", "");
     absl::Status status = p.status();
     if (status.ok()) status = ValidateId("ticket_id", req->ticket_id());
-    if (status.ok()) status = ValidateSecret(req->receipt_secret());
+    if (status.ok()) status = ValidateReceiptSecret(req->receipt_secret());
     if (!status.ok()) return FailedStream<v1::TicketUpdate>(status);
     return live_.WatchTicket(ctx, req->ticket_id(),
                              ProofOf(*p, req->receipt_secret()));
@@ -398,7 +373,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateId("appointment_id", req->appointment_id()));
-    RETURN_IF_ERROR_FINISH(call, ValidateSecret(req->receipt_secret()));
+    RETURN_IF_ERROR_FINISH(call, ValidateReceiptSecret(req->receipt_secret()));
     auto* reactor = call->reactor();
     store_.GetAppointment(req->appointment_id(),
                           ProofOf(*p, req->receipt_secret()),
@@ -418,7 +393,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                            ValidateMutationRequestId(*p, req->request_id()));
     RETURN_IF_ERROR_FINISH(call,
                            ValidateId("appointment_id", req->appointment_id()));
-    RETURN_IF_ERROR_FINISH(call, ValidateSecret(req->receipt_secret()));
+    RETURN_IF_ERROR_FINISH(call, ValidateReceiptSecret(req->receipt_secret()));
     auto* reactor = call->reactor();
     store_.CancelAppointment(
         req->appointment_id(), ProofOf(*p, req->receipt_secret()),
@@ -437,7 +412,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                            ValidateMutationRequestId(*p, req->request_id()));
     RETURN_IF_ERROR_FINISH(call,
                            ValidateId("appointment_id", req->appointment_id()));
-    RETURN_IF_ERROR_FINISH(call, ValidateSecret(req->receipt_secret()));
+    RETURN_IF_ERROR_FINISH(call, ValidateReceiptSecret(req->receipt_secret()));
     auto* reactor = call->reactor();
     AccessProof proof = ProofOf(*p, req->receipt_secret());
     store_.GetAppointment(
@@ -978,29 +953,18 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
   std::atomic<bool> stopped_{false};
 };
 
-absl::StatusOr<int> EnvInt(const char* name, int default_value, int lo,
-                           int hi) {
-  const char* raw = std::getenv(name);
-  if (raw == nullptr || *raw == '\0') return default_value;
-  int value = 0;
-  if (!absl::SimpleAtoi(raw, &value) || value < lo || value > hi) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, ": must be a whole number in ", lo, "-", hi));
-  }
-  return value;
-}
-
 }  // namespace
 
 absl::StatusOr<QueueOptions> QueueOptionsFromEnv() {
   QueueOptions options;
-  absl::StatusOr<int> watchers =
-      EnvInt("PRIMA_QUEUE_MAX_WATCHERS", options.live.max_watchers, 1, 100000);
+  absl::StatusOr<int> watchers = IntFromEnv(
+      "PRIMA_QUEUE_MAX_WATCHERS", options.live.max_watchers, 1, 100000);
   if (!watchers.ok()) return watchers.status();
   absl::StatusOr<int> heartbeat =
-      EnvInt("PRIMA_QUEUE_HEARTBEAT_SECONDS", 15, 1, 300);
+      IntFromEnv("PRIMA_QUEUE_HEARTBEAT_SECONDS", 15, 1, 300);
   if (!heartbeat.ok()) return heartbeat.status();
-  absl::StatusOr<int> sweep = EnvInt("PRIMA_QUEUE_SWEEP_SECONDS", 5, 1, 3600);
+  absl::StatusOr<int> sweep =
+      IntFromEnv("PRIMA_QUEUE_SWEEP_SECONDS", 5, 1, 3600);
   if (!sweep.ok()) return sweep.status();
   options.live.max_watchers = *watchers;
   options.live.heartbeat = absl::Seconds(*heartbeat);
