@@ -59,6 +59,12 @@ absl::StatusOr<std::string> TokenCursor(absl::string_view kind,
 
 }  // namespace
 
+absl::StatusOr<std::string> DecodePageToken(absl::string_view kind,
+                                            absl::string_view token) {
+  if (token.empty()) return std::string();
+  return TokenCursor(kind, token);
+}
+
 absl::StatusOr<std::string> DecodeIdPageToken(absl::string_view kind,
                                               absl::string_view token) {
   if (token.empty()) return std::string();

@@ -44,6 +44,10 @@ std::string EncodePageToken(absl::string_view kind, absl::string_view cursor);
 // is not a valid id.
 absl::StatusOr<std::string> DecodeIdPageToken(absl::string_view kind,
                                               absl::string_view token);
+// The raw cursor of a list whose store checks its own cursors ("" for an
+// empty token); INVALID_ARGUMENT when the token is not one of this list.
+absl::StatusOr<std::string> DecodePageToken(absl::string_view kind,
+                                            absl::string_view token);
 // The offset of an offset-paged list (0 for an empty token; at most 1000000).
 absl::StatusOr<int64_t> DecodeOffsetPageToken(absl::string_view kind,
                                               absl::string_view token);
