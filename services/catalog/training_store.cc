@@ -87,6 +87,15 @@ std::string OfficerRecommendationsKey(absl::string_view officer) {
 std::string OfficeRecommendationsKey(absl::string_view office) {
   return absl::StrCat("prima:catalog:office:", office, ":recommendations");
 }
+// At most one OPEN recommendation per officer (or office) and course: these
+// hashes name the candidate, course -> recommendation id.
+std::string OfficerOpenRecommendationsKey(absl::string_view officer) {
+  return absl::StrCat("prima:catalog:officer:", officer,
+                      ":open-recommendations");
+}
+std::string OfficeOpenRecommendationsKey(absl::string_view office) {
+  return absl::StrCat("prima:catalog:office:", office, ":open-recommendations");
+}
 
 int64_t Int(const Fields& f, absl::string_view name) {
   return FieldInt(f, name);
@@ -658,18 +667,32 @@ return pack(res)
   return *s;
 }
 
-// KEYS: idem, recommendation, officer recs, office recs, stream, course
+static_assert(v1::RECOMMENDATION_STATUS_OPEN == 1,
+              "the recommendation scripts store OPEN as '1'");
+
+// KEYS: idem, recommendation, officer recs, office recs, stream, course,
+//       open recs (the officer's, or the office's when there is no officer)
 // ARGV: ttl, id, pb, now, maxlen, type, agency, envelope, officer, office,
 //       course id
+// The open index maps course -> the last recommendation made for it; a closed
+// one there no longer counts, so closing does not touch the index.
 const LuaScript& CreateRecommendationScript() {
   static const auto* s = new LuaScript(Mutation("training_create_rec", R"lua(
 if redis.call('EXISTS', KEYS[6]) == 0 then
   return redis.error_reply('NOT_FOUND course ' .. ARGV[11] .. ' does not exist')
 end
+local open_id = redis.call('HGET', KEYS[7], ARGV[11])
+if open_id then
+  local open_key = 'prima:catalog:recommendation:' .. open_id
+  if redis.call('HGET', open_key, 'status') == '1' then
+    return pack(redis.call('HGETALL', open_key))
+  end
+end
 redis.call('HSET', KEYS[2], 'pb', ARGV[3], 'status', '1', 'agency', ARGV[7],
            'officer', ARGV[9], 'created', ARGV[4], 'updated', ARGV[4])
 if ARGV[9] ~= '' then redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2]) end
 if ARGV[10] ~= '' then redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2]) end
+redis.call('HSET', KEYS[7], ARGV[11], ARGV[2])
 prima_emit(KEYS[5], ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 return pack(redis.call('HGETALL', KEYS[2]))
 )lua"));
@@ -1380,7 +1403,10 @@ void TrainingStore::CreateRecommendation(const Recommendation& recommendation,
       {RecommendationKey(stored.id()),
        OfficerRecommendationsKey(recommendation.officer_id()),
        OfficeRecommendationsKey(recommendation.office_id()),
-       EventStreamKey(kProducer), CourseKey(recommendation.course_id())},
+       EventStreamKey(kProducer), CourseKey(recommendation.course_id()),
+       recommendation.officer_id().empty()
+           ? OfficeOpenRecommendationsKey(recommendation.office_id())
+           : OfficerOpenRecommendationsKey(recommendation.officer_id())},
       std::move(args),
       Decode<Recommendation>(std::move(done), DecodeRecommendation));
 }

@@ -31,6 +31,11 @@
 //   office:<id>:recommendations
 //                                             zsets of recommendation ids by
 //                                             time
+//   prima:catalog:officer:<id>:open-recommendations /
+//   office:<id>:open-recommendations
+//                                             hash course id -> the latest
+//                                             recommendation for it (counts
+//                                             only while that one is OPEN)
 
 #include <cstdint>
 #include <optional>
@@ -156,7 +161,10 @@ class TrainingStore {
   // agency, course_id, reason <= 500 characters, source_event_id required) and
   // that the course exists (NOT_FOUND). Deduplicated by source_event_id +
   // course_id for 24 hours (an event delivered twice makes one recommendation;
-  // the first is returned). id, status and times are set here.
+  // the first is returned). At most one OPEN recommendation per officer and
+  // course (per office and course when officer_id is empty): while one is
+  // OPEN, nothing is created or emitted and that one is returned. id, status
+  // and times are set here.
   void CreateRecommendation(
       const prima::catalog::v1::Recommendation& recommendation,
       StoreDone<prima::catalog::v1::Recommendation> done);
