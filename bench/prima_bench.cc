@@ -55,6 +55,7 @@
 #include "bench/redis_bench.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "prima/catalog/v1/training.grpc.pb.h"
+#include "prima/complaint/v1/complaint.grpc.pb.h"
 #include "prima/queue/v1/queue.grpc.pb.h"
 #include "prima/testing/v1/echo.grpc.pb.h"
 #include "services/common/ids.h"
@@ -400,6 +401,70 @@ class CallNextCaller final : public Caller {
   std::unique_ptr<qv1::QueueService::Stub> stub_;
 };
 
+// ---------------------------------------------------------------------------------
+// Complaint targets: complaints against the demo directory's agency
+// (PRIMA_BENCH_AGENCY, default dukcapil-dki; ./scripts/load-demo).
+// ---------------------------------------------------------------------------------
+
+namespace cv1 = prima::complaint::v1;
+
+// Anonymous complaint `index` from a phone, naming no office (its deadlines
+// count at the agency's first office).
+void FillFileComplaint(uint64_t index, cv1::FileComplaintRequest* r) {
+  static const std::string* agency =
+      new std::string(BenchSetting("PRIMA_BENCH_AGENCY", "dukcapil-dki"));
+  r->set_request_id(BenchRequestId(index));
+  cv1::Complaint* c = r->mutable_complaint();
+  c->set_agency_id(*agency);
+  c->set_classification(cv1::CLASSIFICATION_PENGADUAN);
+  c->set_category(index % 4 == 0 ? cv1::CATEGORY_MECHANICAL
+                                 : cv1::CATEGORY_SERVICE_RELATED);
+  c->set_title("Antrian terlalu lama");
+  c->set_description(absl::StrCat(
+      "Menunggu lebih dari dua jam tanpa informasi (bench ", index, ")."));
+  c->set_channel(cv1::CHANNEL_MOBILE);
+  c->set_anonymous(true);
+}
+
+// complaint-get reads these: 1000 complaints filed once, before the first
+// round, through the target's first channel.
+constexpr int kGetComplaintSet = 1000;
+const std::vector<cv1::Complaint>& BenchComplaints(
+    const std::shared_ptr<grpc::Channel>& channel) {
+  static std::vector<cv1::Complaint>* complaints = [&] {
+    auto* filed = new std::vector<cv1::Complaint>(kGetComplaintSet);
+    auto stub = cv1::ComplaintService::NewStub(channel);
+    for (int i = 0; i < kGetComplaintSet; ++i) {
+      grpc::ClientContext context;
+      SetDeadline(&context, absl::Seconds(10));
+      cv1::FileComplaintRequest request;
+      FillFileComplaint(static_cast<uint64_t>(i), &request);
+      request.set_request_id(absl::StrCat(BenchRequestId(i), "-get"));
+      grpc::Status s = stub->FileComplaint(&context, request, &(*filed)[i]);
+      if (!s.ok()) {
+        SetupFailed("complaint-get: FileComplaint",
+                    absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                                 s.error_message()));
+      }
+    }
+    return filed;
+  }();
+  return *complaints;
+}
+
+CallerFactory GetComplaintTarget() {
+  return [](std::shared_ptr<grpc::Channel> channel) {
+    const std::vector<cv1::Complaint>& complaints = BenchComplaints(channel);
+    return Unary<cv1::ComplaintService>(
+        &cv1::ComplaintService::StubInterface::async_interface::GetComplaint,
+        [&complaints](uint64_t i, cv1::GetComplaintRequest* r) {
+          const cv1::Complaint& c = complaints[i % complaints.size()];
+          r->set_tracking_number(c.tracking_number());
+          r->set_receipt_secret(c.receipt_secret());
+        })(std::move(channel));
+  };
+}
+
 struct Target {
   std::string name;  // --target
   std::string rpc;   // for the report
@@ -484,6 +549,15 @@ const std::vector<Target>& Targets() {
        [](std::shared_ptr<grpc::Channel> channel) -> std::unique_ptr<Caller> {
          return std::make_unique<CallNextCaller>(std::move(channel));
        }},
+      // Complaints (complaint server, --addr 127.0.0.1:50053) against the
+      // demo agency: anonymous filings, and reads by receipt secret of 1000
+      // complaints the target files before its first round.
+      {"complaint-file", "prima.complaint.v1.ComplaintService/FileComplaint",
+       Unary<cv1::ComplaintService>(&cv1::ComplaintService::StubInterface::
+                                        async_interface::FileComplaint,
+                                    FillFileComplaint)},
+      {"complaint-get", "prima.complaint.v1.ComplaintService/GetComplaint",
+       GetComplaintTarget()},
   };
   return *targets;
 }
