@@ -15,6 +15,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "services/common/ids.h"
 #include "services/common/logging.h"
 #include "services/common/proto_time.h"
@@ -231,6 +232,49 @@ void PrintMessage(OutputFormat format, const google::protobuf::Message& message,
     return;
   }
   table.Print(OutputFormat::kTable);
+}
+
+namespace {
+
+// One end of a time range; `end` moves a date to the start of the next day so
+// that the half-open range includes the date.
+absl::StatusOr<google::protobuf::Timestamp> ParseRangeEnd(
+    absl::string_view flag, const std::string& value, bool end) {
+  absl::CivilDay day;
+  if (absl::ParseCivilTime(value, &day)) {
+    return prima::ToProtoTime(
+        absl::FromCivil(end ? day + 1 : day, absl::LocalTimeZone()));
+  }
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, value, &t, &error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag,
+                     ": not a date YYYY-MM-DD or an RFC 3339 time "
+                     "(2026-11-01T08:00:00+07:00): ",
+                     value));
+  }
+  return prima::ToProtoTime(t);
+}
+
+}  // namespace
+
+absl::StatusOr<prima::common::v1::TimeRange> ParseTimeRangeFlags(
+    const std::string& from, const std::string& to) {
+  prima::common::v1::TimeRange range;
+  if (!from.empty()) {
+    absl::StatusOr<google::protobuf::Timestamp> start =
+        ParseRangeEnd("--from", from, /*end=*/false);
+    if (!start.ok()) return start.status();
+    *range.mutable_start_time() = *start;
+  }
+  if (!to.empty()) {
+    absl::StatusOr<google::protobuf::Timestamp> end =
+        ParseRangeEnd("--to", to, /*end=*/true);
+    if (!end.ok()) return end.status();
+    *range.mutable_end_time() = *end;
+  }
+  return range;
 }
 
 std::string FormatTimestamp(const google::protobuf::Timestamp& ts) {

@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "prima/common/v1/common.pb.h"
 
 namespace CLI {
 class App;
@@ -110,6 +112,13 @@ void PrintMessage(OutputFormat format, const google::protobuf::Message& message,
 
 // RFC 3339 in UTC to the second ("2026-11-24T01:30:00Z"); "" when unset.
 std::string FormatTimestamp(const google::protobuf::Timestamp& ts);
+
+// A --from/--to pair: each an RFC 3339 time (2026-11-01T08:00:00+07:00) or a
+// date YYYY-MM-DD in the local time zone (TZ); a --to date includes its whole
+// day. An empty flag leaves that end unbounded. INVALID_ARGUMENT names the
+// flag.
+absl::StatusOr<prima::common::v1::TimeRange> ParseTimeRangeFlags(
+    const std::string& from, const std::string& to);
 
 // Runs each function on its own thread and returns when all have (for calls to
 // several servers at once, so one unreachable server does not delay the

@@ -23,5 +23,7 @@ void AddDirectoryCommand(CLI::App& app,
 // courses|offerings|enroll|complete|certificate|training-record|compliance
 void AddTrainingCommands(CLI::App& app, CliContext& context);
 void AddQueueCommand(CLI::App& app, CliContext& context);  // prima queue
+void AddComplaintCommand(CLI::App& app,
+                         CliContext& context);  // prima complaint
 
 }  // namespace prima::cli

@@ -12,6 +12,7 @@ constexpr prima::cli::AddCommandFn kCommands[] = {
     prima::cli::AddHealthCommand,    prima::cli::AddServicesCommand,
     prima::cli::AddTokenCommand,     prima::cli::AddDirectoryCommand,
     prima::cli::AddTrainingCommands, prima::cli::AddQueueCommand,
+    prima::cli::AddComplaintCommand,
 };
 
 }  // namespace
