@@ -730,8 +730,9 @@ class ComplaintServiceImpl final
               AccessOf(*stored, request->caller, request->receipt_secret);
           if (access.reader() == Reader::kOutsider) {
             // Perhaps this caller's own earlier move took it away (forwarding).
+            absl::Status not_found = NotFound(request->tracking_number);
             return Refuse(std::move(call), std::move(request),
-                          NotFound(request->tracking_number), resp);
+                          std::move(not_found), resp);
           }
           auto stored_ptr =
               std::make_shared<StoredComplaint>(*std::move(stored));
@@ -768,8 +769,8 @@ class ComplaintServiceImpl final
               std::shared_ptr<const MoveRequest> request, absl::Status refusal,
               v1::Complaint* resp) {
     const std::string rpc = request->rpc;
-    store_.Replay(rpc, ActorOf(request->caller, request->request_id),
-                  std::move(refusal),
+    const ComplaintActor actor = ActorOf(request->caller, request->request_id);
+    store_.Replay(rpc, actor, std::move(refusal),
                   [call = std::move(call), request = std::move(request),
                    resp](absl::StatusOr<StoredComplaint> replayed) mutable {
                     Reply(std::move(call), *request, std::move(replayed), resp);
