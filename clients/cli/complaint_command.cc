@@ -56,6 +56,7 @@
 #include "absl/time/time.h"
 #include "clients/cli/cli_context.h"
 #include "clients/cli/commands.h"
+#include "clients/cli/enum_flags.h"
 #include "prima/complaint/v1/complaint.grpc.pb.h"
 
 namespace prima::cli {
@@ -124,78 +125,6 @@ std::unique_ptr<Stub> NewStub(const CliContext& context) {
 std::string RequestId(const CliContext& context,
                       const ComplaintOptions& options) {
   return options.request_id.empty() ? context.request_id() : options.request_id;
-}
-
-// ---- enums and dates (the same spellings as `prima queue`) ----
-
-// The part of an enum value's name after its type's prefix: the prefix is
-// what the UNSPECIFIED value's name has before "UNSPECIFIED"
-// (COMPLAINT_STATUS_IN_PROGRESS -> IN_PROGRESS).
-template <typename Enum>
-std::string EnumLabel(Enum value) {
-  const google::protobuf::EnumDescriptor* type =
-      google::protobuf::GetEnumDescriptor<Enum>();
-  const google::protobuf::EnumValueDescriptor* v =
-      type->FindValueByNumber(value);
-  if (v == nullptr) return absl::StrCat(static_cast<int>(value));
-  absl::string_view prefix = type->value(0)->name();
-  absl::ConsumeSuffix(&prefix, "UNSPECIFIED");
-  absl::string_view name = v->name();
-  absl::ConsumePrefix(&name, prefix);
-  return std::string(name);
-}
-
-// An enum label, or "" for the UNSPECIFIED value (an unset field).
-template <typename Enum>
-std::string EnumCell(Enum value) {
-  return static_cast<int>(value) == 0 ? "" : EnumLabel(value);
-}
-
-// A flag's spelling of an enum value name: lower case, "-" between words
-// (SERVICE_RELATED -> service-related).
-std::string FlagSpelling(absl::string_view name) {
-  return absl::StrReplaceAll(absl::AsciiStrToLower(name), {{"_", "-"}});
-}
-
-// CLI11's check of an enum flag: one of the enum's values but UNSPECIFIED, in
-// any case, with "_" or "-" between words. The value is stored in its flag
-// spelling; anything else is a usage error naming the flag.
-template <typename Enum>
-CLI::Validator EnumFlag() {
-  const google::protobuf::EnumDescriptor* type =
-      google::protobuf::GetEnumDescriptor<Enum>();
-  std::vector<std::string> choices;
-  for (int i = 1; i < type->value_count(); ++i) {
-    choices.push_back(
-        FlagSpelling(EnumLabel(static_cast<Enum>(type->value(i)->number()))));
-  }
-  return CLI::IsMember(choices, FlagSpelling);
-}
-
-// A value EnumFlag accepted, as the enum value; UNSPECIFIED for "".
-template <typename Enum>
-Enum FromFlag(const std::string& value) {
-  const google::protobuf::EnumDescriptor* type =
-      google::protobuf::GetEnumDescriptor<Enum>();
-  for (int i = 1; i < type->value_count(); ++i) {
-    const auto v = static_cast<Enum>(type->value(i)->number());
-    if (FlagSpelling(EnumLabel(v)) == value) return v;
-  }
-  return static_cast<Enum>(0);
-}
-
-absl::StatusOr<prima::common::v1::LocalDate> ParseDateFlag(
-    absl::string_view flag, const std::string& value) {
-  absl::CivilDay day;
-  if (!absl::ParseCivilTime(value, &day)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, ": not a date YYYY-MM-DD: ", value));
-  }
-  prima::common::v1::LocalDate date;
-  date.set_year(static_cast<int32_t>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
 }
 
 // ---- printing ----

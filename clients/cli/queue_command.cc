@@ -51,6 +51,7 @@
 #include "absl/time/time.h"
 #include "clients/cli/cli_context.h"
 #include "clients/cli/commands.h"
+#include "clients/cli/enum_flags.h"
 #include "prima/queue/v1/queue.grpc.pb.h"
 #include "services/common/proto_time.h"
 
@@ -96,74 +97,8 @@ std::string RequestId(const CliContext& context, const QueueOptions& options) {
 
 // ---- enums, times and dates ----
 
-// The part of an enum value's name after its type's prefix: the prefix is
-// what the UNSPECIFIED value's name has before "UNSPECIFIED"
-// (TICKET_STATUS_WAITING -> WAITING).
-template <typename Enum>
-std::string EnumLabel(Enum value) {
-  const google::protobuf::EnumDescriptor* type =
-      google::protobuf::GetEnumDescriptor<Enum>();
-  const google::protobuf::EnumValueDescriptor* v =
-      type->FindValueByNumber(value);
-  if (v == nullptr) return absl::StrCat(static_cast<int>(value));
-  absl::string_view prefix = type->value(0)->name();
-  absl::ConsumeSuffix(&prefix, "UNSPECIFIED");
-  absl::string_view name = v->name();
-  absl::ConsumePrefix(&name, prefix);
-  return std::string(name);
-}
-
-// A flag's spelling of an enum value name: lower case, "-" between words
-// (INCOMPLETE_REQUIREMENTS -> incomplete-requirements).
-std::string FlagSpelling(absl::string_view name) {
-  return absl::StrReplaceAll(absl::AsciiStrToLower(name), {{"_", "-"}});
-}
-
-// CLI11's check of an enum flag: one of the enum's values but UNSPECIFIED and
-// `excluded`, in any case, with "_" or "-" between words. The value is stored
-// in its flag spelling.
-template <typename Enum>
-CLI::Validator EnumFlag(std::vector<Enum> excluded = {}) {
-  const google::protobuf::EnumDescriptor* type =
-      google::protobuf::GetEnumDescriptor<Enum>();
-  std::vector<std::string> choices;
-  for (int i = 1; i < type->value_count(); ++i) {
-    const auto value = static_cast<Enum>(type->value(i)->number());
-    if (std::find(excluded.begin(), excluded.end(), value) == excluded.end()) {
-      choices.push_back(FlagSpelling(EnumLabel(value)));
-    }
-  }
-  return CLI::IsMember(choices, FlagSpelling);
-}
-
-// A value EnumFlag accepted, as the enum value.
-template <typename Enum>
-Enum FromFlag(const std::string& value) {
-  const google::protobuf::EnumDescriptor* type =
-      google::protobuf::GetEnumDescriptor<Enum>();
-  for (int i = 1; i < type->value_count(); ++i) {
-    const auto v = static_cast<Enum>(type->value(i)->number());
-    if (FlagSpelling(EnumLabel(v)) == value) return v;
-  }
-  return static_cast<Enum>(0);
-}
-
 std::string FormatLocalClock(absl::Time t) {
   return absl::FormatTime("%H:%M:%S", t, absl::LocalTimeZone());
-}
-
-absl::StatusOr<prima::common::v1::LocalDate> ParseDateFlag(
-    const std::string& value) {
-  absl::CivilDay day;
-  if (!absl::ParseCivilTime(value, &day)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--date: not a date YYYY-MM-DD: ", value));
-  }
-  prima::common::v1::LocalDate date;
-  date.set_year(static_cast<int32_t>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
 }
 
 // Whole minutes, rounded up, of an estimate in seconds.
@@ -384,7 +319,7 @@ int RunSlots(const CliContext& context, const QueueOptions& options) {
   request.set_office_id(options.office);
   request.set_service_id(options.service);
   absl::StatusOr<prima::common::v1::LocalDate> date =
-      ParseDateFlag(options.date);
+      ParseDateFlag("--date", options.date);
   if (!date.ok()) return PrintError(date.status());
   *request.mutable_date() = *date;
   return Call(context, &Stub::ListAvailableSlots, request, PrintSlots);
@@ -603,7 +538,7 @@ int RunStats(const CliContext& context, const QueueOptions& options) {
   request.set_office_id(options.office);
   request.set_service_id(options.service);
   absl::StatusOr<prima::common::v1::LocalDate> date =
-      ParseDateFlag(options.date);
+      ParseDateFlag("--date", options.date);
   if (!date.ok()) return PrintError(date.status());
   *request.mutable_date() = *date;
   return Call(context, &Stub::GetQueueStats, request, PrintStats);
