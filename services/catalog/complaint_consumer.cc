@@ -27,20 +27,6 @@ constexpr char kGroup[] = "catalog";
 constexpr char kComplaintFiled[] = "complaint.filed";
 constexpr char kAttitudinal[] = "ATTITUDINAL";
 
-// The consumer thread may block; the store answers on the client's loop
-// thread, which runs every callback exactly once (also on timeouts and stop).
-template <typename T>
-absl::StatusOr<T> Wait(absl::AnyInvocable<void(StoreDone<T>)> start) {
-  absl::Notification answered;
-  absl::StatusOr<T> result;
-  start([&](absl::StatusOr<T> r) {
-    result = std::move(r);
-    answered.Notify();
-  });
-  answered.WaitForNotification();
-  return result;
-}
-
 // The lowest-id published course with the service-attitude competency, or
 // nullopt when none is published.
 absl::StatusOr<std::optional<std::string>> FindServiceAttitudeCourse(
@@ -53,7 +39,7 @@ absl::StatusOr<std::optional<std::string>> FindServiceAttitudeCourse(
   // early; keep going until a course or the end.
   while (true) {
     absl::StatusOr<TrainingStore::CoursePage> page =
-        Wait<TrainingStore::CoursePage>(
+        Await<TrainingStore::CoursePage>(
             [&](StoreDone<TrainingStore::CoursePage> done) {
               store.ListCourses(filter, std::move(done));
             });
@@ -140,7 +126,7 @@ absl::Status HandleComplaintEvent(TrainingStore& store,
       absl::StrCat("complaint.attitudinal:", filed.tracking_number()));
   wanted.set_source_event_id(envelope.id());
   absl::StatusOr<Recommendation> made =
-      Wait<Recommendation>([&](StoreDone<Recommendation> done) {
+      Await<Recommendation>([&](StoreDone<Recommendation> done) {
         store.CreateRecommendation(wanted, std::move(done));
       });
   if (absl::IsInvalidArgument(made.status())) return refuse(made.status());

@@ -123,25 +123,6 @@ absl::Status ValidateTimeRange(absl::string_view field,
   return absl::OkStatus();
 }
 
-// Waits for an asynchronous store call from a thread that may block (the
-// sweeper's).
-template <typename T>
-absl::StatusOr<T> Await(absl::AnyInvocable<void(Done<T>)> start) {
-  struct Slot {
-    absl::Notification done;
-    std::optional<absl::StatusOr<T>> result;
-  };
-  auto slot = std::make_shared<Slot>();
-  start([slot](absl::StatusOr<T> result) {
-    slot->result = std::move(result);
-    slot->done.Notify();
-  });
-  if (!slot->done.WaitForNotificationWithTimeout(absl::Seconds(30))) {
-    return absl::DeadlineExceededError("store call did not answer in 30 s");
-  }
-  return std::move(*slot->result);
-}
-
 class ComplaintServiceImpl final
     : public v1::ComplaintService::CallbackService {
  public:

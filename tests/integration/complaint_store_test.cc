@@ -35,24 +35,6 @@ constexpr char kOffice[] = "kantor-gambir";
 constexpr char kStream[] = "prima:events:complaint";
 constexpr absl::Duration kWait = absl::Seconds(5);
 
-// Waits for an asynchronous store answer.
-template <typename T>
-absl::StatusOr<T> Await(const std::function<void(Done<T>)>& start) {
-  struct State {
-    absl::Notification done;
-    std::optional<absl::StatusOr<T>> result;
-  };
-  auto state = std::make_shared<State>();
-  start([state](absl::StatusOr<T> result) {
-    state->result = std::move(result);
-    state->done.Notify();
-  });
-  if (!state->done.WaitForNotificationWithTimeout(kWait)) {
-    return absl::DeadlineExceededError("the store never answered");
-  }
-  return *std::move(state->result);
-}
-
 // 2026-11-24 10:00 WIB.
 absl::Time Start() { return absl::FromUnixSeconds(1795489200); }
 

@@ -202,24 +202,6 @@ std::function<bool(const v1::BoardUpdate&)> Waiting(int n) {
   };
 }
 
-// Waits for an asynchronous store answer.
-template <typename T>
-absl::StatusOr<T> Await(const std::function<void(Done<T>)>& start) {
-  struct State {
-    absl::Notification done;
-    std::optional<absl::StatusOr<T>> result;
-  };
-  auto state = std::make_shared<State>();
-  start([state](absl::StatusOr<T> result) {
-    state->result = std::move(result);
-    state->done.Notify();
-  });
-  if (!state->done.WaitForNotificationWithTimeout(kWait)) {
-    return absl::DeadlineExceededError("the store never answered");
-  }
-  return *std::move(state->result);
-}
-
 // One server's worth of the queue: its own Redis connection, store, feed and
 // gRPC server.
 struct Replica {
