@@ -78,15 +78,32 @@ class CliContext {
   mutable std::string request_id_;
 };
 
-// Prints `error: <GRPC_CODE>: <message>` on stderr and returns the exit code 1.
 // Reads a protobuf text-format file (`-f`) into `message`. INVALID_ARGUMENT
 // names the file and the first error's line and column.
 absl::Status ReadTextProtoFile(const std::string& path,
                                google::protobuf::Message* message);
 
+// Prints `error: <GRPC_CODE>: <message>` on stderr and returns the exit code 1.
 int PrintError(const absl::Status& status);
 // Same, from a gRPC status.
 int PrintError(const grpc::Status& status);
+
+// One unary call through `stub`: prints the reply with `print`, or the error;
+// returns the exit code.
+template <typename Stub, typename Request, typename Response>
+int CallUnary(const CliContext& context, std::unique_ptr<Stub> stub,
+              grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                           Response*),
+              const Request& request,
+              void (*print)(const CliContext&, const Response&)) {
+  Response response;
+  grpc::ClientContext call;
+  context.PrepareContext(&call);
+  grpc::Status status = (stub.get()->*method)(&call, request, &response);
+  if (!status.ok()) return PrintError(status);
+  print(context, response);
+  return 0;
+}
 
 // Rows of string cells printed as an aligned table (upper-case headers) or as a
 // JSON array of objects keyed by the column names.

@@ -283,14 +283,7 @@ template <typename Request, typename Response>
 int Call(const CliContext& context, UnaryMethod<Request, Response> method,
          const Request& request,
          void (*print)(const CliContext&, const Response&)) {
-  Response response;
-  grpc::ClientContext call;
-  context.PrepareContext(&call);
-  grpc::Status status =
-      (NewStub(context).get()->*method)(&call, request, &response);
-  if (!status.ok()) return PrintError(status);
-  print(context, response);
-  return 0;
+  return CallUnary(context, NewStub(context), method, request, print);
 }
 
 // ---- citizens ----
