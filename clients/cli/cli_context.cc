@@ -279,7 +279,8 @@ absl::StatusOr<prima::common::v1::TimeRange> ParseTimeRangeFlags(
 
 std::string FormatTimestamp(const google::protobuf::Timestamp& ts) {
   if (ts.seconds() == 0 && ts.nanos() == 0) return "";
-  return absl::FormatTime(absl::RFC3339_sec, prima::ToAbslTime(ts),
+  // "%Ez" would print "+00:00" for UTC; the Z is what the comment promises.
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", prima::ToAbslTime(ts),
                           absl::UTCTimeZone());
 }
 
