@@ -13,6 +13,8 @@
 //   prima training-record OFFICER
 //   prima compliance gaps AGENCY
 //   prima compliance require AGENCY [COURSE...]
+//   prima recommendations list --agency A (--officer P | --office O)
+//   prima recommendations accept|dismiss ID
 // Times are RFC 3339 (2026-12-01T08:00:00+07:00). Mutations send this
 // invocation's request id unless --request-id names one (a fixed id makes a
 // script's retries idempotent).
@@ -62,6 +64,7 @@ struct TrainingOptions {
   int capacity = 0;
   std::string offering;
   std::string officer;
+  std::string office;
   int score = -1;
   std::string request_id;
   std::vector<std::string> courses;
@@ -399,6 +402,70 @@ int RunGaps(const CliContext& context, const TrainingOptions& options) {
   return 0;
 }
 
+// ---- recommendations ----
+
+Table RecommendationTable() {
+  return Table(
+      {"id", "officer", "office", "course", "status", "reason", "created"});
+}
+void AddRecommendationRow(Table& table, const Recommendation& r) {
+  table.AddRow(
+      {r.id(), r.officer_id(), r.office_id(), r.course_id(),
+       Short(RecommendationStatus_Name(r.status()), "RECOMMENDATION_STATUS_"),
+       r.reason(), FormatTimestamp(r.create_time())});
+}
+
+int RunRecommendationsList(const CliContext& context,
+                           const TrainingOptions& options) {
+  if (options.officer.empty() == options.office.empty()) {
+    return PrintError(absl::InvalidArgumentError(
+        "give exactly one of --officer and --office"));
+  }
+  ListRecommendationsRequest request;
+  request.set_agency(options.agency);
+  request.set_officer_id(options.officer);
+  request.set_office_id(options.office);
+  request.mutable_page()->set_page_size(500);
+  ListRecommendationsResponse response;
+  grpc::ClientContext ctx;
+  context.PrepareContext(&ctx);
+  grpc::Status status =
+      Stub(context)->ListRecommendations(&ctx, request, &response);
+  if (!status.ok()) return PrintError(status);
+  Table table = RecommendationTable();
+  for (const Recommendation& r : response.recommendations()) {
+    AddRecommendationRow(table, r);
+  }
+  PrintMessage(context.output(), response, table);
+  return 0;
+}
+
+void PrintRecommendation(const CliContext& context, const Recommendation& r) {
+  Table table = RecommendationTable();
+  AddRecommendationRow(table, r);
+  PrintMessage(context.output(), r, table);
+}
+
+int RunRecommendationAccept(const CliContext& context,
+                            const TrainingOptions& options) {
+  AcceptRecommendationRequest request;
+  request.set_recommendation_id(options.id);
+  request.set_request_id(RequestId(context, options));
+  return CallUnary(context, Stub(context),
+                   &TrainingService::Stub::AcceptRecommendation, request,
+                   PrintRecommendation);
+}
+
+int RunRecommendationDismiss(const CliContext& context,
+                             const TrainingOptions& options) {
+  DismissRecommendationRequest request;
+  request.set_recommendation_id(options.id);
+  request.set_request_id(RequestId(context, options));
+  return CallUnary(context, Stub(context),
+                   &TrainingService::Stub::DismissRecommendation, request,
+                   PrintRecommendation);
+}
+
 int RunRequire(const CliContext& context, const TrainingOptions& options) {
   SetRequiredCoursesRequest request;
   request.set_agency(options.id);
@@ -527,6 +594,27 @@ void AddTrainingCommands(CLI::App& app, CliContext& context) {
   require->add_option("--request-id", options->request_id,
                       "idempotency key (default: one per invocation)");
   OnRun(require, context, options, RunRequire);
+
+  CLI::App* recommendations = app.add_subcommand(
+      "recommendations",
+      "Training recommendations (from complaints and satisfaction)");
+  recommendations->require_subcommand(1);
+  CLI::App* rlist = recommendations->add_subcommand(
+      "list", "An officer's or an office's recommendations, newest first");
+  rlist->add_option("--agency", options->agency, "their agency")->required();
+  rlist->add_option("--officer", options->officer, "officer id");
+  rlist->add_option("--office", options->office, "office id");
+  OnRun(rlist, context, options, RunRecommendationsList);
+  CLI::App* accept = recommendations->add_subcommand(
+      "accept", "The officer intends to take the course");
+  accept->add_option("id", options->id, "recommendation id")->required();
+  AddRequestId(accept, *options);
+  OnRun(accept, context, options, RunRecommendationAccept);
+  CLI::App* dismiss =
+      recommendations->add_subcommand("dismiss", "Dismiss a recommendation");
+  dismiss->add_option("id", options->id, "recommendation id")->required();
+  AddRequestId(dismiss, *options);
+  OnRun(dismiss, context, options, RunRecommendationDismiss);
 }
 
 }  // namespace prima::cli
