@@ -108,16 +108,16 @@ struct ComplaintChange {
 };
 
 struct ListFilter {
-  std::string agency_id;  // required
+  std::string agency_id;                                          // required
   v1::ComplaintStatus status = v1::COMPLAINT_STATUS_UNSPECIFIED;  // any
   v1::Category category = v1::CATEGORY_UNSPECIFIED;               // any
-  std::string office_id;   // "" any
-  std::string officer_id;  // "" any
+  std::string office_id;                                          // "" any
+  std::string officer_id;                                         // "" any
   bool overdue_only = false;
-  absl::Time filed_from = absl::InfinitePast();   // inclusive
-  absl::Time filed_to = absl::InfiniteFuture();   // exclusive
-  int page_size = 50;   // 1-500
-  std::string cursor;   // "" for the first page; else a next_cursor
+  absl::Time filed_from = absl::InfinitePast();  // inclusive
+  absl::Time filed_to = absl::InfiniteFuture();  // exclusive
+  int page_size = 50;                            // 1-500
+  std::string cursor;  // "" for the first page; else a next_cursor
 };
 
 struct ListPage {
