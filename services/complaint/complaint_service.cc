@@ -905,7 +905,9 @@ class ComplaintServiceImpl final
     MoveContext context;
     context.system = true;
     context.now = clock_.Now();
-    context.request_id = absl::StrCat("auto-close-", deadline.index);
+    // Unique per complaint and window: the idempotency key of the save.
+    context.request_id =
+        absl::StrCat("auto-close-", deadline.complaint_id, "-", deadline.index);
     Move move;
     move.action = Action::kAutoClose;
     move.note = "the response window passed without an answer";
