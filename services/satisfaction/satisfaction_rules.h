@@ -1,0 +1,3 @@
+#pragma once
+
+namespace prima::satisfaction {}  // namespace prima::satisfaction
