@@ -7,6 +7,7 @@
 #include <numeric>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -85,14 +86,13 @@ std::optional<uint64_t> BoundedLcm(uint64_t a, uint64_t b) {
 int64_t ConvertedHundredths(const std::vector<ElementTally>& answered,
                             int scale_max) {
   const auto k = static_cast<int64_t>(answered.size());
-  std::optional<uint64_t> common = 1;
+  std::optional<uint64_t> common;
   if (answered.size() <= kMaxExactElements) {
+    common = 1;
     for (const ElementTally& tally : answered) {
       common = BoundedLcm(*common, static_cast<uint64_t>(tally.answers));
       if (!common.has_value()) break;
     }
-  } else {
-    common = std::nullopt;
   }
   if (common.has_value()) {
     // Σ sum_i / answers_i = numerator / common.
