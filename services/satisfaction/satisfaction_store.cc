@@ -1,0 +1,3 @@
+#include "services/satisfaction/satisfaction_store.h"
+
+namespace prima::satisfaction {}  // namespace prima::satisfaction

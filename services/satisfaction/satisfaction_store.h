@@ -1,0 +1,166 @@
+#pragma once
+
+// Redis keys and Lua scripts of the satisfaction service. Nothing else knows a
+// key name. A response and every aggregate it feeds are written by one
+// idempotent script, so scores are read from aggregates whose size does not
+// grow with the number of responses.
+//
+// Keys ("prima:satisfaction:" prefix omitted; ids passed ValidateId, period
+// keys ParsePeriodKey, template ids ValidateId):
+//   tpl:<template>:<version>   the serialized Template (custom templates;
+//                              built-ins live in code)
+//   tpl:<template>             hash: latest (version), agency
+//   tpls:<agency>              set of the agency's template ids
+//   inv:<sha256 of token>      hash: the invitation's fields (pb), used ("1"),
+//                              expires (Unix ms); TTL = expiry + 7 days
+//   inv-src:<source>:<id>      the token hash of the invitation a source (a
+//                              ticket, a complaint) got: one per served visit
+//   r:<response>               the serialized Response
+//   rs:<agency>                zset of response ids by submit time (ms), for
+//                              ExportResponses
+//   agg:<template>:<scope kind>:<scope id>:<period key>
+//                              hash: n (respondents), and per dimension code
+//                              c:<code> (answers), s:<code> (sum of values),
+//                              e:<code> (sum of expectations), v:<code>:<value>
+//                              (count of each value, for CSAT and NPS)
+//   pop:<scope kind>:<scope id>:<period key>
+//                              served visits (from ticket.service_completed)
+//   scopes:<template>:<scope kind>:<period key>
+//                              set of the scope ids with responses in the
+//                              period (agencies and offices), for rankings:
+//                              they are scored in C++ from their aggregates,
+//                              so the formula lives in one place
+//   kiosk:<device>             submissions of a kiosk device in the current
+//                              minute (INCR + EXPIRE 60)
+//   settings:<agency>          hash: low_element_threshold
+//   low:<scope kind>:<scope id>:<period key>:<code>
+//                              set once satisfaction.element_low was emitted
+// Events go to prima:events:satisfaction.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "prima/events/v1/events.pb.h"
+#include "prima/satisfaction/v1/satisfaction.pb.h"
+#include "services/common/clock.h"
+#include "services/common/done.h"
+#include "services/common/redis_client.h"
+#include "services/satisfaction/satisfaction_rules.h"
+
+namespace prima::satisfaction {
+
+inline constexpr char kSatisfactionProducer[] = "satisfaction";
+
+// Who acts: for idempotency keys.
+struct SatisfactionActor {
+  std::string subject;  // token `sub`; "" for anonymous callers
+  std::string request_id;
+};
+
+// One scope a response counts in, e.g. {SCOPE_KIND_OFFICE, "dukcapil-jaksel"}.
+struct ScopeRef {
+  v1::ScopeKind kind = v1::SCOPE_KIND_UNSPECIFIED;
+  std::string id;
+};
+
+// A response ready to be written (validated against its template by the
+// caller).
+struct NewResponse {
+  // id, agency, office, service, officer, template and version, answers,
+  // profile, comment, source, submit time, local date.
+  v1::Response response;
+  // Exactly one of: the SHA-256 hex of the invitation token (the script marks
+  // it used, refusing a used or expired one), or a kiosk device id (the script
+  // counts it against `kiosk_per_minute`).
+  std::string invitation_sha;
+  std::string kiosk_device;
+  int kiosk_per_minute = 10;
+  // The scopes it counts in (agency, office, service, and officer when known)
+  // and the period keys of its local date (PeriodKeysOf): every combination's
+  // aggregate is bumped.
+  std::vector<ScopeRef> scopes;
+  std::vector<std::string> period_keys;
+  // satisfaction.response_submitted.
+  prima::events::v1::EventEnvelope event;
+};
+
+// The raw aggregate of one template, scope and period (or range of days).
+struct Aggregate {
+  int64_t respondents = 0;
+  // Per dimension code present in the aggregate.
+  struct Dimension {
+    std::string code;
+    int64_t answers = 0;
+    int64_t sum = 0;
+    int64_t expectation_sum = 0;
+    std::vector<int64_t> counts_by_value;  // index = value - scale_min
+  };
+  std::vector<Dimension> dimensions;
+  int64_t population = 0;  // served visits in the scope and period
+};
+
+class SatisfactionStore {
+ public:
+  SatisfactionStore(RedisClient& redis, const Clock& clock);
+
+  // ---- templates (custom; built-ins are BuiltInTemplates()) ----
+  // Writes version latest+1 (1 for a new id); FAILED_PRECONDITION when the id
+  // belongs to another agency. Idempotent (rpc "SaveTemplate").
+  void SaveTemplate(const v1::Template& tpl, const SatisfactionActor& actor,
+                    Done<v1::Template> done);
+  // version 0: the latest. NOT_FOUND.
+  void GetTemplate(absl::string_view id, int version, Done<v1::Template> done);
+  // The agency's templates, latest versions, by id.
+  void ListTemplates(absl::string_view agency_id,
+                     Done<std::vector<v1::Template>> done);
+
+  // ---- invitations ----
+  // Stores an invitation under the token's hash, once per source: a second
+  // invitation for the same source (a duplicate event) returns the first and
+  // writes nothing (then `token` in the reply is empty: it was shown once).
+  void CreateInvitation(const v1::Invitation& invitation,
+                        absl::string_view token_sha,
+                        const SatisfactionActor& actor,
+                        Done<v1::Invitation> done);
+  // NOT_FOUND for an unknown token hash.
+  void GetInvitation(absl::string_view token_sha, Done<v1::Invitation> done);
+
+  // ---- responses ----
+  // One script: refuses a used or expired invitation (FAILED_PRECONDITION) or
+  // a kiosk device over its rate (RESOURCE_EXHAUSTED), marks the invitation
+  // used, stores the response, bumps every scope x period aggregate (and adds
+  // agency and office to the period's `scopes` sets), appends the event.
+  // Idempotent (rpc "SubmitResponse").
+  void SubmitResponse(const NewResponse& response,
+                      const SatisfactionActor& actor, Done<v1::Response> done);
+
+  // The aggregate of one template, scope and period key; for a custom range,
+  // the sum of its day aggregates (at most 366 days, one read script).
+  void GetAggregate(absl::string_view template_id, const ScopeRef& scope,
+                    const std::vector<std::string>& period_keys,
+                    Done<Aggregate> done);
+
+  // The aggregates of every scope of `kind` (agencies or offices; of
+  // `agency_id` only when set, for offices) with responses in the period.
+  void ListAggregates(
+      absl::string_view template_id, v1::ScopeKind kind,
+      absl::string_view period_key, absl::string_view agency_id,
+      Done<std::vector<std::pair<std::string, Aggregate>>> done);
+
+  // Adds one served visit to each scope x period (from
+  // ticket.service_completed; deduplicated per event id).
+  void CountVisit(absl::string_view event_id,
+                  const std::vector<ScopeRef>& scopes,
+                  const std::vector<std::string>& period_keys, Done<bool> done);
+
+ private:
+  RedisClient& redis_;
+  const Clock& clock_;
+};
+
+}  // namespace prima::satisfaction
