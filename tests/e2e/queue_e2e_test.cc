@@ -113,13 +113,8 @@ class QueueE2eTest : public ::testing::Test {
 
   std::unique_ptr<testing::BackgroundProcess> Start(
       const std::string& binary, const std::string& address) {
-    return std::make_unique<testing::BackgroundProcess>(
-        std::vector<std::string>{binary},
-        std::vector<std::string>{
-            absl::StrCat("PRIMA_LISTEN=", address),
-            absl::StrCat("PRIMA_REDIS_URL=", redis_->url()),
-            absl::StrCat("PRIMA_JWT_SECRET=", kSecret),
-            "PRIMA_LOG_LEVEL=warn"});
+    return testing::StartServiceProcess(binary, address, redis_->url(),
+                                        kSecret);
   }
 
   // `prima ARGS --catalog-addr ... --queue-addr ... [--token TOKEN]`.

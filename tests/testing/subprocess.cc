@@ -108,4 +108,14 @@ std::string BackgroundProcess::StderrText() const {
   return ReadFile(dir_ + "/err");
 }
 
+std::unique_ptr<BackgroundProcess> StartServiceProcess(
+    const std::string& binary, const std::string& listen,
+    const std::string& redis_url, const std::string& jwt_secret) {
+  return std::make_unique<BackgroundProcess>(
+      std::vector<std::string>{binary},
+      std::vector<std::string>{
+          "PRIMA_LISTEN=" + listen, "PRIMA_REDIS_URL=" + redis_url,
+          "PRIMA_JWT_SECRET=" + jwt_secret, "PRIMA_LOG_LEVEL=warn"});
+}
+
 }  // namespace prima::testing

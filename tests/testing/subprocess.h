@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,5 +39,12 @@ class BackgroundProcess {
   pid_t pid_ = -1;
   std::string dir_;
 };
+
+// A Prima service binary serving on `listen` against `redis_url`, verifying
+// HS256 tokens with `jwt_secret`, logging at warn: how end-to-end tests start
+// the real servers.
+std::unique_ptr<BackgroundProcess> StartServiceProcess(
+    const std::string& binary, const std::string& listen,
+    const std::string& redis_url, const std::string& jwt_secret);
 
 }  // namespace prima::testing
