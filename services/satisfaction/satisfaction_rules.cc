@@ -173,14 +173,21 @@ std::optional<int> Digits(absl::string_view text) {
 
 Dimension Question(absl::string_view code, absl::string_view name,
                    int scale_min, std::vector<std::string> labels) {
-  return Dimension{std::string(code), std::string(name), scale_min,
-                   scale_min + static_cast<int>(labels.size()) - 1,
-                   std::move(labels)};
+  return Dimension{
+      std::string(code), std::string(name),
+      scale_min,         scale_min + static_cast<int>(labels.size()) - 1,
+      std::move(labels), /*competencies=*/{}};
 }
 
 Dimension SkmElement(absl::string_view code, absl::string_view name,
                      std::vector<std::string> labels) {
   return Question(code, name, 1, std::move(labels));
+}
+
+Dimension WithCompetencies(Dimension dimension,
+                           std::vector<std::string> competencies) {
+  dimension.competencies = std::move(competencies);
+  return dimension;
 }
 
 Template SkmTemplate() {
@@ -201,12 +208,15 @@ Template SkmTemplate() {
           SkmElement(
               "U5", "Produk Spesifikasi Jenis Pelayanan",
               {"Tidak sesuai", "Kurang sesuai", "Sesuai", "Sangat sesuai"}),
-          SkmElement("U6", "Kompetensi Pelaksana",
-                     {"Tidak kompeten", "Kurang kompeten", "Kompeten",
-                      "Sangat kompeten"}),
-          SkmElement("U7", "Perilaku Pelaksana",
-                     {"Tidak sopan dan ramah", "Kurang sopan dan ramah",
-                      "Sopan dan ramah", "Sangat sopan dan ramah"}),
+          WithCompetencies(SkmElement("U6", "Kompetensi Pelaksana",
+                                      {"Tidak kompeten", "Kurang kompeten",
+                                       "Kompeten", "Sangat kompeten"}),
+                           {"service-standards", "service-attitude"}),
+          WithCompetencies(
+              SkmElement("U7", "Perilaku Pelaksana",
+                         {"Tidak sopan dan ramah", "Kurang sopan dan ramah",
+                          "Sopan dan ramah", "Sangat sopan dan ramah"}),
+              {"service-attitude"}),
           SkmElement("U8", "Penanganan Pengaduan, Saran dan Masukan",
                      {"Tidak ada", "Ada tetapi tidak berfungsi",
                       "Berfungsi kurang maksimal", "Dikelola dengan baik"}),

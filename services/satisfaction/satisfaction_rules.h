@@ -167,6 +167,10 @@ struct Dimension {
   int scale_max = 4;
   // The label of each value from scale_min up: answer_labels[0] is scale_min.
   std::vector<std::string> answer_labels;
+  // Competency tags of the training that improves this dimension (SKM: U6
+  // Kompetensi Pelaksana and U7 Perilaku Pelaksana); the improvement loop
+  // recommends courses carrying one of them.
+  std::vector<std::string> competencies;
 };
 
 struct Template {

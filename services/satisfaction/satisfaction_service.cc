@@ -1,0 +1,951 @@
+#include "services/satisfaction/satisfaction_service.h"
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "prima/satisfaction/v1/satisfaction.grpc.pb.h"
+#include "services/common/adapter.h"
+#include "services/common/config.h"
+#include "services/common/directory_reader.h"
+#include "services/common/events.h"
+#include "services/common/ids.h"
+#include "services/common/office_time.h"
+#include "services/common/proto_time.h"
+#include "services/common/rpc.h"
+#include "services/common/status_macros.h"
+#include "services/common/validation.h"
+#include "services/satisfaction/satisfaction_rules.h"
+#include "services/satisfaction/satisfaction_store.h"
+
+namespace prima::satisfaction {
+
+namespace cat = prima::catalog::v1;
+using grpc::CallbackServerContext;
+using grpc::ServerUnaryReactor;
+
+std::vector<RpcPolicy> SatisfactionPolicies() {
+  const RoleSet managers =
+      Roles({Role::kSupervisor, Role::kAgencyAdmin, Role::kRegionAdmin});
+  const RoleSet admins = Roles({Role::kAgencyAdmin, Role::kRegionAdmin});
+  return {
+      {"ListTemplates", true},
+      {"GetTemplate", true},
+      {"SaveTemplate", false, admins, true},
+      {"CreateInvitation", false, kAllStaff, true},
+      {"GetInvitation", true},
+      {"SubmitResponse", true},
+      {"GetIndex", true},
+      {"GetTrend", true},
+      {"RankAgencies", true},
+      {"RankOffices", true},
+      {"ExportResponses", false, managers, true},
+      {"UpdateScoreSettings", false, admins, true},
+  };
+}
+
+namespace {
+
+constexpr char kDefaultTemplate[] = "skm";
+constexpr int kMaxCommentChars = 2000;
+constexpr int kMaxCustomRangeDays = 366;
+
+// ---- templates ----
+
+v1::TemplateKind BuiltInKind(absl::string_view id) {
+  if (id == "skm") return v1::TEMPLATE_KIND_SKM;
+  if (id == "csat-nps") return v1::TEMPLATE_KIND_CSAT_NPS;
+  return v1::TEMPLATE_KIND_EXPECTATION;
+}
+
+v1::Template ToProto(const Template& tmpl) {
+  v1::Template out;
+  out.set_id(tmpl.id);
+  out.set_version(tmpl.version);
+  out.set_name(tmpl.name);
+  out.set_kind(BuiltInKind(tmpl.id));
+  out.set_expectations(tmpl.expectations);
+  for (const Dimension& d : tmpl.dimensions) {
+    v1::Dimension* dim = out.add_dimensions();
+    dim->set_code(d.code);
+    dim->set_name(d.name);
+    dim->set_scale_min(d.scale_min);
+    dim->set_scale_max(d.scale_max);
+    for (const std::string& label : d.answer_labels) {
+      dim->add_answer_labels(label);
+    }
+    for (const std::string& c : d.competencies) dim->add_competencies(c);
+  }
+  return out;
+}
+
+Template FromProto(const v1::Template& proto) {
+  Template tmpl;
+  tmpl.id = proto.id();
+  tmpl.version = proto.version();
+  tmpl.name = proto.name();
+  tmpl.expectations = proto.expectations();
+  for (const v1::Dimension& d : proto.dimensions()) {
+    Dimension dim;
+    dim.code = d.code();
+    dim.name = d.name();
+    dim.scale_min = d.scale_min();
+    dim.scale_max = d.scale_max();
+    dim.answer_labels.assign(d.answer_labels().begin(),
+                             d.answer_labels().end());
+    dim.competencies.assign(d.competencies().begin(), d.competencies().end());
+    tmpl.dimensions.push_back(std::move(dim));
+  }
+  return tmpl;
+}
+
+absl::Status Invalid(absl::string_view field, absl::string_view rule) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
+}
+
+// Dimension codes: "U1", "G10", "CSAT": 1-16 characters of A-Z, 0-9, "_".
+absl::Status ValidateCode(absl::string_view field, absl::string_view code) {
+  if (code.empty() || code.size() > 16) {
+    return Invalid(field, "must be 1-16 characters");
+  }
+  for (char c : code) {
+    if (!absl::ascii_isupper(static_cast<unsigned char>(c)) &&
+        !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '_') {
+      return Invalid(field, "must be A-Z, 0-9 and _ only");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// An agency's template as SaveTemplate takes it.
+absl::Status ValidateCustomTemplate(const v1::Template& tmpl) {
+  RETURN_IF_ERROR(ValidateId("template.id", tmpl.id()));
+  if (FindBuiltInTemplate(tmpl.id()) != nullptr) {
+    return Invalid("template.id", "is reserved for a built-in template");
+  }
+  RETURN_IF_ERROR(ValidateId("template.agency_id", tmpl.agency_id()));
+  RETURN_IF_ERROR(RequireNonEmpty("template.name", tmpl.name()));
+  RETURN_IF_ERROR(ValidateText("template.name", tmpl.name(), 200));
+  if (tmpl.kind() == v1::TEMPLATE_KIND_UNSPECIFIED ||
+      !v1::TemplateKind_IsValid(tmpl.kind())) {
+    return Invalid("template.kind", "must be SKM, EXPECTATION or CSAT_NPS");
+  }
+  if (tmpl.dimensions_size() < 1 || tmpl.dimensions_size() > 30) {
+    return Invalid("template.dimensions", "must hold 1-30 dimensions");
+  }
+  absl::flat_hash_set<std::string> codes;
+  for (int i = 0; i < tmpl.dimensions_size(); ++i) {
+    const v1::Dimension& d = tmpl.dimensions(i);
+    const std::string at = absl::StrCat("template.dimensions[", i, "]");
+    RETURN_IF_ERROR(ValidateCode(absl::StrCat(at, ".code"), d.code()));
+    if (!codes.insert(d.code()).second) {
+      return Invalid(absl::StrCat(at, ".code"), "is given twice");
+    }
+    RETURN_IF_ERROR(RequireNonEmpty(absl::StrCat(at, ".name"), d.name()));
+    RETURN_IF_ERROR(ValidateText(absl::StrCat(at, ".name"), d.name(), 200));
+    if (d.scale_min() < 0 || d.scale_max() > 100 ||
+        d.scale_min() >= d.scale_max()) {
+      return Invalid(absl::StrCat(at, ".scale_max"),
+                     "the scale must satisfy 0 <= scale_min < scale_max <= "
+                     "100");
+    }
+    if (tmpl.kind() == v1::TEMPLATE_KIND_SKM &&
+        (d.scale_min() != 1 ||
+         d.scale_max() != tmpl.dimensions(0).scale_max())) {
+      return Invalid(absl::StrCat(at, ".scale_min"),
+                     "an SKM template scores every dimension on the same "
+                     "scale from 1");
+    }
+    if (d.answer_labels_size() != 0 &&
+        d.answer_labels_size() != d.scale_max() - d.scale_min() + 1) {
+      return Invalid(absl::StrCat(at, ".answer_labels"),
+                     "must be empty or one label per value of the scale");
+    }
+    for (int j = 0; j < d.answer_labels_size(); ++j) {
+      RETURN_IF_ERROR(ValidateText(absl::StrCat(at, ".answer_labels[", j, "]"),
+                                   d.answer_labels(j), 100));
+    }
+    for (int j = 0; j < d.competencies_size(); ++j) {
+      RETURN_IF_ERROR(ValidateId(absl::StrCat(at, ".competencies[", j, "]"),
+                                 d.competencies(j)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// ---- responses ----
+
+absl::Status ValidateProfile(const v1::RespondentProfile& profile) {
+  if (!v1::RespondentProfile::Sex_IsValid(profile.sex())) {
+    return Invalid("profile.sex", "unknown value");
+  }
+  if (!v1::RespondentProfile::Education_IsValid(profile.education())) {
+    return Invalid("profile.education", "unknown value");
+  }
+  if (!v1::RespondentProfile::Occupation_IsValid(profile.occupation())) {
+    return Invalid("profile.occupation", "unknown value");
+  }
+  if (profile.age() != 0 && (profile.age() < 15 || profile.age() > 120)) {
+    return Invalid("profile.age", "must be 15-120 when given");
+  }
+  return absl::OkStatus();
+}
+
+// The answers (and, for templates with expectations, the expectations) of a
+// response against its template.
+absl::Status ValidateResponseAnswers(
+    const Template& tmpl,
+    const google::protobuf::RepeatedPtrField<v1::Answer>& answers) {
+  Answers values;
+  Answers expectations;
+  for (int i = 0; i < answers.size(); ++i) {
+    values.emplace_back(answers[i].code(), answers[i].value());
+    if (tmpl.expectations) {
+      expectations.emplace_back(answers[i].code(), answers[i].expectation());
+    } else if (answers[i].expectation() != 0) {
+      return Invalid(absl::StrCat("answers[", i, "].expectation"),
+                     "this template asks no expectation");
+    }
+  }
+  RETURN_IF_ERROR(ValidateAnswers(tmpl, values));
+  if (tmpl.expectations) {
+    absl::Status s = ValidateAnswers(tmpl, expectations);
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("answers: each needs an expectation on the same scale (",
+                       s.message(), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// ---- scores ----
+
+v1::Mutu MutuProto(Mutu mutu) {
+  switch (mutu) {
+    case Mutu::kA:
+      return v1::MUTU_A;
+    case Mutu::kB:
+      return v1::MUTU_B;
+    case Mutu::kC:
+      return v1::MUTU_C;
+    case Mutu::kD:
+      return v1::MUTU_D;
+  }
+  return v1::MUTU_UNSPECIFIED;
+}
+
+prima::common::v1::LocalDate DateProto(absl::CivilDay day) {
+  prima::common::v1::LocalDate date;
+  date.set_year(static_cast<int32_t>(day.year()));
+  date.set_month(day.month());
+  date.set_day(day.day());
+  return date;
+}
+
+absl::StatusOr<absl::CivilDay> DayOf(absl::string_view field,
+                                     const prima::common::v1::LocalDate& d) {
+  const absl::CivilDay day(d.year(), d.month(), d.day());
+  if (d.year() < 2000 || d.year() > 2100 || day.year() != d.year() ||
+      day.month() != d.month() || day.day() != d.day()) {
+    return Invalid(field, "must be a real date in 2000-2100");
+  }
+  return day;
+}
+
+PeriodKind KindOf(v1::PeriodKind kind) {
+  switch (kind) {
+    case v1::PERIOD_KIND_MONTH:
+      return PeriodKind::kMonth;
+    case v1::PERIOD_KIND_QUARTER:
+      return PeriodKind::kQuarter;
+    case v1::PERIOD_KIND_SEMESTER:
+      return PeriodKind::kSemester;
+    case v1::PERIOD_KIND_YEAR:
+      return PeriodKind::kYear;
+    default:
+      return PeriodKind::kDay;
+  }
+}
+
+// A request's period as the aggregate keys to read, with the reply's period
+// filled in (key or dates).
+struct ResolvedPeriod {
+  v1::Period period;
+  std::vector<std::string> keys;
+};
+
+absl::StatusOr<ResolvedPeriod> ResolvePeriod(const v1::Period& period) {
+  ResolvedPeriod out;
+  out.period = period;
+  if (period.kind() == v1::PERIOD_KIND_CUSTOM) {
+    absl::StatusOr<absl::CivilDay> first =
+        DayOf("period.first_date", period.first_date());
+    if (!first.ok()) return first.status();
+    absl::StatusOr<absl::CivilDay> last =
+        DayOf("period.last_date", period.last_date());
+    if (!last.ok()) return last.status();
+    if (*last < *first || *last - *first >= kMaxCustomRangeDays) {
+      return Invalid("period.last_date",
+                     "must be on or after first_date, at most 366 days in all");
+    }
+    for (absl::CivilDay d = *first; d <= *last; ++d) {
+      out.keys.push_back(PeriodKey(PeriodKind::kDay, d));
+    }
+    return out;
+  }
+  if (period.kind() == v1::PERIOD_KIND_UNSPECIFIED ||
+      !v1::PeriodKind_IsValid(period.kind())) {
+    return Invalid("period.kind", "is required");
+  }
+  absl::StatusOr<Period> parsed = ParsePeriodKey(period.key());
+  if (!parsed.ok()) {
+    return Invalid("period.key", parsed.status().message());
+  }
+  if (parsed->kind != KindOf(period.kind())) {
+    return Invalid("period.key", "does not match period.kind");
+  }
+  *out.period.mutable_first_date() = DateProto(parsed->first);
+  *out.period.mutable_last_date() = DateProto(parsed->last);
+  out.keys.push_back(period.key());
+  return out;
+}
+
+absl::Status ValidateScope(const v1::Scope& scope) {
+  if (scope.kind() == v1::SCOPE_KIND_UNSPECIFIED ||
+      !v1::ScopeKind_IsValid(scope.kind())) {
+    return Invalid("scope.kind", "must be AGENCY, OFFICE, SERVICE or OFFICER");
+  }
+  return ValidateId("scope.id", scope.id());
+}
+
+// A converted score graded like the index: `tally` as a one-element index.
+void ScoreElement(const ElementTally& tally, int scale_max,
+                  v1::ElementScore* out) {
+  absl::StatusOr<Index> alone = ComputeIndex({tally}, scale_max);
+  if (!alone.ok()) return;
+  out->set_converted(alone->converted);
+  out->set_mutu(MutuProto(alone->mutu));
+}
+
+// The index of one aggregate of `tmpl` (scope and period set by the caller).
+v1::Index IndexOf(const v1::Template& tmpl, const Aggregate& aggregate) {
+  v1::Index index;
+  index.set_template_id(tmpl.id());
+  index.set_respondents(aggregate.respondents);
+  index.set_population(aggregate.population);
+  index.set_required_sample(KrejcieMorganSampleSize(aggregate.population));
+  index.set_sample_adequate(
+      aggregate.population > 0 &&
+      SampleAdequate(aggregate.respondents, aggregate.population));
+  auto find = [&](const std::string& code) -> const Aggregate::Dimension* {
+    for (const Aggregate::Dimension& d : aggregate.dimensions) {
+      if (d.code == code) return &d;
+    }
+    return nullptr;
+  };
+  std::vector<ElementTally> tallies;
+  for (const v1::Dimension& dim : tmpl.dimensions()) {
+    const Aggregate::Dimension* got = find(dim.code());
+    tallies.push_back(
+        ElementTally{dim.code(), got ? got->answers : 0, got ? got->sum : 0});
+    if (tmpl.expectations() && got != nullptr && got->answers > 0) {
+      const double performance =
+          static_cast<double>(got->sum) / static_cast<double>(got->answers);
+      const double expectation = static_cast<double>(got->expectation_sum) /
+                                 static_cast<double>(got->answers);
+      v1::Gap* gap = index.add_gaps();
+      gap->set_code(dim.code());
+      gap->set_performance(performance);
+      gap->set_expectation(expectation);
+      gap->set_gap(performance - expectation);
+      gap->set_verdict(
+          std::string(GapVerdictName(ClassifyGap(performance, expectation))));
+    }
+    if (got != nullptr && dim.code() == "CSAT") {
+      std::array<int64_t, 5> counts{};
+      for (const auto& [value, count] : got->counts_by_value) {
+        if (value >= 1 && value <= 5) counts[value - 1] = count;
+      }
+      if (std::optional<double> csat = CsatShare(counts)) {
+        index.set_csat(*csat);
+      }
+    }
+    if (got != nullptr && dim.code() == "NPS") {
+      std::array<int64_t, 11> counts{};
+      for (const auto& [value, count] : got->counts_by_value) {
+        if (value >= 0 && value <= 10) counts[value] = count;
+      }
+      if (std::optional<double> nps = NetPromoterScore(counts)) {
+        index.set_nps(*nps);
+      }
+    }
+  }
+  // The IKM: SKM-kind templates, every dimension on 1..scale_max.
+  const bool scored = tmpl.kind() == v1::TEMPLATE_KIND_SKM &&
+                      tmpl.dimensions_size() > 0 &&
+                      tmpl.dimensions(0).scale_min() == 1;
+  const int scale_max = scored ? tmpl.dimensions(0).scale_max() : 0;
+  absl::StatusOr<Index> computed =
+      scored ? ComputeIndex(tallies, scale_max)
+             : absl::StatusOr<Index>(absl::FailedPreconditionError(""));
+  for (size_t i = 0; i < tallies.size(); ++i) {
+    v1::ElementScore* e = index.add_elements();
+    e->set_code(tallies[i].code);
+    e->set_name(tmpl.dimensions(static_cast<int>(i)).name());
+    e->set_responses(tallies[i].answers);
+    if (tallies[i].answers > 0) {
+      e->set_nrr(static_cast<double>(tallies[i].sum) /
+                 static_cast<double>(tallies[i].answers));
+    }
+    if (computed.ok()) {
+      e->set_nrr_weighted(computed->elements[i].nrr_weighted);
+      if (tallies[i].answers > 0) ScoreElement(tallies[i], scale_max, e);
+    }
+  }
+  if (computed.ok()) {
+    index.set_ikm_interval(computed->interval);
+    index.set_ikm_converted(computed->converted);
+    index.set_mutu(MutuProto(computed->mutu));
+    index.set_kinerja(computed->kinerja);
+  }
+  return index;
+}
+
+// The scopes a response counts in.
+std::vector<ScopeRef> ScopesOf(const v1::Response& r) {
+  std::vector<ScopeRef> scopes = {{v1::SCOPE_KIND_AGENCY, r.agency_id()},
+                                  {v1::SCOPE_KIND_OFFICE, r.office_id()}};
+  if (!r.service_id().empty()) {
+    scopes.push_back({v1::SCOPE_KIND_SERVICE, r.service_id()});
+  }
+  if (!r.officer_id().empty()) {
+    scopes.push_back({v1::SCOPE_KIND_OFFICER, r.officer_id()});
+  }
+  return scopes;
+}
+
+class SatisfactionServiceImpl final
+    : public v1::SatisfactionService::CallbackService {
+ public:
+  SatisfactionServiceImpl(const ServiceEnvironment& env,
+                          const SatisfactionOptions& options)
+      : auth_(&env.verifier, &env.clock, SatisfactionPolicies()),
+        clock_(env.clock),
+        directory_(env.redis, env.config.redis, env.clock),
+        store_(env.redis, env.clock),
+        options_(options) {}
+
+  ~SatisfactionServiceImpl() override { Stop(); }
+
+  void Start() { directory_.Start(); }
+  void Stop() { directory_.Stop(); }
+
+  // ---- templates ----
+
+  ServerUnaryReactor* ListTemplates(CallbackServerContext* ctx,
+                                    const v1::ListTemplatesRequest* req,
+                                    v1::ListTemplatesResponse* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "ListTemplates");
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "ListTemplates", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateOptionalId("agency_id", req->agency_id()));
+    for (const Template& tmpl : BuiltInTemplates()) {
+      *resp->add_templates() = ToProto(tmpl);
+    }
+    if (req->agency_id().empty()) return call->Finish(absl::OkStatus());
+    auto* reactor = call->reactor();
+    store_.ListTemplates(
+        req->agency_id(),
+        [call = std::move(call),
+         resp](absl::StatusOr<std::vector<v1::Template>> own) mutable {
+          if (!own.ok()) return (void)call->Finish(own.status());
+          for (v1::Template& t : *own) *resp->add_templates() = std::move(t);
+          call->Finish(absl::OkStatus());
+        });
+    return reactor;
+  }
+
+  ServerUnaryReactor* GetTemplate(CallbackServerContext* ctx,
+                                  const v1::GetTemplateRequest* req,
+                                  v1::Template* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "GetTemplate");
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetTemplate", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateId("template_id", req->template_id()));
+    if (req->version() < 0) {
+      return call->Finish(Invalid("version", "must be 0 (latest) or more"));
+    }
+    auto* reactor = call->reactor();
+    WithTemplate(req->template_id(), req->version(),
+                 ReplyInto(std::move(call), resp));
+    return reactor;
+  }
+
+  ServerUnaryReactor* SaveTemplate(CallbackServerContext* ctx,
+                                   const v1::SaveTemplateRequest* req,
+                                   v1::Template* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "SaveTemplate");
+    call->set_request_id(req->request_id());
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateId("template.agency_id", req->template_().agency_id()));
+    absl::StatusOr<Principal> p =
+        auth_.Authorize(*ctx, "SaveTemplate", req->template_().agency_id());
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateMutationRequestId(*p, req->request_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateCustomTemplate(req->template_()));
+    auto* reactor = call->reactor();
+    store_.SaveTemplate(req->template_(),
+                        SatisfactionActor{p->subject, req->request_id()},
+                        ReplyInto(std::move(call), resp));
+    return reactor;
+  }
+
+  // ---- invitations and responses ----
+
+  ServerUnaryReactor* CreateInvitation(CallbackServerContext* ctx,
+                                       const v1::CreateInvitationRequest* req,
+                                       v1::Invitation* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "CreateInvitation");
+    call->set_request_id(req->request_id());
+    RETURN_IF_ERROR_FINISH(call, ValidateId("agency_id", req->agency_id()));
+    call->set_agency(req->agency_id());
+    absl::StatusOr<Principal> p =
+        auth_.Authorize(*ctx, "CreateInvitation", req->agency_id());
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateMutationRequestId(*p, req->request_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateId("office_id", req->office_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateId("service_id", req->service_id()));
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateOptionalId("officer_id", req->officer_id()));
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateOptionalId("template_id", req->template_id()));
+    auto* reactor = call->reactor();
+    v1::Invitation invitation;
+    invitation.set_agency_id(req->agency_id());
+    invitation.set_office_id(req->office_id());
+    invitation.set_service_id(req->service_id());
+    invitation.set_officer_id(req->officer_id());
+    invitation.set_source(v1::INVITATION_SOURCE_STAFF);
+    invitation.set_source_id(
+        absl::StrCat("staff:", p->subject, ":", req->request_id()));
+    const std::string template_id =
+        req->template_id().empty() ? kDefaultTemplate : req->template_id();
+    CheckPlace(
+        invitation.agency_id(), invitation.office_id(), invitation.service_id(),
+        invitation.officer_id(), std::move(call),
+        [this, resp, template_id, invitation = std::move(invitation),
+         actor = SatisfactionActor{p->subject, req->request_id()}](
+            std::unique_ptr<UnaryCall> call, cat::Office) mutable {
+          WithTemplate(
+              template_id, 0,
+              [this, call = std::move(call), resp,
+               invitation = std::move(invitation), actor = std::move(actor)](
+                  absl::StatusOr<v1::Template> tmpl) mutable {
+                if (!tmpl.ok()) return (void)call->Finish(tmpl.status());
+                const absl::Time now = clock_.Now();
+                invitation.set_template_id(tmpl->id());
+                invitation.set_template_version(tmpl->version());
+                *invitation.mutable_create_time() = ToProtoTime(now);
+                *invitation.mutable_expire_time() =
+                    ToProtoTime(now + options_.invitation_ttl);
+                // The token travels in the reply (and its idempotent
+                // replay) only; the store keeps its SHA-256.
+                const std::string token = NewSecret();
+                invitation.set_token(token);
+                store_.CreateInvitation(invitation, Sha256Hex(token), actor,
+                                        ReplyInto(std::move(call), resp));
+              });
+        });
+    return reactor;
+  }
+
+  ServerUnaryReactor* GetInvitation(CallbackServerContext* ctx,
+                                    const v1::GetInvitationRequest* req,
+                                    v1::Invitation* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "GetInvitation");
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetInvitation", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, RequireNonEmpty("token", req->token()));
+    RETURN_IF_ERROR_FINISH(call, ValidateReceiptSecret(req->token()));
+    auto* reactor = call->reactor();
+    store_.GetInvitation(Sha256Hex(req->token()),
+                         ReplyInto(std::move(call), resp));
+    return reactor;
+  }
+
+  ServerUnaryReactor* SubmitResponse(CallbackServerContext* ctx,
+                                     const v1::SubmitResponseRequest* req,
+                                     v1::Response* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "SubmitResponse");
+    call->set_request_id(req->request_id());
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "SubmitResponse", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateMutationRequestId(*p, req->request_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateProfile(req->profile()));
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateText("comment", req->comment(), kMaxCommentChars));
+    auto* reactor = call->reactor();
+    auto submission = std::make_shared<Submission>();
+    submission->request = *req;
+    submission->actor = SatisfactionActor{p->subject, req->request_id()};
+    if (req->via_case() == v1::SubmitResponseRequest::kInvitationToken) {
+      if (req->invitation_token().empty() ||
+          !ValidateReceiptSecret(req->invitation_token()).ok()) {
+        return call->Finish(
+            Invalid("invitation_token", "must be 1-128 characters"));
+      }
+      submission->invitation_sha = Sha256Hex(req->invitation_token());
+      const std::string sha = submission->invitation_sha;
+      store_.GetInvitation(
+          sha, [this, call = std::move(call), submission,
+                resp](absl::StatusOr<v1::Invitation> invitation) mutable {
+            if (!invitation.ok()) {
+              return (void)call->Finish(invitation.status());
+            }
+            v1::Response& r = submission->response;
+            r.set_agency_id(invitation->agency_id());
+            r.set_office_id(invitation->office_id());
+            r.set_service_id(invitation->service_id());
+            r.set_officer_id(invitation->officer_id());
+            r.set_source(invitation->source());
+            SubmitAt(std::move(call), submission, invitation->template_id(),
+                     invitation->template_version(), resp);
+          });
+      return reactor;
+    }
+    if (req->via_case() != v1::SubmitResponseRequest::kKiosk) {
+      return call->Finish(
+          Invalid("invitation_token", "give an invitation token or kiosk"));
+    }
+    const v1::KioskSubmission& kiosk = req->kiosk();
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateId("kiosk.office_id", kiosk.office_id()));
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateId("kiosk.service_id", kiosk.service_id()));
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateId("kiosk.device_id", kiosk.device_id()));
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateOptionalId("template_id", req->template_id()));
+    submission->kiosk_device = kiosk.device_id();
+    const std::string office_id = kiosk.office_id();
+    directory_.GetOffice(
+        office_id, [this, call = std::move(call), submission,
+                    resp](absl::StatusOr<cat::Office> office) mutable {
+          if (!office.ok()) return (void)call->Finish(office.status());
+          v1::Response& r = submission->response;
+          r.set_agency_id(office->agency_id());
+          r.set_office_id(office->id());
+          r.set_service_id(submission->request.kiosk().service_id());
+          r.set_source(v1::INVITATION_SOURCE_KIOSK);
+          const std::string template_id =
+              submission->request.template_id().empty()
+                  ? kDefaultTemplate
+                  : submission->request.template_id();
+          SubmitAt(std::move(call), submission, template_id, 0, resp);
+        });
+    return reactor;
+  }
+
+  // ---- scores ----
+
+  ServerUnaryReactor* GetIndex(CallbackServerContext* ctx,
+                               const v1::GetIndexRequest* req,
+                               v1::Index* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "GetIndex");
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetIndex", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateScope(req->scope()));
+    absl::StatusOr<ResolvedPeriod> period = ResolvePeriod(req->period());
+    if (!period.ok()) return call->Finish(period.status());
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateOptionalId("template_id", req->template_id()));
+    const std::string template_id =
+        req->template_id().empty() ? kDefaultTemplate : req->template_id();
+    auto* reactor = call->reactor();
+    WithTemplate(template_id, 0,
+                 [this, call = std::move(call), resp, scope = req->scope(),
+                  period = *std::move(period)](
+                     absl::StatusOr<v1::Template> tmpl) mutable {
+                   if (!tmpl.ok()) return (void)call->Finish(tmpl.status());
+                   const std::string id = tmpl->id();
+                   store_.GetAggregate(
+                       id, ScopeRef{scope.kind(), scope.id()}, period.keys,
+                       [call = std::move(call), resp, scope, period,
+                        tmpl = *std::move(tmpl)](
+                           absl::StatusOr<Aggregate> aggregate) mutable {
+                         if (!aggregate.ok()) {
+                           return (void)call->Finish(aggregate.status());
+                         }
+                         *resp = IndexOf(tmpl, *aggregate);
+                         *resp->mutable_scope() = scope;
+                         *resp->mutable_period() = period.period;
+                         call->Finish(absl::OkStatus());
+                       });
+                 });
+    return reactor;
+  }
+
+  ServerUnaryReactor* RankAgencies(CallbackServerContext* ctx,
+                                   const v1::RankAgenciesRequest* req,
+                                   v1::Ranking* resp) override {
+    return Rank(ctx, "RankAgencies", v1::SCOPE_KIND_AGENCY, "", req->period(),
+                req->template_id(), resp);
+  }
+
+  ServerUnaryReactor* RankOffices(CallbackServerContext* ctx,
+                                  const v1::RankOfficesRequest* req,
+                                  v1::Ranking* resp) override {
+    return Rank(ctx, "RankOffices", v1::SCOPE_KIND_OFFICE, req->agency_id(),
+                req->period(), req->template_id(), resp);
+  }
+
+ private:
+  struct Submission {
+    v1::SubmitResponseRequest request;
+    SatisfactionActor actor;
+    std::string invitation_sha;
+    std::string kiosk_device;
+    v1::Response response;
+  };
+
+  // A template by id: built-in or the agency's (version 0: the latest).
+  void WithTemplate(const std::string& id, int version,
+                    Done<v1::Template> done) {
+    if (const Template* builtin = FindBuiltInTemplate(id)) {
+      if (version != 0 && version != builtin->version) {
+        return done(absl::NotFoundError(
+            absl::StrCat("template ", id, " has no version ", version)));
+      }
+      return done(ToProto(*builtin));
+    }
+    store_.GetTemplate(id, version, std::move(done));
+  }
+
+  // The office (of the agency), and the service and officer when given (of
+  // the agency): NOT_FOUND naming the field otherwise.
+  using PlaceNext =
+      absl::AnyInvocable<void(std::unique_ptr<UnaryCall>, cat::Office)>;
+  void CheckPlace(const std::string& agency_id, const std::string& office_id,
+                  const std::string& service_id, const std::string& officer_id,
+                  std::unique_ptr<UnaryCall> call, PlaceNext next) {
+    directory_.GetOffice(
+        office_id,
+        [this, agency_id, service_id, officer_id, call = std::move(call),
+         next = std::move(next)](absl::StatusOr<cat::Office> office) mutable {
+          if (!office.ok()) return (void)call->Finish(office.status());
+          if (office->agency_id() != agency_id) {
+            return (void)call->Finish(absl::NotFoundError(absl::StrCat(
+                "office_id: ", office->id(), " is not of agency ", agency_id)));
+          }
+          directory_.GetPublicService(
+              service_id,
+              [this, agency_id, officer_id, call = std::move(call),
+               next = std::move(next), office = *std::move(office)](
+                  absl::StatusOr<cat::PublicService> service) mutable {
+                if (!service.ok()) return (void)call->Finish(service.status());
+                if (service->agency_id() != agency_id) {
+                  return (void)call->Finish(absl::NotFoundError(
+                      absl::StrCat("service_id: ", service->id(),
+                                   " is not of agency ", agency_id)));
+                }
+                if (officer_id.empty()) {
+                  return next(std::move(call), std::move(office));
+                }
+                directory_.GetOfficer(
+                    officer_id,
+                    [agency_id, call = std::move(call), next = std::move(next),
+                     office = std::move(office)](
+                        absl::StatusOr<cat::Officer> officer) mutable {
+                      if (!officer.ok()) {
+                        return (void)call->Finish(officer.status());
+                      }
+                      if (officer->agency_id() != agency_id) {
+                        return (void)call->Finish(absl::NotFoundError(
+                            absl::StrCat("officer_id: ", officer->id(),
+                                         " is not of agency ", agency_id)));
+                      }
+                      next(std::move(call), std::move(office));
+                    });
+              });
+        });
+  }
+
+  // The rest of SubmitResponse once the place is known: the template, the
+  // answers, the office's local date, the write.
+  void SubmitAt(std::unique_ptr<UnaryCall> call,
+                std::shared_ptr<Submission> submission,
+                const std::string& template_id, int version,
+                v1::Response* resp) {
+    const v1::Response& r = submission->response;
+    call->set_agency(r.agency_id());
+    CheckPlace(
+        r.agency_id(), r.office_id(), r.service_id(), r.officer_id(),
+        std::move(call),
+        [this, submission, template_id, version, resp](
+            std::unique_ptr<UnaryCall> call, cat::Office office) mutable {
+          WithTemplate(
+              template_id, version,
+              [this, call = std::move(call), submission, resp,
+               office = std::move(office)](
+                  absl::StatusOr<v1::Template> tmpl) mutable {
+                if (!tmpl.ok()) return (void)call->Finish(tmpl.status());
+                if (!tmpl->agency_id().empty() &&
+                    tmpl->agency_id() != submission->response.agency_id()) {
+                  return (void)call->Finish(absl::NotFoundError(absl::StrCat(
+                      "template ", tmpl->id(), " is not a template of agency ",
+                      submission->response.agency_id())));
+                }
+                absl::Status answers = ValidateResponseAnswers(
+                    FromProto(*tmpl), submission->request.answers());
+                if (!answers.ok()) return (void)call->Finish(answers);
+                absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
+                if (!zone.ok()) return (void)call->Finish(zone.status());
+                Write(std::move(call), *submission, *tmpl, *zone, resp);
+              });
+        });
+  }
+
+  void Write(std::unique_ptr<UnaryCall> call, const Submission& submission,
+             const v1::Template& tmpl, const absl::TimeZone& zone,
+             v1::Response* resp) {
+    const absl::Time now = clock_.Now();
+    const absl::CivilDay day = absl::ToCivilDay(now, zone);
+    NewResponse write;
+    v1::Response& r = write.response;
+    r = submission.response;
+    r.set_id(absl::AsciiStrToLower(NewTimeOrderedId(now)));
+    r.set_template_id(tmpl.id());
+    r.set_template_version(tmpl.version());
+    *r.mutable_answers() = submission.request.answers();
+    *r.mutable_profile() = submission.request.profile();
+    r.set_comment(submission.request.comment());
+    *r.mutable_submit_time() = ToProtoTime(now);
+    *r.mutable_local_date() = DateProto(day);
+    write.invitation_sha = submission.invitation_sha;
+    write.kiosk_device = submission.kiosk_device;
+    write.kiosk_per_minute = options_.kiosk_per_minute;
+    write.scopes = ScopesOf(r);
+    write.period_keys = PeriodKeysOf(day);
+    prima::events::v1::SatisfactionResponseSubmitted event;
+    event.set_response_id(r.id());
+    event.set_template_id(r.template_id());
+    event.set_template_version(r.template_version());
+    event.set_office_id(r.office_id());
+    event.set_service_id(r.service_id());
+    event.set_officer_id(r.officer_id());
+    write.event = MakeEnvelope("satisfaction.response_submitted", r.agency_id(),
+                               kSatisfactionProducer, event, now,
+                               submission.actor.request_id);
+    store_.SubmitResponse(write, submission.actor,
+                          ReplyInto(std::move(call), resp));
+  }
+
+  ServerUnaryReactor* Rank(CallbackServerContext* ctx, absl::string_view rpc,
+                           v1::ScopeKind kind, const std::string& agency_id,
+                           const v1::Period& requested,
+                           const std::string& requested_template,
+                           v1::Ranking* resp) {
+    auto call = std::make_unique<UnaryCall>(ctx, rpc);
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, rpc, "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateOptionalId("agency_id", agency_id));
+    if (requested.kind() == v1::PERIOD_KIND_CUSTOM) {
+      return call->Finish(
+          Invalid("period.kind",
+                  "rankings are of a day, month, quarter, semester "
+                  "or year"));
+    }
+    absl::StatusOr<ResolvedPeriod> period = ResolvePeriod(requested);
+    if (!period.ok()) return call->Finish(period.status());
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateOptionalId("template_id", requested_template));
+    const std::string template_id =
+        requested_template.empty() ? kDefaultTemplate : requested_template;
+    auto* reactor = call->reactor();
+    WithTemplate(
+        template_id, 0,
+        [this, call = std::move(call), resp, kind, agency_id,
+         period =
+             *std::move(period)](absl::StatusOr<v1::Template> tmpl) mutable {
+          if (!tmpl.ok()) return (void)call->Finish(tmpl.status());
+          const std::string id = tmpl->id();
+          const std::string key = period.keys[0];
+          store_.ListAggregates(
+              id, kind, key, agency_id,
+              [call = std::move(call), resp, period, tmpl = *std::move(tmpl)](
+                  absl::StatusOr<std::vector<std::pair<std::string, Aggregate>>>
+                      all) mutable {
+                if (!all.ok()) return (void)call->Finish(all.status());
+                *resp->mutable_period() = period.period;
+                resp->set_template_id(tmpl.id());
+                for (const auto& [scope_id, aggregate] : *all) {
+                  const v1::Index index = IndexOf(tmpl, aggregate);
+                  if (index.respondents() == 0 ||
+                      index.mutu() == v1::MUTU_UNSPECIFIED) {
+                    continue;
+                  }
+                  v1::RankEntry* entry = resp->add_entries();
+                  entry->set_id(scope_id);
+                  entry->set_ikm_converted(index.ikm_converted());
+                  entry->set_mutu(index.mutu());
+                  entry->set_respondents(index.respondents());
+                }
+                std::sort(resp->mutable_entries()->begin(),
+                          resp->mutable_entries()->end(),
+                          [](const v1::RankEntry& a, const v1::RankEntry& b) {
+                            if (a.ikm_converted() != b.ikm_converted()) {
+                              return a.ikm_converted() > b.ikm_converted();
+                            }
+                            return a.id() < b.id();
+                          });
+                call->Finish(absl::OkStatus());
+              });
+        });
+    return reactor;
+  }
+
+  Authorizer auth_;
+  const Clock& clock_;
+  DirectoryReader directory_;
+  SatisfactionStore store_;
+  const SatisfactionOptions options_;
+};
+
+}  // namespace
+
+absl::StatusOr<SatisfactionOptions> SatisfactionOptionsFromEnv() {
+  SatisfactionOptions options;
+  absl::StatusOr<int> kiosk =
+      IntFromEnv("PRIMA_SATISFACTION_KIOSK_PER_MINUTE", 10, 1, 600);
+  if (!kiosk.ok()) return kiosk.status();
+  absl::StatusOr<int> days =
+      IntFromEnv("PRIMA_SATISFACTION_INVITATION_DAYS", 7, 1, 90);
+  if (!days.ok()) return days.status();
+  options.kiosk_per_minute = *kiosk;
+  options.invitation_ttl = absl::Hours(24) * *days;
+  return options;
+}
+
+absl::StatusOr<ServiceBundle> MakeSatisfactionService(
+    const ServiceEnvironment& env, const SatisfactionOptions& options) {
+  auto service = std::make_unique<SatisfactionServiceImpl>(env, options);
+  service->Start();
+  ServiceBundle bundle;
+  SatisfactionServiceImpl* raw = service.get();
+  bundle.stop = [raw] { raw->Stop(); };
+  bundle.services.push_back(std::move(service));
+  return bundle;
+}
+
+}  // namespace prima::satisfaction

@@ -1,0 +1,35 @@
+#pragma once
+
+// The gRPC adapter of prima.satisfaction.v1.SatisfactionService: validation,
+// access, directory lookups and proto mapping around satisfaction_rules
+// (scoring) and satisfaction_store (Redis).
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/common/auth.h"
+#include "services/common/server.h"
+
+namespace prima::satisfaction {
+
+// The access table of the service.
+std::vector<RpcPolicy> SatisfactionPolicies();
+
+struct SatisfactionOptions {
+  // Responses one kiosk device may submit per minute.
+  int kiosk_per_minute = 10;
+  // How long an invitation can be answered.
+  absl::Duration invitation_ttl = absl::Hours(24 * 7);
+};
+
+// The options from PRIMA_SATISFACTION_KIOSK_PER_MINUTE (1-600) and
+// PRIMA_SATISFACTION_INVITATION_DAYS (1-90); an error names the variable.
+absl::StatusOr<SatisfactionOptions> SatisfactionOptionsFromEnv();
+
+// The satisfaction service with its directory cache; the bundle's stop()
+// stops it.
+absl::StatusOr<ServiceBundle> MakeSatisfactionService(
+    const ServiceEnvironment& env, const SatisfactionOptions& options);
+
+}  // namespace prima::satisfaction
