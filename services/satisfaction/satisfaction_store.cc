@@ -1,3 +1,672 @@
 #include "services/satisfaction/satisfaction_store.h"
 
-namespace prima::satisfaction {}  // namespace prima::satisfaction
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "services/common/events.h"
+#include "services/common/lua_script.h"
+#include "services/common/proto_time.h"
+#include "services/common/script_reply.h"
+
+namespace prima::satisfaction {
+
+namespace {
+
+constexpr char kService[] = "satisfaction";
+constexpr char kPrefix[] = "prima:satisfaction:";
+// A redelivered ticket.service_completed arrives within this window (the
+// consumer's retries and reclaims), so a visit is counted once.
+constexpr int64_t kVisitDedupeSeconds = 72 * 3600;
+// An invitation stays readable this long after it expires, so a late form
+// still learns "expired" rather than "unknown".
+constexpr absl::Duration kInvitationGrace = absl::Hours(7 * 24);
+// A custom range is at most a leap year of days.
+constexpr size_t kMaxPeriodKeys = 366;
+
+std::string MsArg(absl::Time t) { return absl::StrCat(absl::ToUnixMillis(t)); }
+std::string KindArg(v1::ScopeKind kind) {
+  return absl::StrCat(static_cast<int>(kind));
+}
+
+void Append(std::vector<std::string>& to, std::vector<std::string> more) {
+  for (std::string& s : more) to.push_back(std::move(s));
+}
+
+// A count, then (kind, id) per scope.
+std::vector<std::string> ScopeArgs(const std::vector<ScopeRef>& scopes) {
+  std::vector<std::string> args = {absl::StrCat(scopes.size())};
+  for (const ScopeRef& scope : scopes) {
+    Append(args, {KindArg(scope.kind), scope.id});
+  }
+  return args;
+}
+
+// A count, then the keys.
+std::vector<std::string> PeriodArgs(const std::vector<std::string>& keys) {
+  std::vector<std::string> args = {absl::StrCat(keys.size())};
+  Append(args, keys);
+  return args;
+}
+
+absl::Status CheckScopes(const std::vector<ScopeRef>& scopes) {
+  for (const ScopeRef& scope : scopes) {
+    if (scope.kind == v1::SCOPE_KIND_UNSPECIFIED || scope.id.empty()) {
+      return absl::InvalidArgumentError("scopes: kind and id are required");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// ---- Lua shared by every satisfaction script ----
+std::string SatisfactionLua() {
+  return absl::StrCat(kLuaPack, "local P = '", kPrefix, "'\n",
+                      "local EVENT_MAXLEN = ", kEventStreamMaxLen, "\n",
+                      "local AGENCY = '", KindArg(v1::SCOPE_KIND_AGENCY), "'\n",
+                      "local OFFICE = '", KindArg(v1::SCOPE_KIND_OFFICE), "'\n",
+                      R"lua(
+local function fail(code, msg) return redis.error_reply(code .. ' ' .. msg) end
+-- A count at ARGV[at] followed by that many groups of `width` arguments:
+-- the groups and the position after them.
+local function groups(at, width)
+  local n = tonumber(ARGV[at])
+  local out = {}
+  at = at + 1
+  for g = 1, n do
+    local item = {}
+    for k = 1, width do
+      item[k] = ARGV[at]
+      at = at + 1
+    end
+    out[g] = item
+  end
+  return out, at
+end
+local function agg_key(tpl, kind, id, period)
+  return P .. 'agg:' .. tpl .. ':' .. kind .. ':' .. id .. ':' .. period
+end
+local function pop_key(kind, id, period)
+  return P .. 'pop:' .. kind .. ':' .. id .. ':' .. period
+end
+-- Field sums over several periods' aggregates (and their populations, as
+-- 'pop'), packed as HGETALL's shape. Sums stay exact below 2^53.
+local function summed(tpl, kind, id, periods)
+  local sums, names = {}, {}
+  local function add(name, value)
+    if sums[name] == nil then
+      sums[name] = 0
+      names[#names + 1] = name
+    end
+    sums[name] = sums[name] + tonumber(value)
+  end
+  for _, period in ipairs(periods) do
+    local h = redis.call('HGETALL', agg_key(tpl, kind, id, period))
+    for j = 1, #h, 2 do add(h[j], h[j + 1]) end
+    local pop = redis.call('GET', pop_key(kind, id, period))
+    if pop then add('pop', pop) end
+  end
+  local out = {}
+  for _, name in ipairs(names) do
+    out[#out + 1] = name
+    out[#out + 1] = string.format('%.0f', sums[name])
+  end
+  return pack(out)
+end
+)lua");
+}
+
+LuaScript Mutation(absl::string_view name, absl::string_view body) {
+  return MakeIdempotentScript(name, absl::StrCat(SatisfactionLua(), body));
+}
+LuaScript Plain(absl::string_view name, absl::string_view body) {
+  return LuaScript(name, absl::StrCat(kLuaPrelude, SatisfactionLua(), body));
+}
+
+// KEYS: idem, stream. ARGV: ttl, id, agency, submit ms, pb, invitation sha
+// ("" for none), now ms, kiosk device ("" for none), kiosk limit, template,
+// event type, event agency, envelope, then counted groups: scopes (kind, id),
+// period keys, answers (code, value, expectation).
+const LuaScript& SubmitScript() {
+  static const LuaScript* script =
+      new LuaScript(Mutation("satisfaction_submit", R"lua(
+local id, agency, tpl = ARGV[2], ARGV[3], ARGV[10]
+local scopes, at = groups(14, 2)
+local periods, answers
+periods, at = groups(at, 1)
+answers, at = groups(at, 3)
+local rkey = P .. 'r:' .. id
+if redis.call('EXISTS', rkey) == 1 then
+  return fail('ALREADY_EXISTS', 'response ' .. id .. ' exists already')
+end
+local inv_key, kiosk_key
+if ARGV[6] ~= '' then
+  inv_key = P .. 'inv:' .. ARGV[6]
+  local inv = redis.call('HMGET', inv_key, 'used', 'expires')
+  if not inv[2] then return fail('NOT_FOUND', 'invitation does not exist') end
+  if inv[1] == '1' then
+    return fail('FAILED_PRECONDITION', 'invitation already used')
+  end
+  if tonumber(ARGV[7]) >= tonumber(inv[2]) then
+    return fail('FAILED_PRECONDITION', 'invitation expired')
+  end
+end
+if ARGV[8] ~= '' then
+  kiosk_key = P .. 'kiosk:' .. ARGV[8]
+  local count = tonumber(redis.call('GET', kiosk_key) or '0')
+  if count >= tonumber(ARGV[9]) then
+    return fail('RESOURCE_EXHAUSTED', 'kiosk ' .. ARGV[8] ..
+                ' submitted too often; try again in a minute')
+  end
+end
+-- Everything is checked: from here on the script only writes.
+if inv_key then redis.call('HSET', inv_key, 'used', '1') end
+if kiosk_key and redis.call('INCR', kiosk_key) == 1 then
+  redis.call('EXPIRE', kiosk_key, 60)
+end
+redis.call('SET', rkey, ARGV[5])
+redis.call('ZADD', P .. 'rs:' .. agency, ARGV[4], id)
+for _, s in ipairs(scopes) do
+  for _, p in ipairs(periods) do
+    local key = agg_key(tpl, s[1], s[2], p[1])
+    redis.call('HINCRBY', key, 'n', 1)
+    for _, a in ipairs(answers) do
+      local code, value, expectation = a[1], a[2], a[3]
+      redis.call('HINCRBY', key, 'c:' .. code, 1)
+      redis.call('HINCRBY', key, 's:' .. code, value)
+      if tonumber(expectation) > 0 then
+        redis.call('HINCRBY', key, 'e:' .. code, expectation)
+      end
+      redis.call('HINCRBY', key, 'v:' .. code .. ':' .. value, 1)
+    end
+    local set = P .. 'scopes:' .. tpl .. ':' .. s[1] .. ':' .. p[1]
+    if s[1] == AGENCY then
+      redis.call('SADD', set, s[2])
+    elseif s[1] == OFFICE then
+      redis.call('SADD', set, s[2])
+      redis.call('SADD', set .. ':' .. agency, s[2])
+    end
+  end
+end
+prima_emit(KEYS[2], EVENT_MAXLEN, ARGV[11], ARGV[12], ARGV[13])
+return ARGV[5]
+)lua"));
+  return *script;
+}
+
+// ARGV: template, scope kind, scope id, period keys... Replies the summed
+// fields.
+const LuaScript& GetAggregateScript() {
+  static const LuaScript* script =
+      new LuaScript(Plain("satisfaction_get_aggregate", R"lua(
+local periods = {}
+for i = 4, #ARGV do periods[#periods + 1] = ARGV[i] end
+return summed(ARGV[1], ARGV[2], ARGV[3], periods)
+)lua"));
+  return *script;
+}
+
+// ARGV: template, scope kind, period key, agency ("" for all). Replies packed
+// {id, summed fields, ...} by id.
+const LuaScript& ListAggregatesScript() {
+  static const LuaScript* script =
+      new LuaScript(Plain("satisfaction_list_aggregates", R"lua(
+local tpl, kind, period, agency = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local set = P .. 'scopes:' .. tpl .. ':' .. kind .. ':' .. period
+if agency ~= '' then set = set .. ':' .. agency end
+local ids = redis.call('SMEMBERS', set)
+table.sort(ids)
+local out = {}
+for _, id in ipairs(ids) do
+  out[#out + 1] = id
+  out[#out + 1] = summed(tpl, kind, id, {period})
+end
+return pack(out)
+)lua"));
+  return *script;
+}
+
+// ARGV: event id, dedupe ttl, then counted groups: scopes (kind, id), period
+// keys. Replies 1 when counted, 0 for an event seen before.
+const LuaScript& CountVisitScript() {
+  static const LuaScript* script =
+      new LuaScript(Plain("satisfaction_count_visit", R"lua(
+local scopes, at = groups(3, 2)
+local periods = groups(at, 1)
+if not prima_first_time(P .. 'visit-seen:' .. ARGV[1], ARGV[2]) then
+  return 0
+end
+for _, s in ipairs(scopes) do
+  for _, p in ipairs(periods) do redis.call('INCR', pop_key(s[1], s[2], p[1])) end
+end
+return 1
+)lua"));
+  return *script;
+}
+
+// KEYS: idem. ARGV: ttl, token sha, source number, source id ("" for none),
+// pb (no token), expires ms, key ttl seconds, token. Replies packed {created
+// 1|0, pb, used 1|0, token ("" unless created)}.
+const LuaScript& CreateInvitationScript() {
+  static const LuaScript* script =
+      new LuaScript(Mutation("satisfaction_create_invitation", R"lua(
+local inv_key = P .. 'inv:' .. ARGV[2]
+local src_key
+if ARGV[4] ~= '' then
+  src_key = P .. 'inv-src:' .. ARGV[3] .. ':' .. ARGV[4]
+  local first = redis.call('GET', src_key)
+  if first then
+    local h = redis.call('HMGET', P .. 'inv:' .. first, 'pb', 'used')
+    if h[1] then return pack({'0', h[1], h[2] or '0', ''}) end
+  end
+end
+if redis.call('EXISTS', inv_key) == 1 then
+  return fail('ALREADY_EXISTS', 'an invitation with this token exists already')
+end
+redis.call('HSET', inv_key, 'pb', ARGV[5], 'used', '0', 'expires', ARGV[6])
+redis.call('EXPIRE', inv_key, ARGV[7])
+if src_key then redis.call('SET', src_key, ARGV[2], 'EX', ARGV[7]) end
+-- The token is in the recorded result (as a complaint's receipt secret is)
+-- so that a retry of the same request still shows it once more.
+return pack({'1', ARGV[5], '0', ARGV[8]})
+)lua"));
+  return *script;
+}
+
+// KEYS: idem. ARGV: ttl, id, agency, pb (version unset). Replies the stored
+// pb, version set.
+const LuaScript& SaveTemplateScript() {
+  static const LuaScript* script =
+      new LuaScript(Mutation("satisfaction_save_template", R"lua(
+local id, agency = ARGV[2], ARGV[3]
+local meta_key = P .. 'tpl:' .. id
+local meta = redis.call('HMGET', meta_key, 'latest', 'agency')
+if meta[2] and meta[2] ~= agency then
+  return fail('FAILED_PRECONDITION',
+              'template ' .. id .. ' belongs to another agency')
+end
+local version = tonumber(meta[1] or '0') + 1
+-- A later occurrence of a scalar field wins when protobuf parses: this sets
+-- the version without Lua knowing the rest of the message.
+local pb = ARGV[4] .. prima_pb_int(2, version)
+redis.call('SET', meta_key .. ':' .. version, pb)
+redis.call('HSET', meta_key, 'latest', version, 'agency', agency)
+redis.call('SADD', P .. 'tpls:' .. agency, id)
+return pb
+)lua"));
+  return *script;
+}
+
+// ARGV: id, version (0 for the latest).
+const LuaScript& GetTemplateScript() {
+  static const LuaScript* script =
+      new LuaScript(Plain("satisfaction_get_template", R"lua(
+local meta_key = P .. 'tpl:' .. ARGV[1]
+local version = ARGV[2]
+if version == '0' then version = redis.call('HGET', meta_key, 'latest') end
+local pb = version and redis.call('GET', meta_key .. ':' .. version)
+if not pb then
+  local which = ARGV[2] == '0' and '' or (' version ' .. ARGV[2])
+  return fail('NOT_FOUND', 'template ' .. ARGV[1] .. which .. ' does not exist')
+end
+return pb
+)lua"));
+  return *script;
+}
+
+// ARGV: agency. Replies packed latest pbs by id.
+const LuaScript& ListTemplatesScript() {
+  static const LuaScript* script =
+      new LuaScript(Plain("satisfaction_list_templates", R"lua(
+local ids = redis.call('SMEMBERS', P .. 'tpls:' .. ARGV[1])
+table.sort(ids)
+local out = {}
+for _, id in ipairs(ids) do
+  local meta_key = P .. 'tpl:' .. id
+  local latest = redis.call('HGET', meta_key, 'latest')
+  local pb = latest and redis.call('GET', meta_key .. ':' .. latest)
+  if pb then out[#out + 1] = pb end
+end
+return pack(out)
+)lua"));
+  return *script;
+}
+
+// ---- replies ----
+
+template <typename Message>
+absl::StatusOr<Message> ParseMessage(absl::string_view bytes,
+                                     absl::string_view what) {
+  Message message;
+  if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InternalError(absl::StrCat("redis: unreadable stored ", what));
+  }
+  return message;
+}
+
+// A one-string script reply parsed by `parse`.
+template <typename T>
+RedisClient::Callback ReadReply(
+    absl::AnyInvocable<absl::StatusOr<T>(absl::string_view)> parse,
+    Done<T> done) {
+  return [parse = std::move(parse),
+          done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+    if (!reply.ok()) return done(reply.status());
+    if (!reply->is_string()) {
+      return done(absl::InternalError("redis: unexpected script reply"));
+    }
+    done(parse(reply->str));
+  };
+}
+
+// Summed aggregate fields (n, pop, c:/s:/e:<code>, v:<code>:<value>) as an
+// Aggregate, dimensions by code.
+absl::StatusOr<Aggregate> AggregateFromFields(const Fields& fields) {
+  Aggregate out;
+  std::map<std::string, Aggregate::Dimension> by_code;
+  const absl::Status bad = absl::InternalError("redis: bad aggregate field");
+  for (const auto& [name, text] : fields) {
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(text, &value)) return bad;
+    if (name == "n") {
+      out.respondents = value;
+      continue;
+    }
+    if (name == "pop") {
+      out.population = value;
+      continue;
+    }
+    const size_t colon = name.find(':');
+    if (colon == std::string::npos) return bad;
+    const absl::string_view kind = absl::string_view(name).substr(0, colon);
+    std::string code = name.substr(colon + 1);
+    if (kind == "v") {
+      // "v:<code>:<value>": codes carry no colon.
+      const size_t last = code.rfind(':');
+      int answer = 0;
+      if (last == std::string::npos ||
+          !absl::SimpleAtoi(absl::string_view(code).substr(last + 1),
+                            &answer)) {
+        return bad;
+      }
+      code.resize(last);
+      by_code[code].counts_by_value[answer] += value;
+    } else if (kind == "c") {
+      by_code[code].answers = value;
+    } else if (kind == "s") {
+      by_code[code].sum = value;
+    } else if (kind == "e") {
+      by_code[code].expectation_sum = value;
+    } else {
+      return bad;
+    }
+  }
+  for (auto& [code, dimension] : by_code) {
+    dimension.code = code;
+    out.dimensions.push_back(std::move(dimension));
+  }
+  return out;
+}
+
+absl::StatusOr<Aggregate> ParseAggregate(absl::string_view packed) {
+  absl::StatusOr<Fields> fields = UnpackFields(packed);
+  if (!fields.ok()) return absl::InternalError("redis: bad aggregate reply");
+  return AggregateFromFields(*fields);
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, Aggregate>>>
+ParseAggregateList(absl::string_view packed) {
+  absl::StatusOr<std::vector<std::string>> parts = Unpack(packed);
+  if (!parts.ok() || parts->size() % 2 != 0) {
+    return absl::InternalError("redis: bad aggregate list reply");
+  }
+  std::vector<std::pair<std::string, Aggregate>> out;
+  for (size_t i = 0; i < parts->size(); i += 2) {
+    absl::StatusOr<Aggregate> aggregate = ParseAggregate((*parts)[i + 1]);
+    if (!aggregate.ok()) return aggregate.status();
+    out.emplace_back((*parts)[i], *std::move(aggregate));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Template>> ParseTemplateList(
+    absl::string_view packed) {
+  absl::StatusOr<std::vector<std::string>> parts = Unpack(packed);
+  if (!parts.ok()) return absl::InternalError("redis: bad template list");
+  std::vector<v1::Template> out;
+  for (const std::string& bytes : *parts) {
+    absl::StatusOr<v1::Template> tpl =
+        ParseMessage<v1::Template>(bytes, "template");
+    if (!tpl.ok()) return tpl.status();
+    out.push_back(*std::move(tpl));
+  }
+  return out;
+}
+
+// The invitation as CreateInvitation's script replies it.
+absl::StatusOr<v1::Invitation> ParseCreatedInvitation(
+    absl::string_view packed) {
+  absl::StatusOr<std::vector<std::string>> parts = Unpack(packed);
+  if (!parts.ok() || parts->size() != 4) {
+    return absl::InternalError("redis: bad invitation reply");
+  }
+  absl::StatusOr<v1::Invitation> invitation =
+      ParseMessage<v1::Invitation>((*parts)[1], "invitation");
+  if (!invitation.ok()) return invitation.status();
+  invitation->set_used((*parts)[2] == "1");
+  invitation->set_token((*parts)[3]);
+  return invitation;
+}
+
+}  // namespace
+
+SatisfactionStore::SatisfactionStore(RedisClient& redis, const Clock& clock)
+    : redis_(redis), clock_(clock) {}
+
+// ---- templates ----
+
+void SatisfactionStore::SaveTemplate(const v1::Template& tpl,
+                                     const SatisfactionActor& actor,
+                                     Done<v1::Template> done) {
+  if (FindBuiltInTemplate(tpl.id()) != nullptr) {
+    return done(absl::InvalidArgumentError("template.id: reserved"));
+  }
+  if (tpl.id().empty() || tpl.agency_id().empty()) {
+    return done(
+        absl::InvalidArgumentError("template: id and agency_id are required"));
+  }
+  v1::Template stored = tpl;
+  // The script appends the version it picks.
+  stored.clear_version();
+  *stored.mutable_create_time() = ToProtoTime(clock_.Now());
+  RunIdempotent(redis_, SaveTemplateScript(),
+                {kService, "SaveTemplate", actor.subject, actor.request_id}, {},
+                {tpl.id(), tpl.agency_id(), stored.SerializeAsString()},
+                [done = std::move(done)](
+                    absl::StatusOr<IdempotentResult> result) mutable {
+                  if (!result.ok()) return done(result.status());
+                  done(ParseMessage<v1::Template>(result->value, "template"));
+                });
+}
+
+void SatisfactionStore::GetTemplate(absl::string_view id, int version,
+                                    Done<v1::Template> done) {
+  if (version < 0) {
+    return done(absl::InvalidArgumentError("version: must be 0 or more"));
+  }
+  redis_.Eval(GetTemplateScript(), {}, {std::string(id), absl::StrCat(version)},
+              ReadReply<v1::Template>(
+                  [](absl::string_view bytes) {
+                    return ParseMessage<v1::Template>(bytes, "template");
+                  },
+                  std::move(done)),
+              {.resend_safe = true});
+}
+
+void SatisfactionStore::ListTemplates(absl::string_view agency_id,
+                                      Done<std::vector<v1::Template>> done) {
+  redis_.Eval(
+      ListTemplatesScript(), {}, {std::string(agency_id)},
+      ReadReply<std::vector<v1::Template>>(&ParseTemplateList, std::move(done)),
+      {.resend_safe = true});
+}
+
+// ---- invitations ----
+
+void SatisfactionStore::CreateInvitation(const v1::Invitation& invitation,
+                                         absl::string_view token_sha,
+                                         const SatisfactionActor& actor,
+                                         Done<v1::Invitation> done) {
+  if (token_sha.empty()) {
+    return done(absl::InvalidArgumentError("token_sha: required"));
+  }
+  const absl::Time expires = ToAbslTime(invitation.expire_time());
+  // Relative to our clock, so Redis's own time cannot expire it early.
+  const int64_t key_ttl_seconds = std::max<int64_t>(
+      1, absl::ToInt64Seconds(expires + kInvitationGrace - clock_.Now()));
+  v1::Invitation stored = invitation;
+  stored.clear_token();
+  stored.clear_used();
+  RunIdempotent(
+      redis_, CreateInvitationScript(),
+      {kService, "CreateInvitation", actor.subject, actor.request_id}, {},
+      {std::string(token_sha),
+       absl::StrCat(static_cast<int>(invitation.source())),
+       invitation.source_id(), stored.SerializeAsString(), MsArg(expires),
+       absl::StrCat(key_ttl_seconds), invitation.token()},
+      [done =
+           std::move(done)](absl::StatusOr<IdempotentResult> result) mutable {
+        if (!result.ok()) return done(result.status());
+        done(ParseCreatedInvitation(result->value));
+      });
+}
+
+void SatisfactionStore::GetInvitation(absl::string_view token_sha,
+                                      Done<v1::Invitation> done) {
+  redis_.Command(
+      {"HMGET", absl::StrCat(kPrefix, "inv:", token_sha), "pb", "used"},
+      [done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+        if (!reply.ok()) return done(reply.status());
+        if (!reply->is_array() || reply->elements.size() != 2) {
+          return done(absl::InternalError("redis: bad invitation reply"));
+        }
+        if (!reply->elements[0].is_string()) {
+          return done(absl::NotFoundError("invitation does not exist"));
+        }
+        absl::StatusOr<v1::Invitation> invitation =
+            ParseMessage<v1::Invitation>(reply->elements[0].str, "invitation");
+        if (!invitation.ok()) return done(invitation.status());
+        invitation->set_used(reply->elements[1].is_string() &&
+                             reply->elements[1].str == "1");
+        done(*std::move(invitation));
+      },
+      {.resend_safe = true});
+}
+
+// ---- responses ----
+
+void SatisfactionStore::SubmitResponse(const NewResponse& submission,
+                                       const SatisfactionActor& actor,
+                                       Done<v1::Response> done) {
+  const v1::Response& r = submission.response;
+  if (submission.invitation_sha.empty() == submission.kiosk_device.empty()) {
+    return done(absl::InvalidArgumentError(
+        "via: exactly one of an invitation and a kiosk device"));
+  }
+  if (r.id().empty() || r.agency_id().empty() || r.template_id().empty()) {
+    return done(absl::InvalidArgumentError(
+        "response: id, agency_id and template_id are required"));
+  }
+  if (absl::Status s = CheckScopes(submission.scopes); !s.ok()) {
+    return done(s);
+  }
+  std::vector<std::string> args = {r.id(),
+                                   r.agency_id(),
+                                   MsArg(ToAbslTime(r.submit_time())),
+                                   r.SerializeAsString(),
+                                   submission.invitation_sha,
+                                   MsArg(clock_.Now()),
+                                   submission.kiosk_device,
+                                   absl::StrCat(submission.kiosk_per_minute),
+                                   r.template_id()};
+  Append(args, EnvelopeArgs(submission.event));
+  Append(args, ScopeArgs(submission.scopes));
+  Append(args, PeriodArgs(submission.period_keys));
+  args.push_back(absl::StrCat(r.answers_size()));
+  for (const v1::Answer& answer : r.answers()) {
+    Append(args, {answer.code(), absl::StrCat(answer.value()),
+                  absl::StrCat(answer.expectation())});
+  }
+  RunIdempotent(redis_, SubmitScript(),
+                {kService, "SubmitResponse", actor.subject, actor.request_id},
+                {EventStreamKey(kSatisfactionProducer)}, std::move(args),
+                [done = std::move(done)](
+                    absl::StatusOr<IdempotentResult> result) mutable {
+                  if (!result.ok()) return done(result.status());
+                  done(ParseMessage<v1::Response>(result->value, "response"));
+                });
+}
+
+void SatisfactionStore::GetAggregate(
+    absl::string_view template_id, const ScopeRef& scope,
+    const std::vector<std::string>& period_keys, Done<Aggregate> done) {
+  if (period_keys.empty() || period_keys.size() > kMaxPeriodKeys) {
+    return done(absl::InvalidArgumentError(
+        absl::StrCat("period: 1-", kMaxPeriodKeys, " period keys")));
+  }
+  if (absl::Status s = CheckScopes({scope}); !s.ok()) return done(s);
+  std::vector<std::string> args = {std::string(template_id),
+                                   KindArg(scope.kind), scope.id};
+  Append(args, period_keys);
+  redis_.Eval(GetAggregateScript(), {}, std::move(args),
+              ReadReply<Aggregate>(&ParseAggregate, std::move(done)),
+              {.resend_safe = true});
+}
+
+void SatisfactionStore::ListAggregates(
+    absl::string_view template_id, v1::ScopeKind kind,
+    absl::string_view period_key, absl::string_view agency_id,
+    Done<std::vector<std::pair<std::string, Aggregate>>> done) {
+  if (kind != v1::SCOPE_KIND_AGENCY && kind != v1::SCOPE_KIND_OFFICE) {
+    return done(
+        absl::InvalidArgumentError("kind: agencies or offices are ranked"));
+  }
+  // Agencies are listed region-wide: only offices have a per-agency set.
+  const std::string agency =
+      kind == v1::SCOPE_KIND_OFFICE ? std::string(agency_id) : std::string();
+  redis_.Eval(ListAggregatesScript(), {},
+              {std::string(template_id), KindArg(kind), std::string(period_key),
+               agency},
+              ReadReply<std::vector<std::pair<std::string, Aggregate>>>(
+                  &ParseAggregateList, std::move(done)),
+              {.resend_safe = true});
+}
+
+void SatisfactionStore::CountVisit(absl::string_view event_id,
+                                   const std::vector<ScopeRef>& scopes,
+                                   const std::vector<std::string>& period_keys,
+                                   Done<bool> done) {
+  if (event_id.empty()) {
+    return done(absl::InvalidArgumentError("event_id: required"));
+  }
+  if (absl::Status s = CheckScopes(scopes); !s.ok()) return done(s);
+  std::vector<std::string> args = {std::string(event_id),
+                                   absl::StrCat(kVisitDedupeSeconds)};
+  Append(args, ScopeArgs(scopes));
+  Append(args, PeriodArgs(period_keys));
+  redis_.Eval(
+      CountVisitScript(), {}, std::move(args),
+      [done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+        if (!reply.ok()) return done(reply.status());
+        if (reply->type != RedisValue::Type::kInteger) {
+          return done(absl::InternalError("redis: bad count-visit reply"));
+        }
+        done(reply->integer == 1);
+      },
+      // A resent call finds the event seen and answers false: the visit was
+      // still counted once.
+      {.resend_safe = true});
+}
+
+}  // namespace prima::satisfaction

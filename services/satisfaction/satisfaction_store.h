@@ -11,25 +11,35 @@
 //                              built-ins live in code)
 //   tpl:<template>             hash: latest (version), agency
 //   tpls:<agency>              set of the agency's template ids
-//   inv:<sha256 of token>      hash: the invitation's fields (pb), used ("1"),
-//                              expires (Unix ms); TTL = expiry + 7 days
+//   inv:<sha256 of token>      hash: the invitation's fields (pb, without the
+//                              token), used ("1"), expires (Unix ms); TTL =
+//                              expiry + 7 days
 //   inv-src:<source>:<id>      the token hash of the invitation a source (a
-//                              ticket, a complaint) got: one per served visit
+//                              ticket, a complaint; <source> is the
+//                              InvitationSource number) got: one per served
+//                              visit; same TTL as the invitation
 //   r:<response>               the serialized Response
 //   rs:<agency>                zset of response ids by submit time (ms), for
 //                              ExportResponses
 //   agg:<template>:<scope kind>:<scope id>:<period key>
+//                              (<scope kind> is the ScopeKind number, e.g.
+//                              agg:skm:2:kantor-gambir:2026-11)
 //                              hash: n (respondents), and per dimension code
 //                              c:<code> (answers), s:<code> (sum of values),
 //                              e:<code> (sum of expectations), v:<code>:<value>
 //                              (count of each value, for CSAT and NPS)
 //   pop:<scope kind>:<scope id>:<period key>
 //                              served visits (from ticket.service_completed)
+//   visit-seen:<event id>      the ticket.service_completed events counted
+//                              already (72 h), so a redelivery counts once
 //   scopes:<template>:<scope kind>:<period key>
 //                              set of the scope ids with responses in the
 //                              period (agencies and offices), for rankings:
 //                              they are scored in C++ from their aggregates,
 //                              so the formula lives in one place
+//   scopes:<template>:2:<period key>:<agency>
+//                              the same for the offices of one agency
+//                              (RankOffices of an agency reads only its own)
 //   kiosk:<device>             submissions of a kiosk device in the current
 //                              minute (INCR + EXPIRE 60)
 //   settings:<agency>          hash: low_element_threshold
@@ -38,6 +48,7 @@
 // Events go to prima:events:satisfaction.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -98,7 +109,9 @@ struct Aggregate {
     int64_t answers = 0;
     int64_t sum = 0;
     int64_t expectation_sum = 0;
-    std::vector<int64_t> counts_by_value;  // index = value - scale_min
+    // Answers per value (value -> count), values never given left out: the
+    // store does not know the template's scale.
+    std::map<int, int64_t> counts_by_value;
   };
   std::vector<Dimension> dimensions;
   int64_t population = 0;  // served visits in the scope and period
