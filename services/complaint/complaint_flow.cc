@@ -396,6 +396,7 @@ absl::StatusOr<ComplaintChange> Decide(const StoredComplaint& stored,
       resolved.set_category(CategoryName(before.category()));
       resolved.set_resolution_seconds(resolution.seconds);
       resolved.set_within_deadline(in_time);
+      resolved.set_receipt_secret_sha256(stored.secret_sha);
       change.events.push_back(Envelope("complaint.resolved", before.agency_id(),
                                        resolved, context.now,
                                        context.request_id, actor));

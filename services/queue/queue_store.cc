@@ -587,7 +587,8 @@ redis.call('HSET', mkey, 'mean', string.format('%.3f', mean), 'n', n + 1)
 prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[8], ARGV[9], ARGV[10], ARGV[11],
                 prima_pb_bytes(3, t.service) .. prima_pb_int(6, svc) ..
                 prima_pb_int(7, seconds_between(t.wait_from, t.called)) ..
-                prima_pb_bytes(9, local_date_pb(t.date)))
+                prima_pb_bytes(9, local_date_pb(t.date)) ..
+                prima_pb_bytes(10, f(t, 'secret')))
 live(t.office, 'change', id)
 return pack(view(id, now))
 )lua"));

@@ -614,6 +614,7 @@ TEST_F(ComplaintServiceTest, FullLifecycleWithTimelineAndEvents) {
   EXPECT_EQ(resolved.resolution_seconds(), 3 * 3600);
   EXPECT_TRUE(resolved.within_deadline());
   EXPECT_EQ(resolved.category(), "SERVICE_RELATED");
+  EXPECT_EQ(resolved.receipt_secret_sha256(), Sha256Hex(c.receipt_secret()));
 }
 
 TEST_F(ComplaintServiceTest, EveryIllegalMoveIsRefusedWithTheStatus) {

@@ -967,6 +967,8 @@ TEST_F(QueueServiceTest, EventsAnnounceEveryChange) {
   EXPECT_EQ(completed.service_seconds(), 180);
   EXPECT_EQ(completed.outcome(), "DONE");
   EXPECT_EQ(completed.local_date().day(), 23);
+  // The survey of this visit is answered with the ticket's receipt secret.
+  EXPECT_EQ(completed.receipt_secret_sha256(), Sha256Hex(a.receipt_secret()));
 }
 
 // ---- live streams through the adapter ----
