@@ -136,6 +136,10 @@ class SatisfactionStore {
   // Stores an invitation under the token's hash, once per source: a second
   // invitation for the same source (a duplicate event) returns the first and
   // writes nothing (then `token` in the reply is empty: it was shown once).
+  // A retry of the same request (actor and request id) replies the token
+  // again: it is kept in the idempotency record for its 24 hours, as a
+  // complaint's receipt secret is. An empty source_id skips the per-source
+  // check (staff invitations). ALREADY_EXISTS when the token hash is taken.
   void CreateInvitation(const v1::Invitation& invitation,
                         absl::string_view token_sha,
                         const SatisfactionActor& actor,
@@ -148,7 +152,9 @@ class SatisfactionStore {
   // a kiosk device over its rate (RESOURCE_EXHAUSTED), marks the invitation
   // used, stores the response, bumps every scope x period aggregate (and adds
   // agency and office to the period's `scopes` sets), appends the event.
-  // Idempotent (rpc "SubmitResponse").
+  // Idempotent (rpc "SubmitResponse"). ALREADY_EXISTS when the response id
+  // was stored by another request; INVALID_ARGUMENT unless exactly one of
+  // invitation_sha and kiosk_device is set.
   void SubmitResponse(const NewResponse& response,
                       const SatisfactionActor& actor, Done<v1::Response> done);
 

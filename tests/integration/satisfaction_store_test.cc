@@ -231,6 +231,15 @@ TEST_F(SatisfactionStoreTest, KioskSubmissionStoresResponseAndEvent) {
   ASSERT_TRUE(score.ok());
   EXPECT_EQ(score->str, absl::StrCat(absl::ToUnixMillis(clock_.Now())));
   EXPECT_EQ(StreamLength(), 1);
+  auto entries = redis_->Command({"XRANGE", kStream, "-", "+"});
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->elements.size(), 1u);
+  bool typed = false;
+  const RedisValue& fields = entries->elements[0].elements[1];
+  for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
+    typed |= fields.elements[i + 1].str == "satisfaction.response_submitted";
+  }
+  EXPECT_TRUE(typed);
 }
 
 TEST_F(SatisfactionStoreTest, SameRequestIdReplaysAndCountsOnce) {
