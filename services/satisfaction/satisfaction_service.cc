@@ -23,6 +23,7 @@
 #include "services/common/validation.h"
 #include "services/satisfaction/satisfaction_rules.h"
 #include "services/satisfaction/satisfaction_store.h"
+#include "services/satisfaction/visit_consumer.h"
 
 namespace prima::satisfaction {
 
@@ -440,12 +441,25 @@ class SatisfactionServiceImpl final
         clock_(env.clock),
         directory_(env.redis, env.config.redis, env.clock),
         store_(env.redis, env.clock),
-        options_(options) {}
+        options_(options) {
+    for (const char* producer : {"queue", "complaint"}) {
+      consumers_.push_back(std::make_unique<EventConsumer>(
+          env.config.redis, env.config.redis_timeout,
+          VisitConsumerOptions(producer),
+          MakeVisitHandler(store_, env.clock, options.invitation_ttl)));
+    }
+  }
 
   ~SatisfactionServiceImpl() override { Stop(); }
 
-  void Start() { directory_.Start(); }
-  void Stop() { directory_.Stop(); }
+  void Start() {
+    directory_.Start();
+    for (auto& consumer : consumers_) consumer->Start();
+  }
+  void Stop() {
+    for (auto& consumer : consumers_) consumer->Stop();
+    directory_.Stop();
+  }
 
   // ---- templates ----
 
@@ -748,6 +762,10 @@ class SatisfactionServiceImpl final
             return (void)call->Finish(absl::NotFoundError(absl::StrCat(
                 "office_id: ", office->id(), " is not of agency ", agency_id)));
           }
+          if (service_id.empty()) {
+            return CheckOfficer(agency_id, officer_id, std::move(call),
+                                *std::move(office), std::move(next));
+          }
           directory_.GetPublicService(
               service_id,
               [this, agency_id, officer_id, call = std::move(call),
@@ -759,25 +777,27 @@ class SatisfactionServiceImpl final
                       absl::StrCat("service_id: ", service->id(),
                                    " is not of agency ", agency_id)));
                 }
-                if (officer_id.empty()) {
-                  return next(std::move(call), std::move(office));
-                }
-                directory_.GetOfficer(
-                    officer_id,
-                    [agency_id, call = std::move(call), next = std::move(next),
+                CheckOfficer(agency_id, officer_id, std::move(call),
+                             std::move(office), std::move(next));
+              });
+        });
+  }
+
+  void CheckOfficer(const std::string& agency_id, const std::string& officer_id,
+                    std::unique_ptr<UnaryCall> call, cat::Office office,
+                    PlaceNext next) {
+    if (officer_id.empty()) return next(std::move(call), std::move(office));
+    directory_.GetOfficer(
+        officer_id, [agency_id, call = std::move(call), next = std::move(next),
                      office = std::move(office)](
                         absl::StatusOr<cat::Officer> officer) mutable {
-                      if (!officer.ok()) {
-                        return (void)call->Finish(officer.status());
-                      }
-                      if (officer->agency_id() != agency_id) {
-                        return (void)call->Finish(absl::NotFoundError(
-                            absl::StrCat("officer_id: ", officer->id(),
-                                         " is not of agency ", agency_id)));
-                      }
-                      next(std::move(call), std::move(office));
-                    });
-              });
+          if (!officer.ok()) return (void)call->Finish(officer.status());
+          if (officer->agency_id() != agency_id) {
+            return (void)call->Finish(absl::NotFoundError(
+                absl::StrCat("officer_id: ", officer->id(),
+                             " is not of agency ", agency_id)));
+          }
+          next(std::move(call), std::move(office));
         });
   }
 
@@ -920,6 +940,8 @@ class SatisfactionServiceImpl final
   DirectoryReader directory_;
   SatisfactionStore store_;
   const SatisfactionOptions options_;
+  // Served visits and invitations from the queue's and complaints' events.
+  std::vector<std::unique_ptr<EventConsumer>> consumers_;
 };
 
 }  // namespace
