@@ -46,6 +46,23 @@ local function prima_emit(stream, maxlen, type, agency, envelope)
   return redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*',
                     'type', type, 'agency', agency, 'envelope', envelope)
 end
+local function prima_fail(code, msg)
+  return redis.error_reply(code .. ' ' .. msg)
+end
+local function prima_groups(at, width)
+  local n = tonumber(ARGV[at])
+  local out = {}
+  at = at + 1
+  for g = 1, n do
+    local item = {}
+    for k = 1, width do
+      item[k] = ARGV[at]
+      at = at + 1
+    end
+    out[g] = item
+  end
+  return out, at
+end
 local function prima_first_time(key, ttl)
   return redis.call('SET', key, '1', 'NX', 'EX', ttl) ~= false
 end

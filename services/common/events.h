@@ -61,6 +61,10 @@ std::string EnvelopePayload(const prima::events::v1::EventEnvelope& envelope);
 //     the first; a field set in both keeps the script's value.
 //   prima_first_time(key, ttl_seconds) -> true the first time a key is seen
 //   (dedupe)
+//   prima_fail(code, message) -> the error reply "<CODE> message" that
+//   StatusFromRedisError maps to a status
+//   prima_groups(at, width) -> the groups, and the position after them, of a
+//   count at ARGV[at] followed by that many groups of `width` arguments
 extern const char kLuaPrelude[];
 
 // ---- idempotency ----

@@ -54,29 +54,14 @@ std::string ComplaintLua() {
   return absl::StrCat(kLuaPack, "local P = '", kPrefix, "'\n",
                       "local EVENT_MAXLEN = ", kEventStreamMaxLen, "\n",
                       R"lua(
-local function fail(code, msg) return redis.error_reply(code .. ' ' .. msg) end
+local fail = prima_fail
 local function ckey(id) return P .. 'c:' .. id end
 -- The stored complaint as Load replies it: its hash and its whole timeline.
 local function record(id)
   return pack({pack(redis.call('HGETALL', ckey(id))),
                pack(redis.call('LRANGE', ckey(id) .. ':timeline', 0, -1))})
 end
--- A count at ARGV[at] followed by that many groups of `width` arguments:
--- the groups and the position after them.
-local function groups(at, width)
-  local n = tonumber(ARGV[at])
-  local out = {}
-  at = at + 1
-  for g = 1, n do
-    local item = {}
-    for k = 1, width do
-      item[k] = ARGV[at]
-      at = at + 1
-    end
-    out[g] = item
-  end
-  return out, at
-end
+local groups = prima_groups
 )lua");
 }
 

@@ -63,7 +63,7 @@ local STATUS_NAME = {['1'] = 'WAITING', ['2'] = 'CALLED', ['3'] = 'SERVING',
   ['4'] = 'COMPLETED', ['5'] = 'NO_SHOW', ['6'] = 'CANCELLED',
   ['7'] = 'EXPIRED'}
 local C_CLOSED, C_OPEN, C_PAUSED = '1', '2', '3'
-local function fail(code, msg) return redis.error_reply(code .. ' ' .. msg) end
+local fail = prima_fail
 local function tkey(id) return Q .. 't:' .. id end
 local function ckey(id) return Q .. 'c:' .. id end
 local function as_map(flat)

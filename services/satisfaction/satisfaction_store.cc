@@ -67,23 +67,8 @@ std::string SatisfactionLua() {
                       "local AGENCY = '", KindArg(v1::SCOPE_KIND_AGENCY), "'\n",
                       "local OFFICE = '", KindArg(v1::SCOPE_KIND_OFFICE), "'\n",
                       R"lua(
-local function fail(code, msg) return redis.error_reply(code .. ' ' .. msg) end
--- A count at ARGV[at] followed by that many groups of `width` arguments:
--- the groups and the position after them.
-local function groups(at, width)
-  local n = tonumber(ARGV[at])
-  local out = {}
-  at = at + 1
-  for g = 1, n do
-    local item = {}
-    for k = 1, width do
-      item[k] = ARGV[at]
-      at = at + 1
-    end
-    out[g] = item
-  end
-  return out, at
-end
+local fail = prima_fail
+local groups = prima_groups
 local function agg_key(tpl, kind, id, period)
   return P .. 'agg:' .. tpl .. ':' .. kind .. ':' .. id .. ':' .. period
 end
