@@ -57,6 +57,7 @@
 #include "prima/catalog/v1/training.grpc.pb.h"
 #include "prima/complaint/v1/complaint.grpc.pb.h"
 #include "prima/queue/v1/queue.grpc.pb.h"
+#include "prima/satisfaction/v1/satisfaction.grpc.pb.h"
 #include "prima/testing/v1/echo.grpc.pb.h"
 #include "services/common/ids.h"
 #include "services/common/logging.h"
@@ -465,6 +466,49 @@ CallerFactory GetComplaintTarget() {
   };
 }
 
+// ---------------------------------------------------------------------------------
+// Satisfaction targets: SKM responses at the demo office (PRIMA_BENCH_OFFICE,
+// default dukcapil-jaksel, service PRIMA_BENCH_SERVICE, default ktp-el).
+// ---------------------------------------------------------------------------------
+
+namespace sv1 = prima::satisfaction::v1;
+
+std::string BenchOffice() {
+  static const std::string* office =
+      new std::string(BenchSetting("PRIMA_BENCH_OFFICE", "dukcapil-jaksel"));
+  return *office;
+}
+
+// A kiosk response `index` from a device of its own (a device may submit only
+// a few a minute), with answers 2-4 spread over the nine SKM elements.
+void FillSubmitResponse(uint64_t index, sv1::SubmitResponseRequest* r) {
+  static const std::string* service =
+      new std::string(BenchSetting("PRIMA_BENCH_SERVICE", "ktp-el"));
+  r->set_request_id(BenchRequestId(index));
+  sv1::KioskSubmission* kiosk = r->mutable_kiosk();
+  kiosk->set_office_id(BenchOffice());
+  kiosk->set_service_id(*service);
+  kiosk->set_device_id(BenchRequestId(index));
+  for (int u = 1; u <= 9; ++u) {
+    sv1::Answer* a = r->add_answers();
+    a->set_code(absl::StrCat("U", u));
+    a->set_value(static_cast<int32_t>(2 + (index + u) % 3));
+  }
+}
+
+// The bench office's index of the current month (Asia/Jakarta).
+void FillGetIndex(uint64_t, sv1::GetIndexRequest* r) {
+  static const std::string* month = [] {
+    absl::TimeZone wib;
+    absl::LoadTimeZone("Asia/Jakarta", &wib);
+    return new std::string(absl::FormatTime("%Y-%m", absl::Now(), wib));
+  }();
+  r->mutable_scope()->set_kind(sv1::SCOPE_KIND_OFFICE);
+  r->mutable_scope()->set_id(BenchOffice());
+  r->mutable_period()->set_kind(sv1::PERIOD_KIND_MONTH);
+  r->mutable_period()->set_key(*month);
+}
+
 struct Target {
   std::string name;  // --target
   std::string rpc;   // for the report
@@ -558,6 +602,20 @@ const std::vector<Target>& Targets() {
                                     FillFileComplaint)},
       {"complaint-get", "prima.complaint.v1.ComplaintService/GetComplaint",
        GetComplaintTarget()},
+      // Satisfaction (satisfaction server, --addr 127.0.0.1:50054) at the
+      // demo office: kiosk SKM responses, and the office's index of the
+      // month (its cost does not grow with the responses stored).
+      {"satisfaction-submit",
+       "prima.satisfaction.v1.SatisfactionService/SubmitResponse",
+       Unary<sv1::SatisfactionService>(
+           &sv1::SatisfactionService::StubInterface::async_interface::
+               SubmitResponse,
+           FillSubmitResponse)},
+      {"satisfaction-index",
+       "prima.satisfaction.v1.SatisfactionService/GetIndex",
+       Unary<sv1::SatisfactionService>(
+           &sv1::SatisfactionService::StubInterface::async_interface::GetIndex,
+           FillGetIndex)},
   };
   return *targets;
 }
