@@ -554,9 +554,11 @@ class SatisfactionServiceImpl final
         absl::StrCat("staff:", p->subject, ":", req->request_id()));
     const std::string template_id =
         req->template_id().empty() ? kDefaultTemplate : req->template_id();
+    // The place from the request, not from `invitation`: the lambda below
+    // moves `invitation`, and may be built before these are read.
     CheckPlace(
-        invitation.agency_id(), invitation.office_id(), invitation.service_id(),
-        invitation.officer_id(), std::move(call),
+        req->agency_id(), req->office_id(), req->service_id(),
+        req->officer_id(), std::move(call),
         [this, resp, template_id, invitation = std::move(invitation),
          actor = SatisfactionActor{p->subject, req->request_id()}](
             std::unique_ptr<UnaryCall> call, cat::Office) mutable {
