@@ -24,6 +24,8 @@ void AddDirectoryCommand(CLI::App& app,
 void AddTrainingCommands(CLI::App& app, CliContext& context);
 void AddQueueCommand(CLI::App& app, CliContext& context);  // prima queue
 void AddComplaintCommand(CLI::App& app,
-                         CliContext& context);  // prima complaint
+                         CliContext& context);              // prima complaint
+void AddSurveyCommand(CLI::App& app, CliContext& context);  // prima survey
+void AddScoreCommand(CLI::App& app, CliContext& context);   // prima score
 
 }  // namespace prima::cli

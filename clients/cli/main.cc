@@ -12,7 +12,8 @@ constexpr prima::cli::AddCommandFn kCommands[] = {
     prima::cli::AddHealthCommand,    prima::cli::AddServicesCommand,
     prima::cli::AddTokenCommand,     prima::cli::AddDirectoryCommand,
     prima::cli::AddTrainingCommands, prima::cli::AddQueueCommand,
-    prima::cli::AddComplaintCommand,
+    prima::cli::AddComplaintCommand, prima::cli::AddSurveyCommand,
+    prima::cli::AddScoreCommand,
 };
 
 }  // namespace
