@@ -568,6 +568,15 @@ class SatisfactionServiceImpl final
                invitation = std::move(invitation), actor = std::move(actor)](
                   absl::StatusOr<v1::Template> tmpl) mutable {
                 if (!tmpl.ok()) return (void)call->Finish(tmpl.status());
+                // As SubmitResponse refuses it: an invitation to another
+                // agency's template could never be answered.
+                if (!tmpl->agency_id().empty() &&
+                    tmpl->agency_id() != invitation.agency_id()) {
+                  return (void)call->Finish(absl::NotFoundError(
+                      absl::StrCat("template_id: ", tmpl->id(),
+                                   " is not a template of agency ",
+                                   invitation.agency_id())));
+                }
                 const absl::Time now = clock_.Now();
                 invitation.set_template_id(tmpl->id());
                 invitation.set_template_version(tmpl->version());
