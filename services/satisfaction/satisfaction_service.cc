@@ -820,31 +820,46 @@ class SatisfactionServiceImpl final
                 v1::Response* resp) {
     const v1::Response& r = submission->response;
     call->set_agency(r.agency_id());
-    CheckPlace(
-        r.agency_id(), r.office_id(), r.service_id(), r.officer_id(),
-        std::move(call),
-        [this, submission, template_id, version, resp](
-            std::unique_ptr<UnaryCall> call, cat::Office office) mutable {
-          WithTemplate(
-              template_id, version,
-              [this, call = std::move(call), submission, resp,
-               office = std::move(office)](
-                  absl::StatusOr<v1::Template> tmpl) mutable {
-                if (!tmpl.ok()) return (void)call->Finish(tmpl.status());
-                if (!tmpl->agency_id().empty() &&
-                    tmpl->agency_id() != submission->response.agency_id()) {
-                  return (void)call->Finish(absl::NotFoundError(absl::StrCat(
-                      "template ", tmpl->id(), " is not a template of agency ",
-                      submission->response.agency_id())));
-                }
-                absl::Status answers = ValidateResponseAnswers(
-                    FromProto(*tmpl), submission->request.answers());
-                if (!answers.ok()) return (void)call->Finish(answers);
-                absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
-                if (!zone.ok()) return (void)call->Finish(zone.status());
-                Write(std::move(call), *submission, *tmpl, *zone, resp);
-              });
-        });
+    PlaceNext next = [this, submission, template_id, version, resp](
+                         std::unique_ptr<UnaryCall> call,
+                         cat::Office office) mutable {
+      WithTemplate(
+          template_id, version,
+          [this, call = std::move(call), submission, resp,
+           office =
+               std::move(office)](absl::StatusOr<v1::Template> tmpl) mutable {
+            if (!tmpl.ok()) return (void)call->Finish(tmpl.status());
+            if (!tmpl->agency_id().empty() &&
+                tmpl->agency_id() != submission->response.agency_id()) {
+              return (void)call->Finish(absl::NotFoundError(absl::StrCat(
+                  "template ", tmpl->id(), " is not a template of agency ",
+                  submission->response.agency_id())));
+            }
+            absl::Status answers = ValidateResponseAnswers(
+                FromProto(*tmpl), submission->request.answers());
+            if (!answers.ok()) return (void)call->Finish(answers);
+            absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
+            if (!zone.ok()) return (void)call->Finish(zone.status());
+            Write(std::move(call), *submission, *tmpl, *zone, resp);
+          });
+    };
+    if (!submission->invitation_sha.empty()) {
+      // An invitation's place was checked when staff made it, or comes from
+      // the queue's or complaints' events: its officer is whoever served
+      // (the queue's token subject), not necessarily a directory officer.
+      // Checking it again would leave the invitation unanswerable; only the
+      // office's time zone is needed.
+      directory_.GetOffice(r.office_id(),
+                           [call = std::move(call), next = std::move(next)](
+                               absl::StatusOr<cat::Office> office) mutable {
+                             if (!office.ok())
+                               return (void)call->Finish(office.status());
+                             next(std::move(call), *std::move(office));
+                           });
+      return;
+    }
+    CheckPlace(r.agency_id(), r.office_id(), r.service_id(), r.officer_id(),
+               std::move(call), std::move(next));
   }
 
   void Write(std::unique_ptr<UnaryCall> call, const Submission& submission,
