@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "prima/satisfaction/v1/satisfaction.grpc.pb.h"
 #include "services/common/adapter.h"
 #include "services/common/config.h"
@@ -316,6 +317,41 @@ absl::StatusOr<ResolvedPeriod> ResolvePeriod(const v1::Period& period) {
   *out.period.mutable_last_date() = DateProto(parsed->last);
   out.keys.push_back(period.key());
   return out;
+}
+
+// The period keys of a trend's points: days or months from first_date to
+// last_date (at most 366 days or 60 months).
+absl::StatusOr<std::vector<std::string>> TrendKeys(
+    const v1::GetTrendRequest& req) {
+  absl::StatusOr<absl::CivilDay> first = DayOf("first_date", req.first_date());
+  if (!first.ok()) return first.status();
+  absl::StatusOr<absl::CivilDay> last = DayOf("last_date", req.last_date());
+  if (!last.ok()) return last.status();
+  if (*last < *first) {
+    return Invalid("last_date", "must be on or after first_date");
+  }
+  std::vector<std::string> keys;
+  if (req.granularity() == v1::GRANULARITY_DAY) {
+    if (*last - *first >= kMaxCustomRangeDays) {
+      return Invalid("last_date", "a daily trend spans at most 366 days");
+    }
+    for (absl::CivilDay d = *first; d <= *last; ++d) {
+      keys.push_back(PeriodKey(PeriodKind::kDay, d));
+    }
+    return keys;
+  }
+  if (req.granularity() != v1::GRANULARITY_MONTH) {
+    return Invalid("granularity", "must be DAY or MONTH");
+  }
+  const absl::CivilMonth from(*first);
+  const absl::CivilMonth to(*last);
+  if (to - from >= 60) {
+    return Invalid("last_date", "a monthly trend spans at most 60 months");
+  }
+  for (absl::CivilMonth m = from; m <= to; ++m) {
+    keys.push_back(PeriodKey(PeriodKind::kMonth, absl::CivilDay(m)));
+  }
+  return keys;
 }
 
 absl::Status ValidateScope(const v1::Scope& scope) {
@@ -718,6 +754,80 @@ class SatisfactionServiceImpl final
                          call->Finish(absl::OkStatus());
                        });
                  });
+    return reactor;
+  }
+
+  ServerUnaryReactor* GetTrend(CallbackServerContext* ctx,
+                               const v1::GetTrendRequest* req,
+                               v1::Trend* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "GetTrend");
+    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetTrend", "");
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateScope(req->scope()));
+    absl::StatusOr<std::vector<std::string>> keys = TrendKeys(*req);
+    if (!keys.ok()) return call->Finish(keys.status());
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateOptionalId("template_id", req->template_id()));
+    const std::string template_id =
+        req->template_id().empty() ? kDefaultTemplate : req->template_id();
+    auto* reactor = call->reactor();
+    WithTemplate(
+        template_id, 0,
+        [this, call = std::move(call), resp, scope = req->scope(),
+         keys = *std::move(keys)](absl::StatusOr<v1::Template> tmpl) mutable {
+          if (!tmpl.ok()) return (void)call->Finish(tmpl.status());
+          *resp->mutable_scope() = scope;
+          resp->set_template_id(tmpl->id());
+          // One read per point, all in flight at once; the reply is
+          // assembled when the last answers.
+          struct Pending {
+            absl::Mutex mu;
+            std::vector<Aggregate> points ABSL_GUARDED_BY(mu);
+            size_t left ABSL_GUARDED_BY(mu) = 0;
+            absl::Status error ABSL_GUARDED_BY(mu);
+            std::unique_ptr<UnaryCall> call;
+            v1::Template tmpl;
+            std::vector<std::string> keys;
+          };
+          auto pending = std::make_shared<Pending>();
+          {
+            absl::MutexLock lock(&pending->mu);
+            pending->points.resize(keys.size());
+            pending->left = keys.size();
+          }
+          pending->call = std::move(call);
+          pending->tmpl = *std::move(tmpl);
+          pending->keys = std::move(keys);
+          for (size_t i = 0; i < pending->keys.size(); ++i) {
+            store_.GetAggregate(
+                pending->tmpl.id(), ScopeRef{scope.kind(), scope.id()},
+                {pending->keys[i]},
+                [pending, resp, i](absl::StatusOr<Aggregate> got) {
+                  absl::Status status;
+                  {
+                    absl::MutexLock lock(&pending->mu);
+                    if (got.ok()) {
+                      pending->points[i] = *std::move(got);
+                    } else if (pending->error.ok()) {
+                      pending->error = got.status();
+                    }
+                    if (--pending->left > 0) return;
+                    status = pending->error;
+                    for (size_t k = 0; status.ok() && k < pending->keys.size();
+                         ++k) {
+                      const v1::Index index =
+                          IndexOf(pending->tmpl, pending->points[k]);
+                      v1::TrendPoint* point = resp->add_points();
+                      point->set_period(pending->keys[k]);
+                      point->set_respondents(index.respondents());
+                      point->set_ikm_converted(index.ikm_converted());
+                      point->set_mutu(index.mutu());
+                    }
+                  }
+                  pending->call->Finish(status);
+                });
+          }
+        });
     return reactor;
   }
 

@@ -1135,11 +1135,63 @@ TEST_F(SatisfactionServiceTest, TemplatesBuiltInAndCustom) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
-TEST_F(SatisfactionServiceTest, UnimplementedRpcsSaySo) {
+TEST_F(SatisfactionServiceTest, TrendIsASeriesByDayOrMonth) {
+  // Monday 2026-11-23: all 4 and all 2 (IKM 3.0 -> 75.00 C); Tuesday: none;
+  // Wednesday 11-25: all 4 (100.00 A); 2026-12-01: all 1 (25.00 D).
+  MustKiosk("kantor-b", AllSkm(4));
+  MustKiosk("kantor-b", AllSkm(2));
+  clock_.Advance(absl::Hours(48));
+  MustKiosk("kantor-b", AllSkm(4));
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2026, 12, 1, 10, 0, 0),
+                             absl::FixedTimeZone(7 * 3600)));
+  MustKiosk("kantor-b", AllSkm(1));
+
+  auto date = [](int y, int m, int d) {
+    prima::common::v1::LocalDate out;
+    out.set_year(y);
+    out.set_month(m);
+    out.set_day(d);
+    return out;
+  };
   GetTrendRequest req;
+  req.mutable_scope()->set_kind(SCOPE_KIND_OFFICE);
+  req.mutable_scope()->set_id("kantor-b");
+  req.set_granularity(GRANULARITY_DAY);
+  *req.mutable_first_date() = date(2026, 11, 23);
+  *req.mutable_last_date() = date(2026, 11, 25);
   Trend trend;
   grpc::Status s = Call(&SatisfactionService::Stub::GetTrend, req, "", &trend);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(trend.points_size(), 3);
+  EXPECT_EQ(trend.points(0).period(), "2026-11-23");
+  EXPECT_EQ(trend.points(0).respondents(), 2);
+  EXPECT_DOUBLE_EQ(trend.points(0).ikm_converted(), 75.0);
+  EXPECT_EQ(trend.points(0).mutu(), MUTU_C);
+  EXPECT_EQ(trend.points(1).respondents(), 0);
+  EXPECT_EQ(trend.points(1).mutu(), MUTU_UNSPECIFIED);
+  EXPECT_DOUBLE_EQ(trend.points(2).ikm_converted(), 100.0);
+
+  req.set_granularity(GRANULARITY_MONTH);
+  *req.mutable_last_date() = date(2026, 12, 31);
+  ASSERT_TRUE(Call(&SatisfactionService::Stub::GetTrend, req, "", &trend).ok());
+  ASSERT_EQ(trend.points_size(), 2);
+  // November: 4, 2, 4 per element -> NRR 10/3, IKM x25 = 83.33, B.
+  EXPECT_EQ(trend.points(0).period(), "2026-11");
+  EXPECT_EQ(trend.points(0).respondents(), 3);
+  EXPECT_DOUBLE_EQ(trend.points(0).ikm_converted(), 83.33);
+  EXPECT_EQ(trend.points(0).mutu(), MUTU_B);
+  EXPECT_EQ(trend.points(1).period(), "2026-12");
+  EXPECT_DOUBLE_EQ(trend.points(1).ikm_converted(), 25.0);
+
+  req.set_granularity(GRANULARITY_UNSPECIFIED);
+  s = Call(&SatisfactionService::Stub::GetTrend, req, "", &trend);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("granularity"));
+  req.set_granularity(GRANULARITY_DAY);
+  *req.mutable_last_date() = date(2027, 12, 31);
+  s = Call(&SatisfactionService::Stub::GetTrend, req, "", &trend);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("last_date"));
 }
 
 // ---- invitations from resolved complaints ----
