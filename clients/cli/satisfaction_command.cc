@@ -337,10 +337,16 @@ void PrintIndex(const CliContext& context, const Index& index) {
               EnumLabel(index.scope().kind()).c_str(),
               index.scope().id().c_str(), PeriodCell(index.period()).c_str(),
               index.template_id().c_str());
-  Table elements({"code", "unsur", "responses", "nrr", "nrr_tertimbang",
-                  "konversi", "mutu"});
+  // csat-nps and expectation templates have no IKM: their elements show the
+  // mean answer only.
+  const bool skm =
+      index.mutu() != MUTU_UNSPECIFIED || index.ikm_interval() != 0;
+  Table elements(
+      skm ? std::vector<std::string>{"code", "unsur", "responses", "nrr",
+                                     "nrr_tertimbang", "konversi", "mutu"}
+          : std::vector<std::string>{"code", "name", "responses", "mean"});
   for (const ElementScore& e : index.elements()) {
-    elements.AddRow({e.code(), e.name(), absl::StrCat(e.responses()),
+    elements.AddRow({e.code(), OneLine(e.name()), absl::StrCat(e.responses()),
                      Fixed(e.nrr(), 3), Fixed(e.nrr_weighted(), 3),
                      Fixed(e.converted(), 2), EnumCell(e.mutu())});
   }
@@ -348,10 +354,12 @@ void PrintIndex(const CliContext& context, const Index& index) {
 
   std::printf("\n");
   Table summary({"figure", "value"});
-  summary.AddRow({"IKM (nilai interval)", Fixed(index.ikm_interval(), 4)});
-  summary.AddRow({"IKM konversi", Fixed(index.ikm_converted(), 2)});
-  summary.AddRow({"mutu", EnumCell(index.mutu())});
-  summary.AddRow({"kinerja", index.kinerja()});
+  if (skm) {
+    summary.AddRow({"IKM (nilai interval)", Fixed(index.ikm_interval(), 4)});
+    summary.AddRow({"IKM konversi", Fixed(index.ikm_converted(), 2)});
+    summary.AddRow({"mutu", EnumCell(index.mutu())});
+    summary.AddRow({"kinerja", index.kinerja()});
+  }
   summary.AddRow({"respondents", absl::StrCat(index.respondents())});
   summary.AddRow(
       {"population (visits served)", absl::StrCat(index.population())});
@@ -502,8 +510,7 @@ std::vector<Answer> AnswersOf(const SatisfactionOptions& options) {
 // Usage checks of submit beyond what CLI11 declares.
 void CheckSubmit(const SatisfactionOptions& options) {
   if (options.invitation_token.empty() && options.office.empty()) {
-    throw CLI::RequiredError(
-        "submit: --token, or --office, --service and --device for a kiosk");
+    throw CLI::RequiredError("--token, or --office/--service/--device,");
   }
   (void)AnswersOf(options);
 }
@@ -549,7 +556,7 @@ Scope ScopeOf(const SatisfactionOptions& options) {
 // Either --period or both --from and --to.
 void CheckPeriod(const SatisfactionOptions& options) {
   if (options.period.empty() && options.from.empty()) {
-    throw CLI::RequiredError("--period KEY, or --from and --to");
+    throw CLI::RequiredError("--period, or --from/--to,");
   }
 }
 
@@ -582,7 +589,7 @@ int RunTrend(const CliContext& context, const SatisfactionOptions& options) {
 void CheckRank(const SatisfactionOptions& options) {
   if (options.ranked == "agencies" && !options.agency.empty()) {
     throw CLI::ValidationError("--agency",
-                               "ranks offices only: prima score rank offices");
+                               "only with `prima score rank offices`");
   }
 }
 
