@@ -154,9 +154,14 @@ absl::Status ReadTextProtoFile(const std::string& path,
 }
 
 int PrintError(const absl::Status& status) {
-  std::fprintf(stderr, "error: %s: %s\n",
-               absl::StatusCodeToString(status.code()).c_str(),
-               std::string(status.message()).c_str());
+  const std::string code = absl::StatusCodeToString(status.code());
+  if (status.message().empty()) {
+    // e.g. UNIMPLEMENTED from an RPC a server does not serve yet.
+    std::fprintf(stderr, "error: %s\n", code.c_str());
+  } else {
+    std::fprintf(stderr, "error: %s: %s\n", code.c_str(),
+                 std::string(status.message()).c_str());
+  }
   return 1;
 }
 
