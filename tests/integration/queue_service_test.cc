@@ -21,10 +21,9 @@
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "prima/catalog/v1/directory.grpc.pb.h"
+#include "prima/catalog/v1/directory.pb.h"
 #include "prima/events/v1/events.pb.h"
 #include "prima/queue/v1/queue.grpc.pb.h"
-#include "services/catalog/directory_service.h"
 #include "services/common/clock.h"
 #include "services/common/events.h"
 #include "services/common/ids.h"
@@ -32,6 +31,7 @@
 #include "services/common/server.h"
 #include "services/common/sync_redis.h"
 #include "tests/testing/service_env.h"
+#include "tests/testing/test_directory.h"
 #include "tests/testing/test_server.h"
 
 namespace prima {
@@ -127,21 +127,9 @@ class QueueServiceTest : public ::testing::Test {
     auto started = testing::TestServiceEnv::Start(clock_);
     ASSERT_TRUE(started.ok()) << started.status();
     env_ = std::move(*started);
-    auto directory = catalog::MakeDirectoryService(env_->environment());
+    auto directory = testing::TestDirectory::Start(*env_, Directory());
     ASSERT_TRUE(directory.ok()) << directory.status();
-    directory_service_ = std::move(*directory);
-    auto dir_server = TestServer::Start({directory_service_.get()});
-    ASSERT_TRUE(dir_server.ok()) << dir_server.status();
-    directory_server_ = std::move(*dir_server);
-    {
-      auto stub =
-          cat::DirectoryService::NewStub(directory_server_->NewChannel());
-      grpc::ClientContext ctx;
-      Prepare(&ctx, Token("region_admin", "", "root"));
-      cat::ApplyDirectoryResponse out;
-      grpc::Status s = stub->ApplyDirectory(&ctx, Directory(), &out);
-      ASSERT_TRUE(s.ok()) << s.error_message();
-    }
+    directory_ = std::move(*directory);
     for (int i = 0; i < 2; ++i) AddReplica();
     stub_ = replicas_[0]->stub.get();
     officer_ = Token("officer", kAgency, "petugas-1");
@@ -155,10 +143,7 @@ class QueueServiceTest : public ::testing::Test {
       if (r->bundle.stop) r->bundle.stop();
       r->server->server().Wait();
     }
-    if (directory_server_) {
-      directory_server_->server().Shutdown();
-      directory_server_->server().Wait();
-    }
+    directory_.reset();
   }
 
   void AddReplica() {
@@ -291,8 +276,7 @@ class QueueServiceTest : public ::testing::Test {
 
   FakeClock clock_{MondayNineWib()};
   std::unique_ptr<testing::TestServiceEnv> env_;
-  std::unique_ptr<grpc::Service> directory_service_;
-  std::unique_ptr<TestServer> directory_server_;
+  std::unique_ptr<testing::TestDirectory> directory_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   QueueService::Stub* stub_ = nullptr;
   std::string officer_, officer2_, supervisor_;

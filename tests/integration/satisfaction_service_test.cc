@@ -19,17 +19,17 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "prima/catalog/v1/directory.grpc.pb.h"
+#include "prima/catalog/v1/directory.pb.h"
 #include "prima/complaint/v1/complaint.grpc.pb.h"
 #include "prima/queue/v1/queue.grpc.pb.h"
 #include "prima/satisfaction/v1/satisfaction.grpc.pb.h"
-#include "services/catalog/directory_service.h"
 #include "services/common/clock.h"
 #include "services/common/ids.h"
 #include "services/common/server.h"
 #include "services/complaint/complaint_service.h"
 #include "services/queue/queue_service.h"
 #include "tests/testing/service_env.h"
+#include "tests/testing/test_directory.h"
 #include "tests/testing/test_server.h"
 
 namespace prima {
@@ -157,21 +157,9 @@ class SatisfactionServiceTest : public ::testing::Test {
     auto started = testing::TestServiceEnv::Start(clock_);
     ASSERT_TRUE(started.ok()) << started.status();
     env_ = std::move(*started);
-    auto directory = catalog::MakeDirectoryService(env_->environment());
+    auto directory = testing::TestDirectory::Start(*env_, Directory());
     ASSERT_TRUE(directory.ok()) << directory.status();
-    directory_service_ = std::move(*directory);
-    auto dir_server = TestServer::Start({directory_service_.get()});
-    ASSERT_TRUE(dir_server.ok()) << dir_server.status();
-    directory_server_ = std::move(*dir_server);
-    {
-      auto stub =
-          cat::DirectoryService::NewStub(directory_server_->NewChannel());
-      grpc::ClientContext ctx;
-      Prepare(&ctx, Token("region_admin", "", "root"));
-      cat::ApplyDirectoryResponse out;
-      grpc::Status s = stub->ApplyDirectory(&ctx, Directory(), &out);
-      ASSERT_TRUE(s.ok()) << s.error_message();
-    }
+    directory_ = std::move(*directory);
     satisfaction::SatisfactionOptions options;
     options.kiosk_per_minute = kKioskPerMinute;
     auto bundle =
@@ -198,10 +186,7 @@ class SatisfactionServiceTest : public ::testing::Test {
     for (auto* s : {&queue_server_, &complaint_server_, &server_}) {
       if (*s) (*s)->server().Wait();
     }
-    if (directory_server_) {
-      directory_server_->server().Shutdown();
-      directory_server_->server().Wait();
-    }
+    directory_.reset();
   }
 
   std::string Token(const std::string& role, const std::string& agency = "",
@@ -393,8 +378,7 @@ class SatisfactionServiceTest : public ::testing::Test {
 
   FakeClock clock_{MondayNineWib()};
   std::unique_ptr<testing::TestServiceEnv> env_;
-  std::unique_ptr<grpc::Service> directory_service_;
-  std::unique_ptr<TestServer> directory_server_;
+  std::unique_ptr<testing::TestDirectory> directory_;
   ServiceBundle bundle_;
   std::unique_ptr<TestServer> server_;
   std::unique_ptr<SatisfactionService::Stub> stub_;
