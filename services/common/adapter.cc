@@ -25,6 +25,12 @@ absl::Status ValidateMutationRequestId(const Principal& caller,
   return absl::OkStatus();
 }
 
+absl::Status NotOfAgency(absl::string_view field, absl::string_view id,
+                         absl::string_view agency) {
+  return absl::NotFoundError(
+      absl::StrCat(field, ": ", id, " is not of agency ", agency));
+}
+
 absl::Status ValidateReceiptSecret(absl::string_view secret) {
   if (secret.size() > 128) {
     return absl::InvalidArgumentError(

@@ -32,6 +32,11 @@ namespace prima {
 absl::Status ValidateMutationRequestId(const Principal& caller,
                                        absl::string_view request_id);
 
+// NOT_FOUND "<field>: <id> is not of agency <agency>": a directory resource the
+// request names belongs to another agency (as if it did not exist for it).
+absl::Status NotOfAgency(absl::string_view field, absl::string_view id,
+                         absl::string_view agency);
+
 // A receipt secret as given with a request: at most 128 characters (empty
 // allowed: the caller may prove access otherwise).
 absl::Status ValidateReceiptSecret(absl::string_view secret);

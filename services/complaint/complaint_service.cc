@@ -497,12 +497,6 @@ class ComplaintServiceImpl final
                         absl::StrCat(field, ": ", result.status().message()));
   }
 
-  static absl::Status NotOfAgency(absl::string_view field, absl::string_view id,
-                                  absl::string_view agency) {
-    return absl::NotFoundError(
-        absl::StrCat(field, ": ", id, " is not of agency ", agency));
-  }
-
   void CheckFilingOffice(std::unique_ptr<UnaryCall> call,
                          std::shared_ptr<FilingInput> input,
                          v1::Complaint* resp) {

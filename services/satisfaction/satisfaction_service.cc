@@ -880,8 +880,8 @@ class SatisfactionServiceImpl final
          next = std::move(next)](absl::StatusOr<cat::Office> office) mutable {
           if (!office.ok()) return (void)call->Finish(office.status());
           if (office->agency_id() != agency_id) {
-            return (void)call->Finish(absl::NotFoundError(absl::StrCat(
-                "office_id: ", office->id(), " is not of agency ", agency_id)));
+            return (void)call->Finish(
+                NotOfAgency("office_id", office->id(), agency_id));
           }
           if (service_id.empty()) {
             return CheckOfficer(agency_id, officer_id, std::move(call),
@@ -894,9 +894,8 @@ class SatisfactionServiceImpl final
                   absl::StatusOr<cat::PublicService> service) mutable {
                 if (!service.ok()) return (void)call->Finish(service.status());
                 if (service->agency_id() != agency_id) {
-                  return (void)call->Finish(absl::NotFoundError(
-                      absl::StrCat("service_id: ", service->id(),
-                                   " is not of agency ", agency_id)));
+                  return (void)call->Finish(
+                      NotOfAgency("service_id", service->id(), agency_id));
                 }
                 CheckOfficer(agency_id, officer_id, std::move(call),
                              std::move(office), std::move(next));
@@ -914,9 +913,8 @@ class SatisfactionServiceImpl final
                         absl::StatusOr<cat::Officer> officer) mutable {
           if (!officer.ok()) return (void)call->Finish(officer.status());
           if (officer->agency_id() != agency_id) {
-            return (void)call->Finish(absl::NotFoundError(
-                absl::StrCat("officer_id: ", officer->id(),
-                             " is not of agency ", agency_id)));
+            return (void)call->Finish(
+                NotOfAgency("officer_id", officer->id(), agency_id));
           }
           next(std::move(call), std::move(office));
         });
