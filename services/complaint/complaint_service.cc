@@ -489,7 +489,7 @@ class ComplaintServiceImpl final
         });
   }
 
-  // NOT_FOUND naming the request's field.
+  // The lookup's error (its code kept) prefixed with the request's field.
   template <typename T>
   static absl::Status Field(absl::string_view field,
                             const absl::StatusOr<T>& result) {
