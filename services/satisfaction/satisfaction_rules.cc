@@ -269,10 +269,10 @@ Template CsatNpsTemplate() {
       1,
       "Kepuasan pelanggan (CSAT) dan Net Promoter Score (NPS)",
       {
-          Question("CSAT", "Kepuasan terhadap layanan secara keseluruhan", 1,
+          Question(kCsatCode, "Kepuasan terhadap layanan secara keseluruhan", 1,
                    {"Sangat tidak puas", "Tidak puas", "Cukup puas", "Puas",
                     "Sangat puas"}),
-          Question("NPS",
+          Question(kNpsCode,
                    "Kemungkinan merekomendasikan layanan ini kepada orang lain",
                    0, std::move(nps_labels)),
       },
@@ -380,6 +380,30 @@ absl::string_view MutuName(Mutu mutu) {
 
 // ---- sample adequacy ----
 
+std::vector<LowElement> LowElements(const std::vector<ElementTally>& tallies,
+                                    int scale_max, double threshold) {
+  std::vector<LowElement> low;
+  for (const ElementTally& tally : tallies) {
+    if (tally.answers <= 0) continue;
+    // Alone, the element is an index of one: its converted score and grade
+    // follow the same exact arithmetic and boundaries.
+    absl::StatusOr<Index> alone = ComputeIndex({tally}, scale_max);
+    if (!alone.ok()) continue;
+    const bool graded_low = alone->mutu == Mutu::kC || alone->mutu == Mutu::kD;
+    if (graded_low || alone->converted < threshold) {
+      low.push_back(
+          LowElement{tally.code, tally.answers, alone->converted, alone->mutu});
+    }
+  }
+  return low;
+}
+
+std::string MonthToSweep(absl::Time now) {
+  static const absl::TimeZone easternmost = absl::FixedTimeZone(14 * 3600);
+  const absl::CivilMonth current(absl::ToCivilDay(now, easternmost));
+  return PeriodKey(PeriodKind::kMonth, absl::CivilDay(current - 1));
+}
+
 int64_t KrejcieMorganSampleSize(int64_t population) {
   if (population <= 0) return 0;
   // In units of 1e-5: X²·P(1−P) = 3.841 x 0.25 = 0.96025, d² = 0.0025.
@@ -394,6 +418,10 @@ bool SampleAdequate(int64_t respondents, int64_t population) {
 }
 
 // ---- CSAT and NPS ----
+
+bool KeepsValueCounts(absl::string_view code) {
+  return code == kCsatCode || code == kNpsCode;
+}
 
 std::optional<double> CsatShare(const std::array<int64_t, 5>& counts_by_value) {
   int64_t total = 0;
@@ -520,11 +548,25 @@ absl::StatusOr<Period> ParsePeriodKey(absl::string_view key) {
   return Period{PeriodKind::kDay, day, day};
 }
 
-std::vector<std::string> PeriodKeysOf(absl::CivilDay day) {
-  return {PeriodKey(PeriodKind::kDay, day), PeriodKey(PeriodKind::kMonth, day),
-          PeriodKey(PeriodKind::kQuarter, day),
-          PeriodKey(PeriodKind::kSemester, day),
-          PeriodKey(PeriodKind::kYear, day)};
+std::vector<std::string> StoredPeriodKeysOf(absl::CivilDay day) {
+  return {PeriodKey(PeriodKind::kDay, day), PeriodKey(PeriodKind::kMonth, day)};
+}
+
+std::vector<std::string> StoredKeysOf(absl::CivilDay first,
+                                      absl::CivilDay last) {
+  std::vector<std::string> keys;
+  absl::CivilDay day = first;
+  while (day <= last) {
+    const Period month = PeriodContaining(PeriodKind::kMonth, day);
+    if (day == month.first && month.last <= last) {
+      keys.push_back(PeriodKey(PeriodKind::kMonth, day));
+      day = month.last + 1;
+    } else {
+      keys.push_back(PeriodKey(PeriodKind::kDay, day));
+      ++day;
+    }
+  }
+  return keys;
 }
 
 // ---- templates ----

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 
 namespace prima::satisfaction {
 
@@ -88,6 +89,31 @@ absl::string_view KinerjaOf(Mutu mutu);
 // "A", "B", "C", "D".
 absl::string_view MutuName(Mutu mutu);
 
+// ---- the improvement loop ----
+
+// An element that counts as low for a closed period.
+struct LowElement {
+  std::string code;
+  int64_t answers = 0;
+  // The element alone, converted like the index (NRR x 100/scale_max, two
+  // decimals), and its grade.
+  double converted = 0;
+  Mutu mutu = Mutu::kD;
+};
+
+// The answered elements of a closed period whose own converted score grades
+// C or D, or lies below `threshold` (an agency's stricter bar on 25..100; 0
+// for none), in the tallies' order. Unanswered elements are never low: there
+// is nothing to improve from. Tallies that ComputeIndex refuses give none.
+std::vector<LowElement> LowElements(const std::vector<ElementTally>& tallies,
+                                    int scale_max, double threshold);
+
+// The month the closed-month sweep looks at, at `now`: the month before the
+// current month of the world's easternmost time zone (UTC+14), so the latest
+// month already over somewhere; each office's own zone decides whether it is
+// over there. Its key, e.g. "2026-10".
+std::string MonthToSweep(absl::Time now);
+
 // ---- sample adequacy ----
 
 // The Krejcie & Morgan sample size of a population of N:
@@ -100,6 +126,16 @@ int64_t KrejcieMorganSampleSize(int64_t population);
 bool SampleAdequate(int64_t respondents, int64_t population);
 
 // ---- CSAT and NPS ----
+
+// The codes of the built-in CSAT and NPS questions, the only scores computed
+// from how often each value was given.
+inline constexpr char kCsatCode[] = "CSAT";
+inline constexpr char kNpsCode[] = "NPS";
+
+// Whether the aggregates keep the count of each answer value of a question:
+// only CSAT's and NPS's scores need them (every other score needs the count
+// and the sum), so only they pay for them.
+bool KeepsValueCounts(absl::string_view code);
 
 // The share (0..1) of answers that are 4 or 5 on a 1..5 question, from the
 // count of each value (counts_by_value[0] is value 1). nullopt when there are
@@ -153,9 +189,18 @@ Period PeriodContaining(PeriodKind kind, absl::CivilDay day);
 // INVALID_ARGUMENT naming "period" otherwise.
 absl::StatusOr<Period> ParsePeriodKey(absl::string_view key);
 
-// The five keys (day, month, quarter, semester, year, in that order) of the
-// periods containing a local date: every aggregate one answer bumps.
-std::vector<std::string> PeriodKeysOf(absl::CivilDay day);
+// The keys of the periods an answer on a local date is stored under: its day
+// and its month, in that order. Longer periods are read as the sum of their
+// months (StoredKeysOf), which keeps a response's write small.
+std::vector<std::string> StoredPeriodKeysOf(absl::CivilDay day);
+
+// The stored period keys that add up to exactly first..last (inclusive): each
+// whole calendar month inside as its month key, the days outside whole months
+// as day keys, in date order. A quarter is three month keys, a year twelve, a
+// custom range of 2026-01-30..2026-03-02 is "2026-01-30", "2026-01-31",
+// "2026-02", "2026-03-01", "2026-03-02". Empty when last < first.
+std::vector<std::string> StoredKeysOf(absl::CivilDay first,
+                                      absl::CivilDay last);
 
 // ---- templates ----
 

@@ -1,9 +1,12 @@
 #include "services/satisfaction/satisfaction_service.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -11,12 +14,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "prima/satisfaction/v1/satisfaction.grpc.pb.h"
 #include "services/common/adapter.h"
 #include "services/common/config.h"
 #include "services/common/directory_reader.h"
 #include "services/common/events.h"
 #include "services/common/ids.h"
+#include "services/common/logging.h"
 #include "services/common/office_time.h"
 #include "services/common/proto_time.h"
 #include "services/common/rpc.h"
@@ -276,7 +281,8 @@ PeriodKind KindOf(v1::PeriodKind kind) {
   }
 }
 
-// A request's period as the aggregate keys to read, with the reply's period
+// A request's period as the stored aggregate keys that add up to it
+// (StoredKeysOf), with the reply's period
 // filled in (key or dates).
 struct ResolvedPeriod {
   v1::Period period;
@@ -297,9 +303,7 @@ absl::StatusOr<ResolvedPeriod> ResolvePeriod(const v1::Period& period) {
       return Invalid("period.last_date",
                      "must be on or after first_date, at most 366 days in all");
     }
-    for (absl::CivilDay d = *first; d <= *last; ++d) {
-      out.keys.push_back(PeriodKey(PeriodKind::kDay, d));
-    }
+    out.keys = StoredKeysOf(*first, *last);
     return out;
   }
   if (period.kind() == v1::PERIOD_KIND_UNSPECIFIED ||
@@ -315,7 +319,7 @@ absl::StatusOr<ResolvedPeriod> ResolvePeriod(const v1::Period& period) {
   }
   *out.period.mutable_first_date() = DateProto(parsed->first);
   *out.period.mutable_last_date() = DateProto(parsed->last);
-  out.keys.push_back(period.key());
+  out.keys = StoredKeysOf(parsed->first, parsed->last);
   return out;
 }
 
@@ -371,6 +375,37 @@ void ScoreElement(const ElementTally& tally, int scale_max,
   out->set_mutu(MutuProto(alone->mutu));
 }
 
+const Aggregate::Dimension* FindDimension(const Aggregate& aggregate,
+                                          absl::string_view code) {
+  for (const Aggregate::Dimension& d : aggregate.dimensions) {
+    if (d.code == code) return &d;
+  }
+  return nullptr;
+}
+
+// The tallies of the template's dimensions, in its order (0 answers for a
+// dimension the aggregate lacks).
+std::vector<ElementTally> TalliesOf(const v1::Template& tmpl,
+                                    const Aggregate& aggregate) {
+  std::vector<ElementTally> tallies;
+  for (const v1::Dimension& dim : tmpl.dimensions()) {
+    const Aggregate::Dimension* got = FindDimension(aggregate, dim.code());
+    tallies.push_back(
+        ElementTally{dim.code(), got ? got->answers : 0, got ? got->sum : 0});
+  }
+  return tallies;
+}
+
+// The scale_max of a template scored as an IKM (SKM-kind, answers from 1);
+// nullopt for the others (CSAT/NPS, expectation surveys).
+std::optional<int> IkmScaleOf(const v1::Template& tmpl) {
+  if (tmpl.kind() != v1::TEMPLATE_KIND_SKM || tmpl.dimensions_size() == 0 ||
+      tmpl.dimensions(0).scale_min() != 1) {
+    return std::nullopt;
+  }
+  return tmpl.dimensions(0).scale_max();
+}
+
 // The index of one aggregate of `tmpl` (scope and period set by the caller).
 v1::Index IndexOf(const v1::Template& tmpl, const Aggregate& aggregate) {
   v1::Index index;
@@ -381,17 +416,9 @@ v1::Index IndexOf(const v1::Template& tmpl, const Aggregate& aggregate) {
   index.set_sample_adequate(
       aggregate.population > 0 &&
       SampleAdequate(aggregate.respondents, aggregate.population));
-  auto find = [&](const std::string& code) -> const Aggregate::Dimension* {
-    for (const Aggregate::Dimension& d : aggregate.dimensions) {
-      if (d.code == code) return &d;
-    }
-    return nullptr;
-  };
-  std::vector<ElementTally> tallies;
+  const std::vector<ElementTally> tallies = TalliesOf(tmpl, aggregate);
   for (const v1::Dimension& dim : tmpl.dimensions()) {
-    const Aggregate::Dimension* got = find(dim.code());
-    tallies.push_back(
-        ElementTally{dim.code(), got ? got->answers : 0, got ? got->sum : 0});
+    const Aggregate::Dimension* got = FindDimension(aggregate, dim.code());
     if (tmpl.expectations() && got != nullptr && got->answers > 0) {
       const double performance =
           static_cast<double>(got->sum) / static_cast<double>(got->answers);
@@ -405,7 +432,7 @@ v1::Index IndexOf(const v1::Template& tmpl, const Aggregate& aggregate) {
       gap->set_verdict(
           std::string(GapVerdictName(ClassifyGap(performance, expectation))));
     }
-    if (got != nullptr && dim.code() == "CSAT") {
+    if (got != nullptr && dim.code() == kCsatCode) {
       std::array<int64_t, 5> counts{};
       for (const auto& [value, count] : got->counts_by_value) {
         if (value >= 1 && value <= 5) counts[value - 1] = count;
@@ -414,7 +441,7 @@ v1::Index IndexOf(const v1::Template& tmpl, const Aggregate& aggregate) {
         index.set_csat(*csat);
       }
     }
-    if (got != nullptr && dim.code() == "NPS") {
+    if (got != nullptr && dim.code() == kNpsCode) {
       std::array<int64_t, 11> counts{};
       for (const auto& [value, count] : got->counts_by_value) {
         if (value >= 0 && value <= 10) counts[value] = count;
@@ -425,13 +452,11 @@ v1::Index IndexOf(const v1::Template& tmpl, const Aggregate& aggregate) {
     }
   }
   // The IKM: SKM-kind templates, every dimension on 1..scale_max.
-  const bool scored = tmpl.kind() == v1::TEMPLATE_KIND_SKM &&
-                      tmpl.dimensions_size() > 0 &&
-                      tmpl.dimensions(0).scale_min() == 1;
-  const int scale_max = scored ? tmpl.dimensions(0).scale_max() : 0;
+  const std::optional<int> ikm_scale = IkmScaleOf(tmpl);
+  const int scale_max = ikm_scale.value_or(0);
   absl::StatusOr<Index> computed =
-      scored ? ComputeIndex(tallies, scale_max)
-             : absl::StatusOr<Index>(absl::FailedPreconditionError(""));
+      ikm_scale ? ComputeIndex(tallies, scale_max)
+                : absl::StatusOr<Index>(absl::FailedPreconditionError(""));
   for (size_t i = 0; i < tallies.size(); ++i) {
     v1::ElementScore* e = index.add_elements();
     e->set_code(tallies[i].code);
@@ -491,8 +516,16 @@ class SatisfactionServiceImpl final
   void Start() {
     directory_.Start();
     for (auto& consumer : consumers_) consumer->Start();
+    sweeper_ = std::thread([this] {
+      while (!stop_.WaitForNotificationWithTimeout(options_.sweep_interval)) {
+        SweepOnce();
+      }
+    });
   }
   void Stop() {
+    if (stopped_.exchange(true)) return;
+    stop_.Notify();
+    if (sweeper_.joinable()) sweeper_.join();
     for (auto& consumer : consumers_) consumer->Stop();
     directory_.Stop();
   }
@@ -838,6 +871,68 @@ class SatisfactionServiceImpl final
                 req->template_id(), resp);
   }
 
+  // ---- settings ----
+
+  ServerUnaryReactor* UpdateScoreSettings(
+      CallbackServerContext* ctx, const v1::UpdateScoreSettingsRequest* req,
+      v1::ScoreSettings* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "UpdateScoreSettings");
+    call->set_request_id(req->request_id());
+    const v1::ScoreSettings& settings = req->settings();
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateId("settings.agency_id", settings.agency_id()));
+    call->set_agency(settings.agency_id());
+    absl::StatusOr<Principal> p =
+        auth_.Authorize(*ctx, "UpdateScoreSettings", settings.agency_id());
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateMutationRequestId(*p, req->request_id()));
+    const double threshold = settings.low_element_threshold();
+    if (!std::isfinite(threshold) ||
+        (threshold != 0 && (threshold < 25 || threshold > 100))) {
+      return call->Finish(Invalid("settings.low_element_threshold",
+                                  "must be 0 (mutu C and D only) or 25-100"));
+    }
+    auto* reactor = call->reactor();
+    store_.SaveScoreSettings(settings,
+                             SatisfactionActor{p->subject, req->request_id()},
+                             ReplyInto(std::move(call), resp));
+    return reactor;
+  }
+
+  // ---- the closed-month sweep ----
+
+  // One round: each office with responses in the month MonthToSweep names
+  // whose month is over in the office's own zone gets its low elements'
+  // satisfaction.element_low, once (FinishSweep). Every replica sweeps; the
+  // store keeps the events single.
+  void SweepOnce() {
+    const absl::Time now = clock_.Now();
+    const std::string month_key = MonthToSweep(now);
+    absl::StatusOr<std::vector<UnsweptOffice>> unswept =
+        Await<std::vector<UnsweptOffice>>(
+            [&](Done<std::vector<UnsweptOffice>> done) {
+              store_.ListUnswept(month_key, std::move(done));
+            });
+    if (!unswept.ok()) {
+      Log(LogLevel::kWarn, "satisfaction sweep failed",
+          LogFields().Add("error", unswept.status().ToString()));
+      return;
+    }
+    for (const UnsweptOffice& office : *unswept) {
+      if (stop_.HasBeenNotified()) return;
+      absl::Status swept = SweepOffice(office, month_key, now);
+      if (!swept.ok()) {
+        Log(LogLevel::kWarn, "satisfaction sweep of an office failed",
+            LogFields()
+                .Add("office_id", office.office_id)
+                .Add("template_id", office.template_id)
+                .Add("period", month_key)
+                .Add("error", swept.ToString()));
+      }
+    }
+  }
+
   ServerUnaryReactor* RankOffices(CallbackServerContext* ctx,
                                   const v1::RankOfficesRequest* req,
                                   v1::Ranking* resp) override {
@@ -990,7 +1085,7 @@ class SatisfactionServiceImpl final
     write.kiosk_device = submission.kiosk_device;
     write.kiosk_per_minute = options_.kiosk_per_minute;
     write.scopes = ScopesOf(r);
-    write.period_keys = PeriodKeysOf(day);
+    write.period_keys = StoredPeriodKeysOf(day);
     prima::events::v1::SatisfactionResponseSubmitted event;
     event.set_response_id(r.id());
     event.set_template_id(r.template_id());
@@ -1034,9 +1129,9 @@ class SatisfactionServiceImpl final
              *std::move(period)](absl::StatusOr<v1::Template> tmpl) mutable {
           if (!tmpl.ok()) return (void)call->Finish(tmpl.status());
           const std::string id = tmpl->id();
-          const std::string key = period.keys[0];
+          const std::vector<std::string> keys = period.keys;
           store_.ListAggregates(
-              id, kind, key, agency_id,
+              id, kind, keys, agency_id,
               [call = std::move(call), resp, period, tmpl = *std::move(tmpl)](
                   absl::StatusOr<std::vector<std::pair<std::string, Aggregate>>>
                       all) mutable {
@@ -1069,6 +1164,89 @@ class SatisfactionServiceImpl final
     return reactor;
   }
 
+  // Sweeps one office's closed month of one template (see SweepOnce); a month
+  // not over yet in the office's zone is left for a later round.
+  absl::Status SweepOffice(const UnsweptOffice& unswept,
+                           const std::string& month_key, absl::Time now) {
+    const std::vector<LowElementEvent> none;
+    absl::StatusOr<cat::Office> office =
+        Await<cat::Office>([&](Done<cat::Office> done) {
+          directory_.GetOffice(unswept.office_id, std::move(done));
+        });
+    if (absl::IsNotFound(office.status())) {
+      // The office left the directory: nobody to train.
+      return FinishSweep(unswept, month_key, none);
+    }
+    if (!office.ok()) return office.status();
+    absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(*office);
+    if (!zone.ok()) return zone.status();
+    absl::StatusOr<Period> month = ParsePeriodKey(month_key);
+    if (!month.ok()) return month.status();
+    if (absl::ToCivilDay(now, *zone) <= month->last) return absl::OkStatus();
+
+    absl::StatusOr<v1::Template> tmpl =
+        Await<v1::Template>([&](Done<v1::Template> done) {
+          WithTemplate(unswept.template_id, 0, std::move(done));
+        });
+    if (absl::IsNotFound(tmpl.status())) {
+      return FinishSweep(unswept, month_key, none);
+    }
+    if (!tmpl.ok()) return tmpl.status();
+    const std::optional<int> scale_max = IkmScaleOf(*tmpl);
+    if (!scale_max.has_value()) return FinishSweep(unswept, month_key, none);
+    absl::StatusOr<Aggregate> aggregate =
+        Await<Aggregate>([&](Done<Aggregate> done) {
+          store_.GetAggregate(
+              unswept.template_id,
+              ScopeRef{v1::SCOPE_KIND_OFFICE, unswept.office_id}, {month_key},
+              std::move(done));
+        });
+    if (!aggregate.ok()) return aggregate.status();
+    absl::StatusOr<v1::ScoreSettings> settings =
+        Await<v1::ScoreSettings>([&](Done<v1::ScoreSettings> done) {
+          store_.GetScoreSettings(office->agency_id(), std::move(done));
+        });
+    if (!settings.ok()) return settings.status();
+
+    std::vector<LowElementEvent> low;
+    for (const LowElement& element :
+         LowElements(TalliesOf(*tmpl, *aggregate), *scale_max,
+                     settings->low_element_threshold())) {
+      prima::events::v1::SatisfactionElementLow event;
+      event.set_scope("office");
+      event.set_scope_id(unswept.office_id);
+      event.set_office_id(unswept.office_id);
+      event.set_period(month_key);
+      event.set_element(element.code);
+      event.set_score(element.converted);
+      event.set_mutu(std::string(MutuName(element.mutu)));
+      event.set_template_id(tmpl->id());
+      for (const v1::Dimension& dim : tmpl->dimensions()) {
+        if (dim.code() != element.code) continue;
+        for (const std::string& tag : dim.competencies()) {
+          event.add_competencies(tag);
+        }
+      }
+      event.set_answers(element.answers);
+      event.set_threshold(settings->low_element_threshold());
+      low.push_back(LowElementEvent{
+          element.code,
+          MakeEnvelope("satisfaction.element_low", office->agency_id(),
+                       kSatisfactionProducer, event, now)});
+    }
+    return FinishSweep(unswept, month_key, low);
+  }
+
+  absl::Status FinishSweep(const UnsweptOffice& unswept,
+                           const std::string& month_key,
+                           const std::vector<LowElementEvent>& low) {
+    return Await<int>([&](Done<int> done) {
+             store_.FinishSweep(unswept.template_id, unswept.office_id,
+                                month_key, low, std::move(done));
+           })
+        .status();
+  }
+
   Authorizer auth_;
   const Clock& clock_;
   DirectoryReader directory_;
@@ -1076,6 +1254,10 @@ class SatisfactionServiceImpl final
   const SatisfactionOptions options_;
   // Served visits and invitations from the queue's and complaints' events.
   std::vector<std::unique_ptr<EventConsumer>> consumers_;
+  // The closed-month sweep (SweepOnce) every options_.sweep_interval.
+  absl::Notification stop_;
+  std::atomic<bool> stopped_{false};
+  std::thread sweeper_;
 };
 
 }  // namespace
@@ -1088,6 +1270,10 @@ absl::StatusOr<SatisfactionOptions> SatisfactionOptionsFromEnv() {
   absl::StatusOr<int> days =
       IntFromEnv("PRIMA_SATISFACTION_INVITATION_DAYS", 7, 1, 90);
   if (!days.ok()) return days.status();
+  absl::StatusOr<int> sweep =
+      IntFromEnv("PRIMA_SATISFACTION_SWEEP_SECONDS", 300, 1, 86400);
+  if (!sweep.ok()) return sweep.status();
+  options.sweep_interval = absl::Seconds(*sweep);
   options.kiosk_per_minute = *kiosk;
   options.invitation_ttl = absl::Hours(24) * *days;
   return options;

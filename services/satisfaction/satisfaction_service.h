@@ -21,14 +21,18 @@ struct SatisfactionOptions {
   int kiosk_per_minute = 10;
   // How long an invitation can be answered.
   absl::Duration invitation_ttl = absl::Hours(24 * 7);
+  // How often each replica looks for offices whose month closed, to emit
+  // satisfaction.element_low for their low elements.
+  absl::Duration sweep_interval = absl::Minutes(5);
 };
 
-// The options from PRIMA_SATISFACTION_KIOSK_PER_MINUTE (1-600) and
-// PRIMA_SATISFACTION_INVITATION_DAYS (1-90); an error names the variable.
+// The options from PRIMA_SATISFACTION_KIOSK_PER_MINUTE (1-600),
+// PRIMA_SATISFACTION_INVITATION_DAYS (1-90) and
+// PRIMA_SATISFACTION_SWEEP_SECONDS (1-86400); an error names the variable.
 absl::StatusOr<SatisfactionOptions> SatisfactionOptionsFromEnv();
 
-// The satisfaction service with its directory cache; the bundle's stop()
-// stops it.
+// The satisfaction service with its directory cache, event consumers and
+// closed-month sweeper; the bundle's stop() stops them.
 absl::StatusOr<ServiceBundle> MakeSatisfactionService(
     const ServiceEnvironment& env, const SatisfactionOptions& options);
 

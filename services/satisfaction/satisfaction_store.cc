@@ -23,6 +23,9 @@ constexpr int64_t kVisitDedupeSeconds = 72 * 3600;
 // An invitation stays readable this long after it expires, so a late form
 // still learns "expired" rather than "unknown".
 constexpr absl::Duration kInvitationGrace = absl::Hours(7 * 24);
+// How long a swept month and its emitted low elements are remembered: longer
+// than the sweep ever looks back.
+constexpr int64_t kSweepMarkerSeconds = 400 * 24 * 3600;
 // A custom range is at most a leap year of days.
 constexpr size_t kMaxPeriodKeys = 366;
 
@@ -112,7 +115,7 @@ LuaScript Plain(absl::string_view name, absl::string_view body) {
 // KEYS: idem, stream. ARGV: ttl, id, agency, submit ms, pb, invitation sha
 // ("" for none), now ms, kiosk device ("" for none), kiosk limit, template,
 // event type, event agency, envelope, then counted groups: scopes (kind, id),
-// period keys, answers (code, value, expectation).
+// period keys, answers (code, value, expectation, keep value counts 1|0).
 const LuaScript& SubmitScript() {
   static const LuaScript* script =
       new LuaScript(Mutation("satisfaction_submit", R"lua(
@@ -120,7 +123,7 @@ local id, agency, tpl = ARGV[2], ARGV[3], ARGV[10]
 local scopes, at = groups(14, 2)
 local periods, answers
 periods, at = groups(at, 1)
-answers, at = groups(at, 3)
+answers, at = groups(at, 4)
 local rkey = P .. 'r:' .. id
 if redis.call('EXISTS', rkey) == 1 then
   return fail('ALREADY_EXISTS', 'response ' .. id .. ' exists already')
@@ -163,7 +166,9 @@ for _, s in ipairs(scopes) do
       if tonumber(expectation) > 0 then
         redis.call('HINCRBY', key, 'e:' .. code, expectation)
       end
-      redis.call('HINCRBY', key, 'v:' .. code .. ':' .. value, 1)
+      if a[4] == '1' then
+        redis.call('HINCRBY', key, 'v:' .. code .. ':' .. value, 1)
+      end
     end
     local set = P .. 'scopes:' .. tpl .. ':' .. s[1] .. ':' .. p[1]
     if s[1] == AGENCY then
@@ -173,6 +178,9 @@ for _, s in ipairs(scopes) do
       redis.call('SADD', set .. ':' .. agency, s[2])
     end
   end
+end
+for _, p in ipairs(periods) do
+  redis.call('SADD', P .. 'used-tpls:' .. p[1], tpl)
 end
 prima_emit(KEYS[2], EVENT_MAXLEN, ARGV[11], ARGV[12], ARGV[13])
 return ARGV[5]
@@ -192,20 +200,30 @@ return summed(ARGV[1], ARGV[2], ARGV[3], periods)
   return *script;
 }
 
-// ARGV: template, scope kind, period key, agency ("" for all). Replies packed
-// {id, summed fields, ...} by id.
+// ARGV: template, scope kind, agency ("" for all), period keys... Replies
+// packed {id, summed fields, ...} by id, over the scopes with responses in any
+// of the periods.
 const LuaScript& ListAggregatesScript() {
   static const LuaScript* script =
       new LuaScript(Plain("satisfaction_list_aggregates", R"lua(
-local tpl, kind, period, agency = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local set = P .. 'scopes:' .. tpl .. ':' .. kind .. ':' .. period
-if agency ~= '' then set = set .. ':' .. agency end
-local ids = redis.call('SMEMBERS', set)
+local tpl, kind, agency = ARGV[1], ARGV[2], ARGV[3]
+local periods, seen, ids = {}, {}, {}
+for i = 4, #ARGV do
+  periods[#periods + 1] = ARGV[i]
+  local set = P .. 'scopes:' .. tpl .. ':' .. kind .. ':' .. ARGV[i]
+  if agency ~= '' then set = set .. ':' .. agency end
+  for _, id in ipairs(redis.call('SMEMBERS', set)) do
+    if not seen[id] then
+      seen[id] = true
+      ids[#ids + 1] = id
+    end
+  end
+end
 table.sort(ids)
 local out = {}
 for _, id in ipairs(ids) do
   out[#out + 1] = id
-  out[#out + 1] = summed(tpl, kind, id, {period})
+  out[#out + 1] = summed(tpl, kind, id, periods)
 end
 return pack(out)
 )lua"));
@@ -314,6 +332,66 @@ for _, id in ipairs(ids) do
   if pb then out[#out + 1] = pb end
 end
 return pack(out)
+)lua"));
+  return *script;
+}
+
+// KEYS: idem. ARGV: ttl, agency, pb. Replies the pb.
+const LuaScript& SaveScoreSettingsScript() {
+  static const LuaScript* script =
+      new LuaScript(Mutation("satisfaction_save_score_settings", R"lua(
+redis.call('SET', P .. 'settings:' .. ARGV[2], ARGV[3])
+return ARGV[3]
+)lua"));
+  return *script;
+}
+
+// ARGV: month key. Replies packed {template, office, ...}.
+const LuaScript& ListUnsweptScript() {
+  static const LuaScript* script =
+      new LuaScript(Plain("satisfaction_list_unswept", R"lua(
+local month = ARGV[1]
+local templates = redis.call('SMEMBERS', P .. 'used-tpls:' .. month)
+table.sort(templates)
+local out = {}
+for _, tpl in ipairs(templates) do
+  local swept = P .. 'swept:' .. tpl .. ':' .. month
+  local offices = redis.call('SMEMBERS',
+                             P .. 'scopes:' .. tpl .. ':' .. OFFICE .. ':' .. month)
+  table.sort(offices)
+  for _, office in ipairs(offices) do
+    if redis.call('SISMEMBER', swept, office) == 0 then
+      out[#out + 1] = tpl
+      out[#out + 1] = office
+    end
+  end
+end
+return pack(out)
+)lua"));
+  return *script;
+}
+
+// KEYS: stream. ARGV: template, office, month, marker ttl seconds, then a
+// counted group of (code, event type, event agency, envelope). Replies the
+// number of events appended.
+const LuaScript& FinishSweepScript() {
+  static const LuaScript* script =
+      new LuaScript(Plain("satisfaction_finish_sweep", R"lua(
+local tpl, office, month, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local low = groups(5, 4)
+local emitted = 0
+for _, l in ipairs(low) do
+  local marker = P .. 'low:' .. tpl .. ':' .. OFFICE .. ':' .. office .. ':' ..
+                 month .. ':' .. l[1]
+  if redis.call('SET', marker, '1', 'NX', 'EX', ttl) then
+    prima_emit(KEYS[1], EVENT_MAXLEN, l[2], l[3], l[4])
+    emitted = emitted + 1
+  end
+end
+local swept = P .. 'swept:' .. tpl .. ':' .. month
+redis.call('SADD', swept, office)
+redis.call('EXPIRE', swept, ttl)
+return emitted
 )lua"));
   return *script;
 }
@@ -581,7 +659,8 @@ void SatisfactionStore::SubmitResponse(const NewResponse& submission,
   args.push_back(absl::StrCat(r.answers_size()));
   for (const v1::Answer& answer : r.answers()) {
     Append(args, {answer.code(), absl::StrCat(answer.value()),
-                  absl::StrCat(answer.expectation())});
+                  absl::StrCat(answer.expectation()),
+                  KeepsValueCounts(answer.code()) ? "1" : "0"});
   }
   RunIdempotent(redis_, SubmitScript(),
                 {kService, "SubmitResponse", actor.subject, actor.request_id},
@@ -611,21 +690,115 @@ void SatisfactionStore::GetAggregate(
 
 void SatisfactionStore::ListAggregates(
     absl::string_view template_id, v1::ScopeKind kind,
-    absl::string_view period_key, absl::string_view agency_id,
+    const std::vector<std::string>& period_keys, absl::string_view agency_id,
     Done<std::vector<std::pair<std::string, Aggregate>>> done) {
   if (kind != v1::SCOPE_KIND_AGENCY && kind != v1::SCOPE_KIND_OFFICE) {
     return done(
         absl::InvalidArgumentError("kind: agencies or offices are ranked"));
   }
+  if (period_keys.empty() || period_keys.size() > kMaxPeriodKeys) {
+    return done(absl::InvalidArgumentError(
+        absl::StrCat("period: 1-", kMaxPeriodKeys, " period keys")));
+  }
   // Agencies are listed region-wide: only offices have a per-agency set.
   const std::string agency =
       kind == v1::SCOPE_KIND_OFFICE ? std::string(agency_id) : std::string();
-  redis_.Eval(ListAggregatesScript(), {},
-              {std::string(template_id), KindArg(kind), std::string(period_key),
-               agency},
+  std::vector<std::string> args = {std::string(template_id), KindArg(kind),
+                                   agency};
+  Append(args, period_keys);
+  redis_.Eval(ListAggregatesScript(), {}, std::move(args),
               ReadReply<std::vector<std::pair<std::string, Aggregate>>>(
                   &ParseAggregateList, std::move(done)),
               {.resend_safe = true});
+}
+
+// ---- score settings ----
+
+void SatisfactionStore::GetScoreSettings(absl::string_view agency_id,
+                                         Done<v1::ScoreSettings> done) {
+  redis_.Command(
+      {"GET", absl::StrCat(kPrefix, "settings:", agency_id)},
+      [agency = std::string(agency_id),
+       done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+        if (!reply.ok()) return done(reply.status());
+        if (!reply->is_string()) {
+          v1::ScoreSettings defaults;
+          defaults.set_agency_id(agency);
+          return done(defaults);
+        }
+        done(ParseMessage<v1::ScoreSettings>(reply->str, "score settings"));
+      },
+      {.resend_safe = true});
+}
+
+void SatisfactionStore::SaveScoreSettings(const v1::ScoreSettings& settings,
+                                          const SatisfactionActor& actor,
+                                          Done<v1::ScoreSettings> done) {
+  if (settings.agency_id().empty()) {
+    return done(absl::InvalidArgumentError("settings.agency_id: required"));
+  }
+  RunIdempotent(
+      redis_, SaveScoreSettingsScript(),
+      {kService, "UpdateScoreSettings", actor.subject, actor.request_id}, {},
+      {settings.agency_id(), settings.SerializeAsString()},
+      [done =
+           std::move(done)](absl::StatusOr<IdempotentResult> result) mutable {
+        if (!result.ok()) return done(result.status());
+        done(ParseMessage<v1::ScoreSettings>(result->value, "score settings"));
+      });
+}
+
+// ---- the closed-month sweep ----
+
+void SatisfactionStore::ListUnswept(absl::string_view month_key,
+                                    Done<std::vector<UnsweptOffice>> done) {
+  redis_.Eval(ListUnsweptScript(), {}, {std::string(month_key)},
+              ReadReply<std::vector<UnsweptOffice>>(
+                  [](absl::string_view packed)
+                      -> absl::StatusOr<std::vector<UnsweptOffice>> {
+                    absl::StatusOr<std::vector<std::string>> parts =
+                        Unpack(packed);
+                    if (!parts.ok() || parts->size() % 2 != 0) {
+                      return absl::InternalError("redis: bad unswept reply");
+                    }
+                    std::vector<UnsweptOffice> out;
+                    for (size_t i = 0; i < parts->size(); i += 2) {
+                      out.push_back({(*parts)[i], (*parts)[i + 1]});
+                    }
+                    return out;
+                  },
+                  std::move(done)),
+              {.resend_safe = true});
+}
+
+void SatisfactionStore::FinishSweep(absl::string_view template_id,
+                                    absl::string_view office_id,
+                                    absl::string_view month_key,
+                                    const std::vector<LowElementEvent>& low,
+                                    Done<int> done) {
+  if (template_id.empty() || office_id.empty() || month_key.empty()) {
+    return done(absl::InvalidArgumentError(
+        "template_id, office_id and month_key are required"));
+  }
+  std::vector<std::string> args = {
+      std::string(template_id), std::string(office_id), std::string(month_key),
+      absl::StrCat(kSweepMarkerSeconds), absl::StrCat(low.size())};
+  for (const LowElementEvent& element : low) {
+    args.push_back(element.code);
+    Append(args, EnvelopeArgs(element.event));
+  }
+  redis_.Eval(
+      FinishSweepScript(), {EventStreamKey(kSatisfactionProducer)},
+      std::move(args),
+      [done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+        if (!reply.ok()) return done(reply.status());
+        if (reply->type != RedisValue::Type::kInteger) {
+          return done(absl::InternalError("redis: bad finish-sweep reply"));
+        }
+        done(static_cast<int>(reply->integer));
+      },
+      // A resent call finds the markers set and appends nothing more.
+      {.resend_safe = true});
 }
 
 void SatisfactionStore::CountVisit(absl::string_view event_id,

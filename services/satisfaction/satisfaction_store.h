@@ -23,11 +23,14 @@
 //                              ExportResponses
 //   agg:<template>:<scope kind>:<scope id>:<period key>
 //                              (<scope kind> is the ScopeKind number, e.g.
-//                              agg:skm:2:kantor-gambir:2026-11)
+//                              agg:skm:2:kantor-gambir:2026-11; periods are
+//                              days and months only, StoredPeriodKeysOf:
+//                              longer ones are read as their months)
 //                              hash: n (respondents), and per dimension code
 //                              c:<code> (answers), s:<code> (sum of values),
 //                              e:<code> (sum of expectations), v:<code>:<value>
-//                              (count of each value, for CSAT and NPS)
+//                              (count of each value, KeepsValueCounts: CSAT
+//                              and NPS only)
 //   pop:<scope kind>:<scope id>:<period key>
 //                              served visits (from ticket.service_completed)
 //   visit-seen:<event id>      the ticket.service_completed events counted
@@ -40,11 +43,17 @@
 //   scopes:<template>:2:<period key>:<agency>
 //                              the same for the offices of one agency
 //                              (RankOffices of an agency reads only its own)
+//   used-tpls:<period key>     set of the templates answered in the period,
+//                              for the closed-month sweep
 //   kiosk:<device>             submissions of a kiosk device in the current
 //                              minute (INCR + EXPIRE 60)
-//   settings:<agency>          hash: low_element_threshold
-//   low:<scope kind>:<scope id>:<period key>:<code>
+//   settings:<agency>          the serialized ScoreSettings
+//   swept:<template>:<month>   set of the offices whose closed month was
+//                              swept for low elements (400 days)
+//   low:<template>:2:<office>:<month>:<code>
 //                              set once satisfaction.element_low was emitted
+//                              for it (400 days): two replicas sweeping the
+//                              same office emit once
 // Events go to prima:events:satisfaction.
 
 #include <cstdint>
@@ -92,11 +101,23 @@ struct NewResponse {
   std::string kiosk_device;
   int kiosk_per_minute = 10;
   // The scopes it counts in (agency, office, service, and officer when known)
-  // and the period keys of its local date (PeriodKeysOf): every combination's
-  // aggregate is bumped.
+  // and the period keys of its local date (StoredPeriodKeysOf: day and
+  // month): every combination's aggregate is bumped.
   std::vector<ScopeRef> scopes;
   std::vector<std::string> period_keys;
   // satisfaction.response_submitted.
+  prima::events::v1::EventEnvelope event;
+};
+
+// An office whose month has responses to a template and was not swept yet.
+struct UnsweptOffice {
+  std::string template_id;
+  std::string office_id;
+};
+
+// One low element's event, for FinishSweep.
+struct LowElementEvent {
+  std::string code;
   prima::events::v1::EventEnvelope event;
 };
 
@@ -158,18 +179,42 @@ class SatisfactionStore {
   void SubmitResponse(const NewResponse& response,
                       const SatisfactionActor& actor, Done<v1::Response> done);
 
-  // The aggregate of one template, scope and period key; for a custom range,
-  // the sum of its day aggregates (at most 366 days, one read script).
+  // The aggregate of one template and scope over stored period keys (day and
+  // month keys, StoredKeysOf): their sum, read in one script (at most 366
+  // keys).
   void GetAggregate(absl::string_view template_id, const ScopeRef& scope,
                     const std::vector<std::string>& period_keys,
                     Done<Aggregate> done);
 
   // The aggregates of every scope of `kind` (agencies or offices; of
-  // `agency_id` only when set, for offices) with responses in the period.
+  // `agency_id` only when set, for offices) with responses in any of the
+  // stored periods, each summed over all of them (at most 366 keys).
   void ListAggregates(
       absl::string_view template_id, v1::ScopeKind kind,
-      absl::string_view period_key, absl::string_view agency_id,
+      const std::vector<std::string>& period_keys, absl::string_view agency_id,
       Done<std::vector<std::pair<std::string, Aggregate>>> done);
+
+  // ---- score settings ----
+  // The agency's settings; low_element_threshold 0 when never set.
+  void GetScoreSettings(absl::string_view agency_id,
+                        Done<v1::ScoreSettings> done);
+  // Replaces them. Idempotent (rpc "UpdateScoreSettings").
+  void SaveScoreSettings(const v1::ScoreSettings& settings,
+                         const SatisfactionActor& actor,
+                         Done<v1::ScoreSettings> done);
+
+  // ---- the closed-month sweep ----
+  // The (template, office) pairs with responses in the month not swept yet,
+  // by template then office.
+  void ListUnswept(absl::string_view month_key,
+                   Done<std::vector<UnsweptOffice>> done);
+  // Marks the office's month of the template swept and appends each low
+  // element's event unless it was appended before (per template, office,
+  // month and element), so replicas sweeping the same office at once emit
+  // each event once. Replies the number of events appended.
+  void FinishSweep(absl::string_view template_id, absl::string_view office_id,
+                   absl::string_view month_key,
+                   const std::vector<LowElementEvent>& low, Done<int> done);
 
   // Adds one served visit to each scope x period (from
   // ticket.service_completed; deduplicated per event id).

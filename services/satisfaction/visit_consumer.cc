@@ -79,7 +79,7 @@ class VisitHandler {
     }
     absl::StatusOr<bool> counted = Await<bool>([&](Done<bool> done) {
       store_.CountVisit(envelope.id(), VisitScopes(envelope.agency(), visit),
-                        PeriodKeysOf(day), std::move(done));
+                        StoredPeriodKeysOf(day), std::move(done));
     });
     if (!counted.ok()) return counted.status();
     if (visit.receipt_secret_sha256().empty()) return absl::OkStatus();

@@ -362,22 +362,10 @@ class ComplaintServiceTest : public ::testing::Test {
 
   // The envelopes on prima:events:complaint, in order.
   std::vector<events::v1::EventEnvelope> Events() {
-    SyncRedis redis(env_->redis().endpoint(), absl::Seconds(2));
-    auto entries =
-        redis.Command({"XRANGE", EventStreamKey("complaint"), "-", "+"});
-    EXPECT_TRUE(entries.ok()) << entries.status();
-    std::vector<events::v1::EventEnvelope> out;
-    if (!entries.ok()) return out;
-    for (const RedisValue& e : entries->elements) {
-      const RedisValue& fields = e.elements[1];
-      for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
-        if (fields.elements[i].str != "envelope") continue;
-        events::v1::EventEnvelope env;
-        EXPECT_TRUE(env.ParseFromString(fields.elements[i + 1].str));
-        out.push_back(env);
-      }
-    }
-    return out;
+    auto events = env_->redis().Events("complaint");
+    EXPECT_TRUE(events.ok()) << events.status();
+    return events.ok() ? *std::move(events)
+                       : std::vector<events::v1::EventEnvelope>{};
   }
 
   int CountEvents(const std::string& type) {

@@ -10,6 +10,7 @@
 #include "services/satisfaction/satisfaction_service.h"
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "prima/catalog/v1/directory.pb.h"
 #include "prima/complaint/v1/complaint.grpc.pb.h"
+#include "prima/events/v1/events.pb.h"
 #include "prima/queue/v1/queue.grpc.pb.h"
 #include "prima/satisfaction/v1/satisfaction.grpc.pb.h"
 #include "services/common/clock.h"
@@ -160,10 +162,8 @@ class SatisfactionServiceTest : public ::testing::Test {
     auto directory = testing::TestDirectory::Start(*env_, Directory());
     ASSERT_TRUE(directory.ok()) << directory.status();
     directory_ = std::move(*directory);
-    satisfaction::SatisfactionOptions options;
-    options.kiosk_per_minute = kKioskPerMinute;
     auto bundle =
-        satisfaction::MakeSatisfactionService(env_->environment(), options);
+        satisfaction::MakeSatisfactionService(env_->environment(), Options());
     ASSERT_TRUE(bundle.ok()) << bundle.status();
     bundle_ = std::move(*bundle);
     auto server = TestServer::Start({bundle_.services[0].get()});
@@ -180,6 +180,7 @@ class SatisfactionServiceTest : public ::testing::Test {
     for (auto* s : {&queue_server_, &complaint_server_, &server_}) {
       if (*s) (*s)->server().Shutdown();
     }
+    if (replica_.stop) replica_.stop();
     if (queue_bundle_.stop) queue_bundle_.stop();
     if (complaint_bundle_.stop) complaint_bundle_.stop();
     if (bundle_.stop) bundle_.stop();
@@ -187,6 +188,50 @@ class SatisfactionServiceTest : public ::testing::Test {
       if (*s) (*s)->server().Wait();
     }
     directory_.reset();
+  }
+
+  static satisfaction::SatisfactionOptions Options() {
+    satisfaction::SatisfactionOptions options;
+    options.kiosk_per_minute = kKioskPerMinute;
+    // The closed-month sweep runs often, so a test sees it soon after the
+    // fake clock passes a month's end.
+    options.sweep_interval = absl::Milliseconds(20);
+    return options;
+  }
+
+  // A second replica on the same Redis: its own consumers and sweeper.
+  void StartReplica() {
+    auto bundle =
+        satisfaction::MakeSatisfactionService(env_->environment(), Options());
+    ASSERT_TRUE(bundle.ok()) << bundle.status();
+    replica_ = std::move(*bundle);
+  }
+
+  std::vector<events::v1::EventEnvelope> ElementLowEvents() {
+    auto events =
+        env_->redis().Events("satisfaction", "satisfaction.element_low");
+    EXPECT_TRUE(events.ok()) << events.status();
+    return events.ok() ? *std::move(events)
+                       : std::vector<events::v1::EventEnvelope>{};
+  }
+
+  // Polls (real time, up to 10 s) until at least `n` element_low events
+  // are on the stream, then lets the sweepers run a few more rounds so that
+  // a duplicate would show.
+  std::vector<events::v1::SatisfactionElementLow> AwaitElementLow(size_t n) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline && ElementLowEvents().size() < n) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    absl::SleepFor(absl::Milliseconds(300));
+    std::vector<events::v1::SatisfactionElementLow> out;
+    for (const auto& envelope : ElementLowEvents()) {
+      events::v1::SatisfactionElementLow low;
+      EXPECT_TRUE(envelope.payload().UnpackTo(&low));
+      EXPECT_EQ(envelope.agency(), kAgency);
+      out.push_back(low);
+    }
+    return out;
   }
 
   std::string Token(const std::string& role, const std::string& agency = "",
@@ -388,6 +433,7 @@ class SatisfactionServiceTest : public ::testing::Test {
   bool counter_open_ = false;
   ServiceBundle complaint_bundle_;
   std::unique_ptr<TestServer> complaint_server_;
+  ServiceBundle replica_;
   std::string officer_, admin_, other_officer_, other_admin_;
   int devices_ = 0;
 };
@@ -1249,6 +1295,118 @@ TEST_F(SatisfactionServiceTest, ResolvedComplaintInvites) {
   EXPECT_EQ(index.respondents(), 1);
   EXPECT_EQ(index.population(), 0);
   EXPECT_DOUBLE_EQ(index.ikm_converted(), 75.0);
+}
+
+// ---- the improvement loop ----
+
+TEST_F(SatisfactionServiceTest, ScoreSettingsAreForTheAgencysAdmins) {
+  UpdateScoreSettingsRequest req;
+  req.set_request_id(NewRequestId());
+  req.mutable_settings()->set_agency_id(kAgency);
+  req.mutable_settings()->set_low_element_threshold(85);
+  ScoreSettings out;
+  grpc::Status s =
+      Call(&SatisfactionService::Stub::UpdateScoreSettings, req, admin_, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.agency_id(), kAgency);
+  EXPECT_DOUBLE_EQ(out.low_element_threshold(), 85);
+
+  req.set_request_id(NewRequestId());
+  EXPECT_EQ(
+      Call(&SatisfactionService::Stub::UpdateScoreSettings, req, officer_, &out)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Call(&SatisfactionService::Stub::UpdateScoreSettings, req,
+                 other_admin_, &out)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  for (double bad : {20.0, 100.5, -1.0}) {
+    req.mutable_settings()->set_low_element_threshold(bad);
+    s = Call(&SatisfactionService::Stub::UpdateScoreSettings, req, admin_,
+             &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_THAT(s.error_message(), HasSubstr("settings.low_element_threshold"));
+  }
+  req.mutable_settings()->set_low_element_threshold(0);
+  req.mutable_settings()->set_agency_id("");
+  s = Call(&SatisfactionService::Stub::UpdateScoreSettings, req, admin_, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("settings.agency_id"));
+}
+
+TEST_F(SatisfactionServiceTest, LowElementsOfAClosedMonthAreReportedOnce) {
+  StartReplica();
+  // kantor-a (WIB): U6 3 and 3 -> NRR 3.00, 75.00 (C); U7 2 and 1 -> NRR
+  // 1.50, 37.50 (D); the rest 4 (100.00).
+  MustKiosk("kantor-a", Skm({4, 4, 4, 4, 4, 3, 2, 4, 4}));
+  MustKiosk("kantor-a", Skm({4, 4, 4, 4, 4, 3, 1, 4, 4}));
+  // kantor-b (WIB): U3 4 and 3 -> 87.50 (B): low only under the agency's
+  // threshold of 90.
+  MustKiosk("kantor-b", Skm({4, 4, 4, 4, 4, 4, 4, 4, 4}));
+  MustKiosk("kantor-b", Skm({4, 4, 3, 4, 4, 4, 4, 4, 4}));
+  // kantor-makassar (WITA): U7 2 and 2 -> 50.00 (D).
+  MustKiosk("kantor-makassar", Skm({4, 4, 4, 4, 4, 4, 2, 4, 4}));
+  MustKiosk("kantor-makassar", Skm({4, 4, 4, 4, 4, 4, 2, 4, 4}));
+  UpdateScoreSettingsRequest settings;
+  settings.set_request_id(NewRequestId());
+  settings.mutable_settings()->set_agency_id(kAgency);
+  settings.mutable_settings()->set_low_element_threshold(90);
+  ScoreSettings saved;
+  ASSERT_TRUE(Call(&SatisfactionService::Stub::UpdateScoreSettings, settings,
+                   admin_, &saved)
+                  .ok());
+
+  // While November runs, nothing is reported.
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_TRUE(ElementLowEvents().empty());
+
+  // 2026-11-30 23:30 WIB = 2026-12-01 00:30 WITA: November is over in
+  // Makassar only.
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2026, 11, 30, 16, 30, 0),
+                             absl::UTCTimeZone()));
+  std::vector<events::v1::SatisfactionElementLow> low = AwaitElementLow(1);
+  ASSERT_EQ(low.size(), 1u);
+  EXPECT_EQ(low[0].office_id(), "kantor-makassar");
+  EXPECT_EQ(low[0].scope(), "office");
+  EXPECT_EQ(low[0].scope_id(), "kantor-makassar");
+  EXPECT_EQ(low[0].period(), "2026-11");
+  EXPECT_EQ(low[0].element(), "U7");
+  EXPECT_DOUBLE_EQ(low[0].score(), 50.0);
+  EXPECT_EQ(low[0].mutu(), "D");
+  EXPECT_EQ(low[0].template_id(), "skm");
+  EXPECT_THAT(low[0].competencies(),
+              ::testing::ElementsAre("service-attitude"));
+  EXPECT_EQ(low[0].answers(), 2);
+  EXPECT_DOUBLE_EQ(low[0].threshold(), 90);
+
+  // 2026-12-01 00:30 WIB: over in Jakarta too. Two replicas sweep; each
+  // event is there once.
+  clock_.Advance(absl::Hours(1));
+  low = AwaitElementLow(4);
+  ASSERT_EQ(low.size(), 4u);
+  std::map<std::string, events::v1::SatisfactionElementLow> by_key;
+  for (const auto& l : low) {
+    by_key[absl::StrCat(l.office_id(), "/", l.element())] = l;
+  }
+  ASSERT_EQ(by_key.size(), 4u);
+  const auto& u6 = by_key["kantor-a/U6"];
+  EXPECT_DOUBLE_EQ(u6.score(), 75.0);
+  EXPECT_EQ(u6.mutu(), "C");
+  EXPECT_THAT(u6.competencies(), ::testing::UnorderedElementsAre(
+                                     "service-standards", "service-attitude"));
+  const auto& u7 = by_key["kantor-a/U7"];
+  EXPECT_DOUBLE_EQ(u7.score(), 37.5);
+  EXPECT_EQ(u7.mutu(), "D");
+  const auto& u3 = by_key["kantor-b/U3"];
+  EXPECT_DOUBLE_EQ(u3.score(), 87.5);
+  EXPECT_EQ(u3.mutu(), "B");
+  EXPECT_TRUE(u3.competencies().empty());
+  EXPECT_EQ(by_key.count("kantor-makassar/U7"), 1u);
+
+  // A later month's sweep does not report November again.
+  clock_.Advance(absl::Hours(24 * 31));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(ElementLowEvents().size(), 4u);
 }
 
 }  // namespace

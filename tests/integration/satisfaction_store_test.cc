@@ -104,7 +104,7 @@ class SatisfactionStoreTest : public ::testing::Test {
     if (!officer.empty()) {
       out.scopes.push_back({v1::SCOPE_KIND_OFFICER, std::string(officer)});
     }
-    out.period_keys = PeriodKeysOf(day);
+    out.period_keys = StoredPeriodKeysOf(day);
     ev::SatisfactionResponseSubmitted payload;
     payload.set_response_id(r.id());
     payload.set_template_id(r.template_id());
@@ -194,7 +194,7 @@ class SatisfactionStoreTest : public ::testing::Test {
   int64_t StreamLength() { return redis_->Command({"XLEN", kStream})->integer; }
 
   std::string Today() {
-    return PeriodKeysOf(absl::ToCivilDay(clock_.Now(), Wib()))[0];
+    return StoredPeriodKeysOf(absl::ToCivilDay(clock_.Now(), Wib()))[0];
   }
 
   FakeClock clock_{Start()};
@@ -398,11 +398,11 @@ TEST_F(SatisfactionStoreTest, AggregatesHoldHandComputedTallies) {
   ASSERT_TRUE(Submit(Submission({{"U1", 3}, {"U2", 4}}, "officer-1")).ok());
   ASSERT_TRUE(Submit(Submission({{"U1", 2}})).ok());
   const std::vector<std::string> periods =
-      PeriodKeysOf(absl::ToCivilDay(clock_.Now(), Wib()));
-  ASSERT_EQ(periods.size(), 5u);
+      StoredPeriodKeysOf(absl::ToCivilDay(clock_.Now(), Wib()));
+  ASSERT_EQ(periods.size(), 2u);
+  // SKM's elements keep counts and sums only: no value counts.
   const std::map<std::string, std::string> want = {
-      {"n", "2"},      {"c:U1", "2"}, {"s:U1", "5"}, {"v:U1:3", "1"},
-      {"v:U1:2", "1"}, {"c:U2", "1"}, {"s:U2", "4"}, {"v:U2:4", "1"}};
+      {"n", "2"}, {"c:U1", "2"}, {"s:U1", "5"}, {"c:U2", "1"}, {"s:U2", "4"}};
   for (const std::string& scope :
        {absl::StrCat("1:", kAgency), absl::StrCat("2:", kOffice),
         absl::StrCat("3:", kService)}) {
@@ -412,10 +412,31 @@ TEST_F(SatisfactionStoreTest, AggregatesHoldHandComputedTallies) {
     }
   }
   const std::map<std::string, std::string> officer = {
-      {"n", "1"},    {"c:U1", "1"}, {"s:U1", "3"},  {"v:U1:3", "1"},
-      {"c:U2", "1"}, {"s:U2", "4"}, {"v:U2:4", "1"}};
-  EXPECT_EQ(Hash(absl::StrCat("agg:skm:4:officer-1:", periods[4])), officer);
+      {"n", "1"}, {"c:U1", "1"}, {"s:U1", "3"}, {"c:U2", "1"}, {"s:U2", "4"}};
+  EXPECT_EQ(Hash(absl::StrCat("agg:skm:4:officer-1:", periods[1])), officer);
   EXPECT_EQ(Hash(absl::StrCat("agg:skm:4:officer-1:", periods[0])), officer);
+  // Nothing is stored under the quarter, semester or year.
+  EXPECT_TRUE(Hash(absl::StrCat("agg:skm:2:", kOffice, ":2026-Q4")).empty());
+  EXPECT_TRUE(Hash(absl::StrCat("agg:skm:2:", kOffice, ":2026")).empty());
+}
+
+TEST_F(SatisfactionStoreTest, CsatAndNpsKeepTheCountOfEachValue) {
+  ASSERT_TRUE(
+      Submit(Submission({{"CSAT", 5}, {"NPS", 9}}, "", kOffice, "csat-nps"))
+          .ok());
+  ASSERT_TRUE(
+      Submit(Submission({{"CSAT", 5}, {"NPS", 3}}, "", kOffice, "csat-nps"))
+          .ok());
+  const std::map<std::string, std::string> want = {
+      {"n", "2"},     {"c:CSAT", "2"}, {"s:CSAT", "10"}, {"v:CSAT:5", "2"},
+      {"c:NPS", "2"}, {"s:NPS", "12"}, {"v:NPS:9", "1"}, {"v:NPS:3", "1"}};
+  EXPECT_EQ(Hash(absl::StrCat("agg:csat-nps:2:", kOffice, ":", Today())), want);
+  absl::StatusOr<Aggregate> read = GetAggregate(
+      {v1::SCOPE_KIND_OFFICE, kOffice}, {Today().substr(0, 7)}, "csat-nps");
+  ASSERT_TRUE(read.ok()) << read.status();
+  const Aggregate::Dimension* nps = FindDimension(*read, "NPS");
+  ASSERT_NE(nps, nullptr);
+  EXPECT_EQ(nps->counts_by_value, (std::map<int, int64_t>{{3, 1}, {9, 1}}));
 }
 
 TEST_F(SatisfactionStoreTest, ExpectationsSummedOnlyWhenGiven) {
@@ -455,8 +476,7 @@ TEST_F(SatisfactionStoreTest, GetAggregateSumsDaysOfARange) {
   EXPECT_EQ(range->dimensions[0].code, "U1");
   EXPECT_EQ(range->dimensions[0].answers, 2);
   EXPECT_EQ(range->dimensions[0].sum, 7);
-  EXPECT_EQ(range->dimensions[0].counts_by_value,
-            (std::map<int, int64_t>{{3, 1}, {4, 1}}));
+  EXPECT_TRUE(range->dimensions[0].counts_by_value.empty());
   EXPECT_EQ(range->dimensions[1].code, "U2");
   EXPECT_EQ(range->dimensions[1].answers, 1);
   EXPECT_EQ(range->dimensions[1].sum, 1);
@@ -484,7 +504,7 @@ TEST_F(SatisfactionStoreTest, CountVisitDedupesPerEvent) {
   const std::vector<ScopeRef> scopes = {{v1::SCOPE_KIND_AGENCY, kAgency},
                                         {v1::SCOPE_KIND_OFFICE, kOffice}};
   const std::vector<std::string> periods =
-      PeriodKeysOf(absl::ToCivilDay(clock_.Now(), Wib()));
+      StoredPeriodKeysOf(absl::ToCivilDay(clock_.Now(), Wib()));
   absl::StatusOr<bool> first = CountVisit("ev-1", scopes, periods);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(*first);
@@ -499,7 +519,7 @@ TEST_F(SatisfactionStoreTest, CountVisitDedupesPerEvent) {
     EXPECT_EQ(pop->str, "2") << period;
   }
   absl::StatusOr<Aggregate> agency =
-      GetAggregate({v1::SCOPE_KIND_AGENCY, kAgency}, {periods[4]});
+      GetAggregate({v1::SCOPE_KIND_AGENCY, kAgency}, {periods[1]});
   ASSERT_TRUE(agency.ok());
   EXPECT_EQ(agency->population, 2);
 }
@@ -513,10 +533,12 @@ TEST_F(SatisfactionStoreTest, ListAggregatesByKindAndAgency) {
   ASSERT_TRUE(Submit(other_agency).ok());
   const std::string month = Today().substr(0, 7);
 
-  auto list = [&](v1::ScopeKind kind, absl::string_view agency) {
+  auto list = [&](v1::ScopeKind kind, absl::string_view agency,
+                  std::vector<std::string> periods = {}) {
+    if (periods.empty()) periods = {month};
     return Await<std::vector<std::pair<std::string, Aggregate>>>(
         [&](Done<std::vector<std::pair<std::string, Aggregate>>> done) {
-          store_->ListAggregates("skm", kind, month, agency, std::move(done));
+          store_->ListAggregates("skm", kind, periods, agency, std::move(done));
         });
   };
   auto offices = list(v1::SCOPE_KIND_OFFICE, kAgency);
@@ -540,6 +562,23 @@ TEST_F(SatisfactionStoreTest, ListAggregatesByKindAndAgency) {
 
   EXPECT_EQ(list(v1::SCOPE_KIND_SERVICE, "").status().code(),
             absl::StatusCode::kInvalidArgument);
+
+  // Over two months: the scopes of either, each summed over both.
+  clock_.Advance(absl::Hours(24 * 31));
+  const std::string next_month = Today().substr(0, 7);
+  ASSERT_NE(next_month, month);
+  ASSERT_TRUE(Submit(Submission({{"U1", 3}}, "", kOtherOffice)).ok());
+  ASSERT_TRUE(Submit(Submission({{"U1", 1}}, "", "kantor-baru")).ok());
+  auto both = list(v1::SCOPE_KIND_OFFICE, kAgency, {month, next_month});
+  ASSERT_TRUE(both.ok()) << both.status();
+  ASSERT_EQ(both->size(), 3u);
+  EXPECT_EQ((*both)[0].first, "kantor-baru");
+  EXPECT_EQ((*both)[0].second.respondents, 1);
+  EXPECT_EQ((*both)[1].first, kOffice);
+  EXPECT_EQ((*both)[1].second.respondents, 1);
+  EXPECT_EQ((*both)[2].first, kOtherOffice);
+  EXPECT_EQ((*both)[2].second.respondents, 2);
+  EXPECT_EQ((*both)[2].second.dimensions[0].sum, 5);
 }
 
 // ---- templates ----

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/events.h"
 
 extern char** environ;
 
@@ -119,6 +120,31 @@ absl::Status TestRedis::WaitReady() {
 absl::StatusOr<RedisValue> TestRedis::Command(
     const std::vector<std::string>& args) {
   return admin_->Command(args);
+}
+
+absl::StatusOr<std::vector<prima::events::v1::EventEnvelope>> TestRedis::Events(
+    absl::string_view producer, absl::string_view type) {
+  absl::StatusOr<RedisValue> entries =
+      Command({"XRANGE", EventStreamKey(producer), "-", "+"});
+  if (!entries.ok()) return entries.status();
+  std::vector<prima::events::v1::EventEnvelope> out;
+  for (const RedisValue& entry : entries->elements) {
+    if (entry.elements.size() != 2) {
+      return absl::InternalError("XRANGE: an entry is not (id, fields)");
+    }
+    const RedisValue& fields = entry.elements[1];
+    for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
+      if (fields.elements[i].str != "envelope") continue;
+      prima::events::v1::EventEnvelope envelope;
+      if (!envelope.ParseFromString(fields.elements[i + 1].str)) {
+        return absl::InternalError("XRANGE: an unreadable envelope");
+      }
+      if (type.empty() || envelope.type() == type) {
+        out.push_back(std::move(envelope));
+      }
+    }
+  }
+  return out;
 }
 
 void TestRedis::Kill() {

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "prima/events/v1/events.pb.h"
 #include "services/common/config.h"
 #include "services/common/redis_value.h"
 #include "services/common/sync_redis.h"
@@ -32,6 +34,11 @@ class TestRedis {
 
   // A command on the test's own connection, for setup and assertions.
   absl::StatusOr<RedisValue> Command(const std::vector<std::string>& args);
+
+  // The envelopes on a producer's event stream (EventStreamKey), oldest
+  // first; with `type`, only the events of that type.
+  absl::StatusOr<std::vector<prima::events::v1::EventEnvelope>> Events(
+      absl::string_view producer, absl::string_view type = "");
 
   // SIGKILL, as a crash would.
   void Kill();

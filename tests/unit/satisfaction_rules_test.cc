@@ -411,6 +411,73 @@ TEST(Gap, Names) {
   EXPECT_EQ(GapVerdictName(GapVerdict::kSangatPuas), "sangat puas");
 }
 
+// ---- the improvement loop ----
+
+TEST(LowElements, GradesCAndDAreLowBAndAAreNot) {
+  // 100 answers each: NRR x 25 is sum / 4.
+  const std::vector<LowElement> low =
+      LowElements({{"U1", 100, 306},  // 76.50 C
+                   {"U2", 100, 307},  // 76.75 B
+                   {"U3", 100, 259},  // 64.75 D
+                   {"U4", 100, 260},  // 65.00 C
+                   {"U5", 100, 400},  // 100.00 A
+                   {"U6", 0, 0}},     // unanswered: nothing to improve
+                  kSkmScaleMax, 0);
+  ASSERT_EQ(low.size(), 3u);
+  EXPECT_EQ(low[0].code, "U1");
+  EXPECT_EQ(low[0].answers, 100);
+  EXPECT_DOUBLE_EQ(low[0].converted, 76.5);
+  EXPECT_EQ(low[0].mutu, Mutu::kC);
+  EXPECT_EQ(low[1].code, "U3");
+  EXPECT_DOUBLE_EQ(low[1].converted, 64.75);
+  EXPECT_EQ(low[1].mutu, Mutu::kD);
+  EXPECT_EQ(low[2].code, "U4");
+  EXPECT_EQ(low[2].mutu, Mutu::kC);
+}
+
+TEST(LowElements, TheBoundaryIsTheGradesOwn) {
+  // 5000 answers summing to 15321: NRR 3.0642, converted 76.605, which
+  // rounds to 76.61: B, not low.
+  EXPECT_TRUE(LowElements({{"U1", 5000, 15321}}, kSkmScaleMax, 0).empty());
+  // 2000 answers summing to 6128: NRR 3.064, converted 76.60: C.
+  const std::vector<LowElement> low =
+      LowElements({{"U7", 2000, 6128}}, kSkmScaleMax, 0);
+  ASSERT_EQ(low.size(), 1u);
+  EXPECT_DOUBLE_EQ(low[0].converted, 76.6);
+  EXPECT_EQ(low[0].mutu, Mutu::kC);
+}
+
+TEST(LowElements, AnAgencyThresholdRaisesTheBar) {
+  const std::vector<ElementTally> tallies = {{"U1", 100, 310},   // 77.50 B
+                                             {"U2", 100, 320},   // 80.00 B
+                                             {"U3", 100, 360}};  // 90.00 A
+  EXPECT_TRUE(LowElements(tallies, kSkmScaleMax, 0).empty());
+  const std::vector<LowElement> low = LowElements(tallies, kSkmScaleMax, 80);
+  ASSERT_EQ(low.size(), 1u);  // 80.00 is not below 80
+  EXPECT_EQ(low[0].code, "U1");
+  EXPECT_EQ(low[0].mutu, Mutu::kB);
+  EXPECT_EQ(LowElements(tallies, kSkmScaleMax, 95).size(), 3u);
+}
+
+TEST(LowElements, ImpossibleTalliesGiveNone) {
+  EXPECT_TRUE(LowElements({{"U1", 10, 50}}, kSkmScaleMax, 0).empty());
+  EXPECT_TRUE(LowElements({{"U1", 10, 10}}, 1, 0).empty());
+}
+
+TEST(LowElements, TheSweptMonthIsTheLatestOverAnywhere) {
+  const auto utc = [](int month, int day, int hour) {
+    return absl::FromCivil(absl::CivilSecond(2026, month, day, hour, 0, 0),
+                           absl::UTCTimeZone());
+  };
+  // 2026-11-30 09:59 UTC is 23:59 in UTC+14: November is still on there.
+  EXPECT_EQ(MonthToSweep(utc(11, 30, 9) + absl::Minutes(59)), "2026-10");
+  // 10:00 UTC is midnight of December 1 in UTC+14: November is over there
+  // (WIB follows at 17:00 UTC).
+  EXPECT_EQ(MonthToSweep(utc(11, 30, 10)), "2026-11");
+  EXPECT_EQ(MonthToSweep(utc(12, 15, 0)), "2026-11");
+  EXPECT_EQ(MonthToSweep(utc(1, 1, 0)), "2025-12");
+}
+
 // ---- periods ----
 
 TEST(Periods, KeysOfALocalDay) {
@@ -420,11 +487,50 @@ TEST(Periods, KeysOfALocalDay) {
   EXPECT_EQ(PeriodKey(PeriodKind::kQuarter, day), "2026-Q4");
   EXPECT_EQ(PeriodKey(PeriodKind::kSemester, day), "2026-S2");
   EXPECT_EQ(PeriodKey(PeriodKind::kYear, day), "2026");
-  EXPECT_THAT(PeriodKeysOf(day), ElementsAre("2026-11-24", "2026-11", "2026-Q4",
-                                             "2026-S2", "2026"));
+  EXPECT_THAT(StoredPeriodKeysOf(day), ElementsAre("2026-11-24", "2026-11"));
+  EXPECT_THAT(StoredPeriodKeysOf(absl::CivilDay(2027, 1, 5)),
+              ElementsAre("2027-01-05", "2027-01"));
+}
+
+TEST(Periods, LongPeriodsAreReadAsTheirMonths) {
+  const auto keys_of = [](absl::string_view key) {
+    absl::StatusOr<Period> period = ParsePeriodKey(key);
+    EXPECT_TRUE(period.ok()) << key;
+    return StoredKeysOf(period->first, period->last);
+  };
+  EXPECT_THAT(keys_of("2026-11-24"), ElementsAre("2026-11-24"));
+  EXPECT_THAT(keys_of("2026-11"), ElementsAre("2026-11"));
+  EXPECT_THAT(keys_of("2026-Q4"), ElementsAre("2026-10", "2026-11", "2026-12"));
+  EXPECT_THAT(keys_of("2026-S1"), ElementsAre("2026-01", "2026-02", "2026-03",
+                                              "2026-04", "2026-05", "2026-06"));
+  const std::vector<std::string> year = keys_of("2028");
+  ASSERT_EQ(year.size(), 12u);
+  EXPECT_EQ(year.front(), "2028-01");
+  EXPECT_EQ(year.back(), "2028-12");
+}
+
+TEST(Periods, ACustomRangeUsesWholeMonthsAndTheDaysAround) {
+  // 2028 is a leap year: February's month key covers the 29th.
   EXPECT_THAT(
-      PeriodKeysOf(absl::CivilDay(2027, 1, 5)),
-      ElementsAre("2027-01-05", "2027-01", "2027-Q1", "2027-S1", "2027"));
+      StoredKeysOf(absl::CivilDay(2028, 1, 30), absl::CivilDay(2028, 3, 2)),
+      ElementsAre("2028-01-30", "2028-01-31", "2028-02", "2028-03-01",
+                  "2028-03-02"));
+  // A month that is not whole stays days, even when only its last day is
+  // missing.
+  const std::vector<std::string> almost =
+      StoredKeysOf(absl::CivilDay(2026, 11, 1), absl::CivilDay(2026, 11, 29));
+  ASSERT_EQ(almost.size(), 29u);
+  EXPECT_EQ(almost.front(), "2026-11-01");
+  EXPECT_EQ(almost.back(), "2026-11-29");
+  EXPECT_THAT(
+      StoredKeysOf(absl::CivilDay(2026, 12, 31), absl::CivilDay(2027, 1, 31)),
+      ElementsAre("2026-12-31", "2027-01"));
+  EXPECT_THAT(
+      StoredKeysOf(absl::CivilDay(2026, 11, 24), absl::CivilDay(2026, 11, 24)),
+      ElementsAre("2026-11-24"));
+  EXPECT_THAT(
+      StoredKeysOf(absl::CivilDay(2026, 11, 25), absl::CivilDay(2026, 11, 24)),
+      ElementsAre());
 }
 
 TEST(Periods, QuarterAndSemesterEdges) {
@@ -478,10 +584,8 @@ TEST(Periods, TheOfficeZoneDecidesTheDayAroundNewYear) {
       absl::CivilSecond(2026, 12, 31, 16, 30, 0), absl::UTCTimeZone());
   const absl::CivilDay wita = absl::ToCivilDay(t, Zone("Asia/Makassar"));
   const absl::CivilDay wib = absl::ToCivilDay(t, Zone("Asia/Jakarta"));
-  EXPECT_THAT(PeriodKeysOf(wita), ElementsAre("2027-01-01", "2027-01",
-                                              "2027-Q1", "2027-S1", "2027"));
-  EXPECT_THAT(PeriodKeysOf(wib), ElementsAre("2026-12-31", "2026-12", "2026-Q4",
-                                             "2026-S2", "2026"));
+  EXPECT_THAT(StoredPeriodKeysOf(wita), ElementsAre("2027-01-01", "2027-01"));
+  EXPECT_THAT(StoredPeriodKeysOf(wib), ElementsAre("2026-12-31", "2026-12"));
 }
 
 TEST(Periods, ParsedKeysGiveThePeriodBack) {
@@ -627,6 +731,10 @@ TEST(Templates, CsatAndNpsHaveTheirOwnScales) {
   EXPECT_EQ(csat_nps.dimensions[0].scale_max, 5);
   EXPECT_EQ(csat_nps.dimensions[0].answer_labels.back(), "Sangat puas");
   EXPECT_EQ(csat_nps.dimensions[1].code, "NPS");
+  EXPECT_TRUE(KeepsValueCounts("CSAT"));
+  EXPECT_TRUE(KeepsValueCounts("NPS"));
+  EXPECT_FALSE(KeepsValueCounts("U1"));
+  EXPECT_FALSE(KeepsValueCounts("G10"));
   EXPECT_EQ(csat_nps.dimensions[1].scale_min, 0);
   EXPECT_EQ(csat_nps.dimensions[1].scale_max, 10);
 }
