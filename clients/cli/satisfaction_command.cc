@@ -64,6 +64,8 @@ using Stub = SatisfactionService::Stub;
 struct SatisfactionOptions {
   // templates, invite, rank, export.
   std::string agency;
+  // settings.
+  double low_threshold = 0;
   // template, save-template.
   std::string template_id;
   int version = 0;
@@ -586,6 +588,23 @@ int RunTrend(const CliContext& context, const SatisfactionOptions& options) {
   return Call(context, &Stub::GetTrend, request, PrintTrend);
 }
 
+void PrintScoreSettings(const CliContext& context, const ScoreSettings& s) {
+  Table table({"agency", "low element threshold"});
+  table.AddRow({s.agency_id(),
+                s.low_element_threshold() == 0
+                    ? std::string("mutu C and D only")
+                    : absl::StrFormat("%.2f", s.low_element_threshold())});
+  PrintMessage(context.output(), s, table);
+}
+
+int RunSettings(const CliContext& context, const SatisfactionOptions& options) {
+  UpdateScoreSettingsRequest request;
+  request.set_request_id(RequestId(context, options));
+  request.mutable_settings()->set_agency_id(options.agency);
+  request.mutable_settings()->set_low_element_threshold(options.low_threshold);
+  return Call(context, &Stub::UpdateScoreSettings, request, PrintScoreSettings);
+}
+
 void CheckRank(const SatisfactionOptions& options) {
   if (options.ranked == "agencies" && !options.agency.empty()) {
     throw CLI::ValidationError("--agency",
@@ -828,6 +847,16 @@ void AddScoreCommand(CLI::App& app, CliContext& context) {
       ->check(DateFlag())
       ->required();
   AddTemplateFlag(sub, o);
+
+  sub = AddRun(score, context, options, "settings",
+               "When an element of a closed month counts as low for the "
+               "agency, besides mutu C and D (agency admin)",
+               RunSettings, true);
+  sub->add_option("--agency", o.agency, "agency id")->required();
+  sub->add_option("--low-threshold", o.low_threshold,
+                  "converted score (25-100) below which an element is low; 0: "
+                  "mutu C and D only")
+      ->required();
 
   sub = add("rank", "Agencies of the region, or offices, by IKM, best first",
             RunRank, CheckRank);
