@@ -282,8 +282,7 @@ PeriodKind KindOf(v1::PeriodKind kind) {
 }
 
 // A request's period as the stored aggregate keys that add up to it
-// (StoredKeysOf), with the reply's period
-// filled in (key or dates).
+// (StoredKeysOf), with the reply's period filled in (key or dates).
 struct ResolvedPeriod {
   v1::Period period;
   std::vector<std::string> keys;
