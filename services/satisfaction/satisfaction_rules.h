@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 
 namespace prima::satisfaction {
 
@@ -156,6 +157,16 @@ absl::StatusOr<Period> ParsePeriodKey(absl::string_view key);
 // The five keys (day, month, quarter, semester, year, in that order) of the
 // periods containing a local date: every aggregate one answer bumps.
 std::vector<std::string> PeriodKeysOf(absl::CivilDay day);
+
+// The submit times that can hold the responses of local dates first..last
+// (inclusive) at offices of any zone within 26 hours of UTC (Indonesia's are
+// UTC+7..+9): [first 00:00 UTC - 26 h, the day after last 00:00 UTC + 26 h).
+// Each response's own local date then decides whether it is in.
+struct SubmitWindow {
+  absl::Time from;
+  absl::Time to;  // exclusive
+};
+SubmitWindow SubmitWindowOf(absl::CivilDay first, absl::CivilDay last);
 
 // ---- templates ----
 
