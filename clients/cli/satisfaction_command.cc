@@ -22,7 +22,9 @@
 //                     --from YYYY-MM-DD --to YYYY-MM-DD [--template T]
 //   prima score rank agencies|offices [--agency A] --period KEY
 //                    [--template T]
-//   prima score export --agency A [--office O] --period KEY
+//   prima score export --agency A [--office O]
+//                      (--period KEY | --from YYYY-MM-DD --to YYYY-MM-DD)
+//                      (CSV, or JSON lines with --output json)
 // A period KEY is "2026-11-24" (day), "2026-11" (month), "2026-Q4" (quarter),
 // "2026-S2" (semester) or "2026" (year). Mutations send this invocation's
 // request id unless --request-id names one (a fixed id makes a retry
@@ -258,6 +260,24 @@ std::string AnswersCell(
             : absl::StrCat(a.code(), "=", a.value(), "/", a.expectation()));
   }
   return absl::StrJoin(cells, " ");
+}
+
+// One CSV field per RFC 4180: in quotes, its quotes doubled, when it holds a
+// comma, a quote or a line break; as it is otherwise.
+std::string CsvField(absl::string_view text) {
+  if (text.find_first_of(",\"\r\n") == absl::string_view::npos) {
+    return std::string(text);
+  }
+  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
+}
+
+// One CSV record (RFC 4180: CRLF at its end).
+std::string CsvRecord(const std::vector<std::string>& fields) {
+  return absl::StrCat(absl::StrJoin(fields, ",",
+                                    [](std::string* out, const std::string& f) {
+                                      out->append(CsvField(f));
+                                    }),
+                      "\r\n");
 }
 
 std::string TemplateCell(absl::string_view id, int32_t version) {
@@ -628,13 +648,35 @@ int RunRank(const CliContext& context, const SatisfactionOptions& options) {
   return Call(context, &Stub::RankOffices, request, PrintRanking);
 }
 
-// The responses as they arrive (json: one object a line), or as one table
-// once the stream ended; rows read before an error are printed before it.
+// The CSV header of `prima score export`.
+const std::vector<std::string>& ExportColumns() {
+  static const std::vector<std::string>* columns = new std::vector<std::string>{
+      "id",      "submit_time", "local_date", "office",     "service",
+      "officer", "source",      "template",   "version",    "answers",
+      "sex",     "age",         "education",  "occupation", "comment"};
+  return *columns;
+}
+
+// One response as a CSV record of ExportColumns().
+std::string ExportRecord(const Response& r) {
+  const RespondentProfile& p = r.profile();
+  return CsvRecord(
+      {r.id(), FormatTimestamp(r.submit_time()), DateCell(r.local_date()),
+       r.office_id(), r.service_id(), r.officer_id(), EnumCell(r.source()),
+       r.template_id(), absl::StrCat(r.template_version()),
+       AnswersCell(r.answers()), EnumCell(p.sex()),
+       p.age() == 0 ? "" : absl::StrCat(p.age()), EnumCell(p.education()),
+       EnumCell(p.occupation()), r.comment()});
+}
+
+// The responses as they arrive: CSV (a header, then a record each), or one
+// JSON object a line with --output json. Records read before an error are
+// printed before it; a refused call prints no header.
 int RunExport(const CliContext& context, const SatisfactionOptions& options) {
   ExportResponsesRequest request;
   request.set_agency_id(options.agency);
   request.set_office_id(options.office);
-  absl::StatusOr<Period> period = ParsePeriodKey(options.period);
+  absl::StatusOr<Period> period = PeriodOf(options);
   if (!period.ok()) return PrintError(period.status());
   *request.mutable_period() = *period;
 
@@ -644,25 +686,21 @@ int RunExport(const CliContext& context, const SatisfactionOptions& options) {
   std::unique_ptr<grpc::ClientReader<Response>> reader =
       stub->ExportResponses(&call, request);
   const bool json = context.output() == OutputFormat::kJson;
-  Table table({"id", "submitted", "office", "service", "officer", "template",
-               "answers"});
+  bool header_printed = json;
+  auto print_header = [&header_printed] {
+    if (header_printed) return;
+    header_printed = true;
+    std::fputs(CsvRecord(ExportColumns()).c_str(), stdout);
+  };
   Response r;
-  int64_t rows = 0;
   while (reader->Read(&r)) {
-    ++rows;
-    if (json) {
-      std::fputs(MessageJson(r, /*one_line=*/true).c_str(), stdout);
-      continue;
-    }
-    table.AddRow({r.id(), FormatTimestamp(r.submit_time()), r.office_id(),
-                  r.service_id(), r.officer_id(),
-                  TemplateCell(r.template_id(), r.template_version()),
-                  AnswersCell(r.answers())});
+    print_header();
+    std::fputs(json ? MessageJson(r, /*one_line=*/true).c_str()
+                    : ExportRecord(r).c_str(),
+               stdout);
   }
   grpc::Status status = reader->Finish();
-  if (!json && (status.ok() || rows > 0)) {
-    table.Print(OutputFormat::kTable);
-  }
+  if (status.ok()) print_header();
   std::fflush(stdout);
   return status.ok() ? 0 : PrintError(status);
 }
@@ -711,6 +749,23 @@ CLI::Option* AddPeriodFlag(CLI::App* sub, SatisfactionOptions& o) {
                    "period key: 2026-11-24 (day), 2026-11 (month), 2026-Q4 "
                    "(quarter), 2026-S2 (semester), 2026 (year)")
       ->check(PeriodKeyFlag());
+}
+
+// --period, or --from and --to for a custom period (PeriodOf reads them; the
+// subcommand's check is CheckPeriod).
+void AddPeriodOrRangeFlags(CLI::App* sub, SatisfactionOptions& o) {
+  CLI::Option* period = AddPeriodFlag(sub, o);
+  CLI::Option* from =
+      sub->add_option("--from", o.from, "custom period: first local date")
+          ->check(DateFlag());
+  CLI::Option* to =
+      sub->add_option("--to", o.to,
+                      "custom period: last local date, inclusive (at most 366 "
+                      "days)")
+          ->check(DateFlag());
+  period->excludes(from)->excludes(to);
+  from->needs(to);
+  to->needs(from);
 }
 
 }  // namespace
@@ -820,18 +875,7 @@ void AddScoreCommand(CLI::App& app, CliContext& context) {
                       "IKM, mutu, sample; CSAT, NPS and gaps when asked",
                       RunIndex, CheckPeriod);
   AddScopeFlags(sub, o);
-  CLI::Option* period = AddPeriodFlag(sub, o);
-  CLI::Option* from =
-      sub->add_option("--from", o.from, "custom period: first local date")
-          ->check(DateFlag());
-  CLI::Option* to =
-      sub->add_option("--to", o.to,
-                      "custom period: last local date, inclusive (at most 366 "
-                      "days)")
-          ->check(DateFlag());
-  period->excludes(from)->excludes(to);
-  from->needs(to);
-  to->needs(from);
+  AddPeriodOrRangeFlags(sub, o);
   AddTemplateFlag(sub, o);
 
   sub = add("trend", "The IKM of a scope by day or month", RunTrend);
@@ -869,11 +913,12 @@ void AddScoreCommand(CLI::App& app, CliContext& context) {
   AddTemplateFlag(sub, o);
 
   sub = add("export",
-            "The agency's responses of a period, oldest first (supervisor)",
-            RunExport);
+            "The agency's responses of a period, oldest first, as CSV "
+            "(supervisor)",
+            RunExport, CheckPeriod);
   sub->add_option("--agency", o.agency, "agency id")->required();
   sub->add_option("--office", o.office, "only this office");
-  AddPeriodFlag(sub, o)->required();
+  AddPeriodOrRangeFlags(sub, o);
 }
 
 }  // namespace prima::cli

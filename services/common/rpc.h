@@ -60,4 +60,18 @@ class UnaryCall {
 // bytes).
 std::string RequestIdFromMetadata(const grpc::ServerContextBase& context);
 
+// A server stream finished with `status` before it began (a bad request, no
+// access, no room): what a streaming handler returns instead of its reactor.
+template <typename Message>
+grpc::ServerWriteReactor<Message>* FailedStream(const absl::Status& status) {
+  class Failed final : public grpc::ServerWriteReactor<Message> {
+   public:
+    explicit Failed(const absl::Status& status) {
+      this->Finish(ToGrpcStatus(status));
+    }
+    void OnDone() override { delete this; }
+  };
+  return new Failed(status);
+}
+
 }  // namespace prima

@@ -68,16 +68,6 @@ bool SameCounts(const std::vector<v1::ServiceWaiting>& a,
       });
 }
 
-// A stream refused before it started (full, or shutting down).
-template <typename Update>
-class RefusedStream final : public grpc::ServerWriteReactor<Update> {
- public:
-  explicit RefusedStream(grpc::Status status) {
-    this->Finish(std::move(status));
-  }
-  void OnDone() override { delete this; }
-};
-
 // One entry of kLiveStreamKey.
 struct LiveEntry {
   std::string office;
@@ -916,8 +906,7 @@ grpc::ServerWriteReactor<v1::TicketUpdate>* LiveFeed::WatchTicket(
                                                  std::move(proof));
   absl::StatusOr<uint64_t> admitted_seq = hub_->AdmitTicket(watcher);
   if (!admitted_seq.ok()) {
-    return new RefusedStream<v1::TicketUpdate>(
-        ToGrpcStatus(admitted_seq.status()));
+    return FailedStream<v1::TicketUpdate>(admitted_seq.status());
   }
   watcher->Own(watcher);
   watcher->Begin(*admitted_seq);
@@ -934,7 +923,7 @@ grpc::ServerWriteReactor<v1::BoardUpdate>* LiveFeed::WatchOffice(
     Precheck precheck) {
   auto watcher = std::make_shared<BoardWatcher>(hub_, office_id);
   if (absl::Status s = hub_->AdmitBoard(office_id, watcher); !s.ok()) {
-    return new RefusedStream<v1::BoardUpdate>(ToGrpcStatus(s));
+    return FailedStream<v1::BoardUpdate>(s);
   }
   watcher->Own(watcher);
   watcher->Begin(std::move(precheck));

@@ -914,18 +914,6 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
         });
   }
 
-  template <typename T>
-  static grpc::ServerWriteReactor<T>* FailedStream(const absl::Status& status) {
-    class Failed final : public grpc::ServerWriteReactor<T> {
-     public:
-      explicit Failed(const absl::Status& status) {
-        this->Finish(ToGrpcStatus(status));
-      }
-      void OnDone() override { delete this; }
-    };
-    return new Failed(status);
-  }
-
   // Expires the tickets still waiting when their office closes. Every replica
   // runs it; the script makes a second attempt on the same ticket a no-op.
   void Sweep() {

@@ -569,6 +569,14 @@ std::vector<std::string> StoredKeysOf(absl::CivilDay first,
   return keys;
 }
 
+SubmitWindow SubmitWindowOf(absl::CivilDay first, absl::CivilDay last) {
+  // Wider than any real zone offset (at most 14 h), so no zone is missed.
+  constexpr absl::Duration kWidening = absl::Hours(26);
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  return {absl::FromCivil(first, utc) - kWidening,
+          absl::FromCivil(last + 1, utc) + kWidening};
+}
+
 // ---- templates ----
 
 const std::vector<Template>& BuiltInTemplates() {

@@ -202,6 +202,16 @@ std::vector<std::string> StoredPeriodKeysOf(absl::CivilDay day);
 std::vector<std::string> StoredKeysOf(absl::CivilDay first,
                                       absl::CivilDay last);
 
+// The submit times that can hold the responses of local dates first..last
+// (inclusive) at offices of any zone within 26 hours of UTC (Indonesia's are
+// UTC+7..+9): [first 00:00 UTC - 26 h, the day after last 00:00 UTC + 26 h).
+// Each response's own local date then decides whether it is in.
+struct SubmitWindow {
+  absl::Time from;
+  absl::Time to;  // exclusive
+};
+SubmitWindow SubmitWindowOf(absl::CivilDay first, absl::CivilDay last);
+
 // ---- templates ----
 
 // One question of a template, answered with an integer on its scale.

@@ -27,6 +27,7 @@
 #include "services/common/rpc.h"
 #include "services/common/status_macros.h"
 #include "services/common/validation.h"
+#include "services/satisfaction/response_export.h"
 #include "services/satisfaction/satisfaction_rules.h"
 #include "services/satisfaction/satisfaction_store.h"
 #include "services/satisfaction/visit_consumer.h"
@@ -320,6 +321,28 @@ absl::StatusOr<ResolvedPeriod> ResolvePeriod(const v1::Period& period) {
   *out.period.mutable_last_date() = DateProto(parsed->last);
   out.keys = StoredKeysOf(parsed->first, parsed->last);
   return out;
+}
+
+// ExportResponses' request checked: the agency, the caller (as the policy
+// says: supervisors and admins of the agency, region admins), the office if
+// any, the period (every kind).
+absl::StatusOr<ExportQuery> ExportQueryOf(
+    const Authorizer& auth, const grpc::ServerContextBase& ctx,
+    const v1::ExportResponsesRequest& req) {
+  RETURN_IF_ERROR(ValidateId("agency_id", req.agency_id()));
+  absl::StatusOr<Principal> p =
+      auth.Authorize(ctx, "ExportResponses", req.agency_id());
+  if (!p.ok()) return p.status();
+  RETURN_IF_ERROR(ValidateOptionalId("office_id", req.office_id()));
+  absl::StatusOr<ResolvedPeriod> period = ResolvePeriod(req.period());
+  if (!period.ok()) return period.status();
+  absl::StatusOr<absl::CivilDay> first =
+      DayOf("period.first_date", period->period.first_date());
+  if (!first.ok()) return first.status();
+  absl::StatusOr<absl::CivilDay> last =
+      DayOf("period.last_date", period->period.last_date());
+  if (!last.ok()) return last.status();
+  return ExportQuery{req.agency_id(), req.office_id(), *first, *last};
 }
 
 // The period keys of a trend's points: days or months from first_date to
@@ -748,6 +771,36 @@ class SatisfactionServiceImpl final
           SubmitAt(std::move(call), submission, template_id, 0, resp);
         });
     return reactor;
+  }
+
+  // ---- exporting responses ----
+
+  grpc::ServerWriteReactor<v1::Response>* ExportResponses(
+      CallbackServerContext* ctx,
+      const v1::ExportResponsesRequest* req) override {
+    absl::StatusOr<ExportQuery> query = ExportQueryOf(auth_, *ctx, *req);
+    if (!query.ok()) return FailedStream<v1::Response>(query.status());
+    const int page_size =
+        std::clamp(options_.export_page_size, 1, kMaxResponsePage);
+    if (req->office_id().empty()) {
+      return StartResponseExport(store_, *std::move(query), page_size, nullptr);
+    }
+    // One office: it must be the agency's.
+    return StartResponseExport(
+        store_, *std::move(query), page_size,
+        [this, office_id = req->office_id(), agency_id = req->agency_id()](
+            absl::AnyInvocable<void(absl::Status)> done) {
+          directory_.GetOffice(
+              office_id, [agency_id, done = std::move(done)](
+                             absl::StatusOr<cat::Office> office) mutable {
+                if (!office.ok()) return done(office.status());
+                if (office->agency_id() != agency_id) {
+                  return done(
+                      NotOfAgency("office_id", office->id(), agency_id));
+                }
+                done(absl::OkStatus());
+              });
+        });
   }
 
   // ---- scores ----

@@ -248,6 +248,50 @@ return 1
   return *script;
 }
 
+// ARGV: agency, from ms, to ms (exclusive), cursor ms, cursor id ("" for the
+// first page), limit. Replies packed {next ms, next id ("", "" after the last
+// page), response pb...}.
+const LuaScript& ListResponsesScript() {
+  static const LuaScript* script =
+      new LuaScript(Plain("satisfaction_list_responses", R"lua(
+-- Whether a sorts after b among members of one score: by bytes, as Redis
+-- orders them (Lua's own < follows the server's locale).
+local function sorts_after(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x > y end
+  end
+  return #a > #b
+end
+local key = P .. 'rs:' .. ARGV[1]
+local min, max = ARGV[2], '(' .. ARGV[3]
+local after_ms, after_id = ARGV[4], ARGV[5]
+local limit = tonumber(ARGV[6])
+local skip = 0
+if after_id ~= '' then
+  -- The cursor's millisecond: its responses up to the cursor were on earlier
+  -- pages.
+  min = after_ms
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', key, after_ms, after_ms)) do
+    if sorts_after(id, after_id) then break end
+    skip = skip + 1
+  end
+end
+-- One more than a page tells whether another page follows.
+local hits = redis.call('ZRANGEBYSCORE', key, min, max, 'WITHSCORES', 'LIMIT',
+                        skip, limit + 1)
+local n = math.min(#hits / 2, limit)
+local out = {'', ''}
+if #hits / 2 > limit then out[1], out[2] = hits[2 * n], hits[2 * n - 1] end
+for i = 1, n do
+  local pb = redis.call('GET', P .. 'r:' .. hits[2 * i - 1])
+  if pb then out[#out + 1] = pb end
+end
+return pack(out)
+)lua"));
+  return *script;
+}
+
 // KEYS: idem. ARGV: ttl, token sha, source number, source id ("" for none),
 // pb (no token), expires ms, key ttl seconds, token. Replies packed {created
 // 1|0, pb, used 1|0, token ("" unless created)}.
@@ -520,6 +564,30 @@ absl::StatusOr<v1::Invitation> ParseCreatedInvitation(
   invitation->set_used((*parts)[2] == "1");
   invitation->set_token((*parts)[3]);
   return invitation;
+}
+
+// ListResponsesScript's reply.
+absl::StatusOr<ResponsePage> ParseResponsePage(absl::string_view packed) {
+  absl::StatusOr<std::vector<std::string>> parts = Unpack(packed);
+  if (!parts.ok() || parts->size() < 2) {
+    return absl::InternalError("redis: bad response page");
+  }
+  ResponsePage page;
+  if (!(*parts)[1].empty()) {
+    ResponseCursor next;
+    if (!absl::SimpleAtoi((*parts)[0], &next.submit_ms)) {
+      return absl::InternalError("redis: bad response page cursor");
+    }
+    next.id = (*parts)[1];
+    page.next = std::move(next);
+  }
+  for (size_t i = 2; i < parts->size(); ++i) {
+    absl::StatusOr<v1::Response> response =
+        ParseMessage<v1::Response>((*parts)[i], "response");
+    if (!response.ok()) return response.status();
+    page.responses.push_back(*std::move(response));
+  }
+  return page;
 }
 
 }  // namespace
@@ -824,6 +892,37 @@ void SatisfactionStore::CountVisit(absl::string_view event_id,
       },
       // A resent call finds the event seen and answers false: the visit was
       // still counted once.
+      {.resend_safe = true});
+}
+
+// ---- export ----
+
+void SatisfactionStore::ListResponses(absl::string_view agency_id,
+                                      absl::Time from, absl::Time to,
+                                      const ResponseCursor& after, int limit,
+                                      Done<ResponsePage> done) {
+  if (agency_id.empty()) {
+    return done(absl::InvalidArgumentError("agency_id: required"));
+  }
+  if (limit < 1 || limit > kMaxResponsePage) {
+    return done(absl::InvalidArgumentError(
+        absl::StrCat("limit: must be 1-", kMaxResponsePage)));
+  }
+  const int64_t from_ms = absl::ToUnixMillis(from);
+  const int64_t to_ms = absl::ToUnixMillis(to);
+  if (to_ms <= from_ms) {
+    return done(absl::InvalidArgumentError("to: must be after from"));
+  }
+  if (!after.id.empty() &&
+      (after.submit_ms < from_ms || after.submit_ms >= to_ms)) {
+    return done(
+        absl::InvalidArgumentError("after: the cursor is outside [from, to)"));
+  }
+  redis_.Eval(
+      ListResponsesScript(), {},
+      {std::string(agency_id), absl::StrCat(from_ms), absl::StrCat(to_ms),
+       absl::StrCat(after.submit_ms), after.id, absl::StrCat(limit)},
+      ReadReply<ResponsePage>(&ParseResponsePage, std::move(done)),
       {.resend_safe = true});
 }
 

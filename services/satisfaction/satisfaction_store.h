@@ -20,7 +20,8 @@
 //                              visit; same TTL as the invitation
 //   r:<response>               the serialized Response
 //   rs:<agency>                zset of response ids by submit time (ms), for
-//                              ExportResponses
+//                              ExportResponses (ListResponses pages through
+//                              it by (score, id))
 //   agg:<template>:<scope kind>:<scope id>:<period key>
 //                              (<scope kind> is the ScopeKind number, e.g.
 //                              agg:skm:2:kantor-gambir:2026-11; periods are
@@ -58,6 +59,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -137,6 +139,27 @@ struct Aggregate {
   std::vector<Dimension> dimensions;
   int64_t population = 0;  // served visits in the scope and period
 };
+
+// Where a page of ListResponses starts: after the response `id` submitted at
+// `submit_ms`. `rs:<agency>` orders responses by submit time, then those of
+// one millisecond by id (byte order, as Redis orders equal scores), and the
+// cursor names a place in that order: a page starts with the first response
+// after it, so responses sharing a millisecond are neither repeated nor
+// skipped across pages, even when the cursor's own response is gone. An empty
+// id: the first page.
+struct ResponseCursor {
+  int64_t submit_ms = 0;
+  std::string id;
+};
+
+struct ResponsePage {
+  std::vector<v1::Response> responses;
+  // Where the next page starts; nullopt after the last page.
+  std::optional<ResponseCursor> next;
+};
+
+// The most responses one ListResponses page holds.
+inline constexpr int kMaxResponsePage = 500;
 
 class SatisfactionStore {
  public:
@@ -221,6 +244,14 @@ class SatisfactionStore {
   void CountVisit(absl::string_view event_id,
                   const std::vector<ScopeRef>& scopes,
                   const std::vector<std::string>& period_keys, Done<bool> done);
+
+  // ---- export ----
+  // Reads the agency's responses submitted in [from, to) in pages, oldest
+  // first: each page holds up to `limit` (1-kMaxResponsePage) responses after
+  // `after`, and the cursor of the next page unless it is the last.
+  void ListResponses(absl::string_view agency_id, absl::Time from,
+                     absl::Time to, const ResponseCursor& after, int limit,
+                     Done<ResponsePage> done);
 
  private:
   RedisClient& redis_;

@@ -47,6 +47,8 @@ using ::testing::HasSubstr;
 constexpr char kAgency[] = "dukcapil";
 constexpr char kOtherAgency[] = "samsat";
 constexpr int kKioskPerMinute = 3;
+// Small, so that an export of a few responses spans several pages.
+constexpr int kExportPageSize = 2;
 
 // Monday 2026-11-23 09:00 WIB (UTC+7).
 absl::Time MondayNineWib() {
@@ -192,6 +194,7 @@ class SatisfactionServiceTest : public ::testing::Test {
 
   static satisfaction::SatisfactionOptions Options() {
     satisfaction::SatisfactionOptions options;
+    options.export_page_size = kExportPageSize;
     options.kiosk_per_minute = kKioskPerMinute;
     // The closed-month sweep runs often, so a test sees it soon after the
     // fake clock passes a month's end.
@@ -1407,6 +1410,172 @@ TEST_F(SatisfactionServiceTest, LowElementsOfAClosedMonthAreReportedOnce) {
   clock_.Advance(absl::Hours(24 * 31));
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(ElementLowEvents().size(), 4u);
+}
+
+// ---- ExportResponses ----
+
+absl::Time LocalTime(int hours_east, int year, int month, int day, int hour,
+                     int minute) {
+  return absl::FromCivil(absl::CivilSecond(year, month, day, hour, minute, 0),
+                         absl::FixedTimeZone(hours_east * 3600));
+}
+
+class SatisfactionExportTest : public SatisfactionServiceTest {
+ protected:
+  // A kiosk response at `office` submitted at `when`: its id.
+  std::string KioskAt(absl::Time when, const std::string& office,
+                      const std::string& service = "ktp") {
+    clock_.Set(when);
+    Response out;
+    grpc::Status s = Kiosk(office, absl::StrCat("kiosk-", ++devices_),
+                           AllSkm(3), &out, service);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out.id();
+  }
+
+  // The export's response ids, in the order streamed.
+  grpc::Status Export(const std::string& token, const Period& period,
+                      std::vector<std::string>* ids,
+                      const std::string& office = "",
+                      std::vector<Response>* responses = nullptr) {
+    ExportResponsesRequest req;
+    req.set_agency_id(kAgency);
+    req.set_office_id(office);
+    *req.mutable_period() = period;
+    return ExportRequest(token, req, ids, responses);
+  }
+
+  grpc::Status ExportRequest(const std::string& token,
+                             const ExportResponsesRequest& req,
+                             std::vector<std::string>* ids,
+                             std::vector<Response>* responses = nullptr) {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, token);
+    std::unique_ptr<grpc::ClientReader<Response>> reader =
+        stub_->ExportResponses(&ctx, req);
+    Response r;
+    while (reader->Read(&r)) {
+      ids->push_back(r.id());
+      if (responses != nullptr) responses->push_back(r);
+    }
+    return reader->Finish();
+  }
+
+  std::string Supervisor() const {
+    return Token("supervisor", kAgency, "spv-1");
+  }
+};
+
+TEST_F(SatisfactionExportTest, MonthOldestFirstByLocalDateAcrossPages) {
+  // Submitted out of order; WIB is UTC+7, WITA UTC+8.
+  const std::string nov20 =
+      KioskAt(LocalTime(7, 2026, 11, 20, 9, 0), "kantor-b");
+  // 2026-10-31 23:50 WIB: October, though inside the widened read.
+  KioskAt(LocalTime(7, 2026, 10, 31, 23, 50), "kantor-a");
+  // 2026-11-01 00:10 WIB is 2026-10-31 17:10 UTC: found only by the
+  // widened read.
+  const std::string nov1 =
+      KioskAt(LocalTime(7, 2026, 11, 1, 0, 10), "kantor-a");
+  const std::string nov10 =
+      KioskAt(LocalTime(7, 2026, 11, 10, 10, 0), "kantor-b");
+  const std::string nov15 =
+      KioskAt(LocalTime(8, 2026, 11, 15, 12, 0), "kantor-makassar");
+  // The last day at 23:30 is in; the next day's 00:10 (still 2026-11-30 in
+  // UTC) is out.
+  const std::string nov30 =
+      KioskAt(LocalTime(7, 2026, 11, 30, 23, 30), "kantor-a");
+  const std::string dec1 =
+      KioskAt(LocalTime(7, 2026, 12, 1, 0, 10), "kantor-a");
+  // Another agency's response of the month.
+  KioskAt(LocalTime(7, 2026, 11, 12, 10, 0), "kantor-samsat", "stnk");
+
+  std::vector<std::string> ids;
+  std::vector<Response> responses;
+  grpc::Status s = Export(Supervisor(), Key(PERIOD_KIND_MONTH, "2026-11"), &ids,
+                          "", &responses);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // Five responses at two a page (seven read, with the two outside).
+  EXPECT_THAT(ids, ::testing::ElementsAre(nov1, nov10, nov15, nov20, nov30));
+  ASSERT_EQ(responses.size(), 5u);
+  EXPECT_EQ(responses[0].local_date().month(), 11);
+  EXPECT_EQ(responses[0].local_date().day(), 1);
+  EXPECT_EQ(responses[0].office_id(), "kantor-a");
+  EXPECT_EQ(responses[0].answers_size(), 9);
+  EXPECT_EQ(responses[2].office_id(), "kantor-makassar");
+
+  // One office.
+  ids.clear();
+  s = Export(Supervisor(), Key(PERIOD_KIND_MONTH, "2026-11"), &ids, "kantor-b");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_THAT(ids, ::testing::ElementsAre(nov10, nov20));
+
+  // Every kind of period: a custom range across the month's end, a day.
+  ids.clear();
+  s = Export(Supervisor(),
+             Range(absl::CivilDay(2026, 11, 30), absl::CivilDay(2026, 12, 1)),
+             &ids);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_THAT(ids, ::testing::ElementsAre(nov30, dec1));
+  ids.clear();
+  s = Export(Supervisor(), Key(PERIOD_KIND_DAY, "2026-12-01"), &ids);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_THAT(ids, ::testing::ElementsAre(dec1));
+
+  // A region admin may export any agency's; a month without responses is an
+  // empty stream.
+  ids.clear();
+  s = Export(Token("region_admin"), Key(PERIOD_KIND_QUARTER, "2026-Q4"), &ids);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ids.size(), 7u);
+  ids.clear();
+  s = Export(Supervisor(), Key(PERIOD_KIND_MONTH, "2026-09"), &ids);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(ids.empty());
+}
+
+TEST_F(SatisfactionExportTest, AccessAndBadRequestsAreRefused) {
+  MustKiosk("kantor-a", AllSkm(4));
+  const Period month = Key(PERIOD_KIND_MONTH, "2026-11");
+  std::vector<std::string> ids;
+  // Another agency's staff, an officer (supervisors and above export), no
+  // token.
+  grpc::Status s = Export(other_admin_, month, &ids);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  s = Export(officer_, month, &ids);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  s = Export("", month, &ids);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(ids.empty());
+
+  // Bad periods name their field.
+  const std::vector<std::pair<Period, std::string>> bad_periods = {
+      {Key(PERIOD_KIND_MONTH, "2026-13"), "period.key"},
+      {Key(PERIOD_KIND_DAY, "2026-11"), "period.key"},
+      {Period(), "period.kind"},
+      {Range(absl::CivilDay(2026, 11, 2), absl::CivilDay(2026, 11, 1)),
+       "period.last_date"},
+      {Range(absl::CivilDay(2026, 1, 1), absl::CivilDay(2027, 1, 2)),
+       "period.last_date"}};
+  for (const auto& [period, field] : bad_periods) {
+    s = Export(Supervisor(), period, &ids);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    EXPECT_THAT(s.error_message(), HasSubstr(field));
+  }
+  // Bad ids; an office that is not the agency's.
+  ExportResponsesRequest req;
+  *req.mutable_period() = month;
+  s = ExportRequest(Supervisor(), req, &ids);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("agency_id"));
+  s = Export(Supervisor(), month, &ids, "Kantor A");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("office_id"));
+  s = Export(Supervisor(), month, &ids, "kantor-samsat");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("office_id"));
+  s = Export(Supervisor(), month, &ids, "kantor-nowhere");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(ids.empty());
 }
 
 }  // namespace

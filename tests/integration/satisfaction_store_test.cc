@@ -1,6 +1,7 @@
 // The satisfaction store's keys and scripts against a real redis-server.
 #include "services/satisfaction/satisfaction_store.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -661,6 +662,85 @@ TEST_F(SatisfactionStoreTest, TemplatesAreVersioned) {
   EXPECT_EQ((*listed)[0].id(), "dki-csat");
   EXPECT_EQ((*listed)[1].id(), "dki-skm");
   EXPECT_EQ((*listed)[1].version(), 2);
+}
+
+// ---- export ----
+
+TEST_F(SatisfactionStoreTest, ListResponsesPagesThroughOneMillisecondOnce) {
+  const absl::Time at = clock_.Now();
+  // Submitted at `when`: the response's id.
+  auto submit_at = [&](absl::Time when,
+                       absl::string_view agency = kAgency) -> std::string {
+    clock_.Set(when);
+    NewResponse s = Submission({{"U1", 3}});
+    s.response.set_agency_id(std::string(agency));
+    s.kiosk_per_minute = 100;
+    absl::StatusOr<v1::Response> stored = Submit(s);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    return s.response.id();
+  };
+  // In [at - 1 min, at + 1 min): one a second before, five sharing `at`'s
+  // millisecond, one a millisecond after. Out: an hour before and after, the
+  // upper bound itself, and another agency's at `at`.
+  submit_at(at - absl::Hours(1));
+  const std::string before = submit_at(at - absl::Seconds(1));
+  std::vector<std::string> ties;
+  for (int i = 0; i < 5; ++i) ties.push_back(submit_at(at));
+  const std::string after = submit_at(at + absl::Milliseconds(1));
+  submit_at(at + absl::Minutes(1));
+  submit_at(at + absl::Hours(1));
+  submit_at(at, kOtherAgency);
+  // Equal scores come by id, in byte order.
+  std::sort(ties.begin(), ties.end());
+  std::vector<std::string> expected = {before};
+  expected.insert(expected.end(), ties.begin(), ties.end());
+  expected.push_back(after);
+
+  auto list = [&](const ResponseCursor& cursor, int limit) {
+    return Await<ResponsePage>([&](Done<ResponsePage> done) {
+      store_->ListResponses(kAgency, at - absl::Minutes(1),
+                            at + absl::Minutes(1), cursor, limit,
+                            std::move(done));
+    });
+  };
+  // Pages of 2: the cursors fall inside the run of equal milliseconds.
+  std::vector<std::string> got;
+  std::vector<size_t> page_sizes;
+  ResponseCursor cursor;
+  for (int pages = 0; pages < 10; ++pages) {
+    absl::StatusOr<ResponsePage> page = list(cursor, 2);
+    ASSERT_TRUE(page.ok()) << page.status();
+    page_sizes.push_back(page->responses.size());
+    for (const v1::Response& r : page->responses) {
+      got.push_back(r.id());
+      EXPECT_EQ(r.agency_id(), kAgency);
+    }
+    if (!page->next.has_value()) break;
+    EXPECT_EQ(page->next->id, got.back());
+    cursor = *page->next;
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(page_sizes, (std::vector<size_t>{2, 2, 2, 1}));
+
+  // A cursor whose own response left the index still starts right after it:
+  // from the second tie, without its response, the other three ties follow.
+  ASSERT_TRUE(
+      redis_->Command({"ZREM", absl::StrCat(kP, "rs:", kAgency), ties[1]})
+          .ok());
+  absl::StatusOr<ResponsePage> rest =
+      list({absl::ToUnixMillis(at), ties[1]}, 3);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  ASSERT_EQ(rest->responses.size(), 3u);
+  EXPECT_EQ(rest->responses[0].id(), ties[2]);
+  EXPECT_EQ(rest->responses[2].id(), ties[4]);
+  ASSERT_TRUE(rest->next.has_value());
+  EXPECT_EQ(rest->next->id, ties[4]);
+
+  // Page sizes are bounded.
+  EXPECT_EQ(list({}, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(list({}, kMaxResponsePage + 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(list({}, kMaxResponsePage).ok());
 }
 
 }  // namespace

@@ -626,6 +626,26 @@ TEST(Periods, ParsingIsStrict) {
   EXPECT_TRUE(ParsePeriodKey("2000-S1").ok());
 }
 
+TEST(Periods, SubmitWindowHoldsEveryLocalTimeOfTheDates) {
+  const absl::CivilDay first(2026, 11, 1);
+  const absl::CivilDay last(2026, 11, 30);
+  const SubmitWindow window = SubmitWindowOf(first, last);
+  // 2026-11-01 00:00 UTC - 26 h and 2026-12-01 00:00 UTC + 26 h.
+  EXPECT_EQ(window.from,
+            absl::FromCivil(absl::CivilSecond(2026, 10, 30, 22, 0, 0),
+                            absl::UTCTimeZone()));
+  EXPECT_EQ(window.to, absl::FromCivil(absl::CivilSecond(2026, 12, 2, 2, 0, 0),
+                                       absl::UTCTimeZone()));
+  // The first minute of the first date and the last of the last date, in
+  // WIB, WITA and WIT, are inside.
+  for (const char* zone : {"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"}) {
+    const absl::Time start = absl::FromCivil(first, Zone(zone));
+    const absl::Time end = absl::FromCivil(last + 1, Zone(zone));
+    EXPECT_GE(start, window.from) << zone;
+    EXPECT_LT(end - absl::Minutes(1), window.to) << zone;
+  }
+}
+
 // ---- templates ----
 
 TEST(Templates, BuiltInsInOrderWithLabelsForEveryValue) {
