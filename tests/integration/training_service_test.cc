@@ -887,6 +887,20 @@ TEST_F(TrainingServiceTest, Recommendations) {
   again.WaitForNotification();
   ASSERT_TRUE(rec2.ok());
   EXPECT_EQ(rec2->id(), rec->id());
+  // The same event for another officer makes theirs: one event may recommend
+  // to every officer of an office.
+  Recommendation for_sari = input;
+  for_sari.set_officer_id("sari");
+  absl::Notification other;
+  absl::StatusOr<Recommendation> rec3;
+  store_->CreateRecommendation(for_sari, [&](absl::StatusOr<Recommendation> r) {
+    rec3 = std::move(r);
+    other.Notify();
+  });
+  other.WaitForNotification();
+  ASSERT_TRUE(rec3.ok()) << rec3.status();
+  EXPECT_NE(rec3->id(), rec->id());
+  EXPECT_EQ(rec3->officer_id(), "sari");
 
   // The internal API validates what later issues will pass it.
   for (auto mutate : std::vector<std::function<void(Recommendation&)>>{
@@ -921,7 +935,7 @@ TEST_F(TrainingServiceTest, Recommendations) {
   EXPECT_EQ(resp.recommendations(0).reason(), "complaint.attitudinal");
   resp.Clear();
   ASSERT_TRUE(list(Token("supervisor", kAgency), "", "kantor-1", &resp).ok());
-  EXPECT_EQ(resp.recommendations_size(), 1);
+  EXPECT_EQ(resp.recommendations_size(), 2);  // budi's and sari's
   EXPECT_EQ(
       list(Token("officer", kAgency, "sari"), "budi", "", &resp).error_code(),
       grpc::StatusCode::PERMISSION_DENIED);
