@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "prima/catalog/v1/training.pb.h"
 #include "prima/events/v1/events.pb.h"
+#include "services/catalog/recommendation_consumer.h"
 #include "services/catalog/training_store.h"
 #include "services/common/directory_keys.h"
 #include "services/common/logging.h"
@@ -23,32 +24,8 @@ namespace {
 using prima::catalog::v1::Recommendation;
 using prima::events::v1::ComplaintFiled;
 
-constexpr char kGroup[] = "catalog";
 constexpr char kComplaintFiled[] = "complaint.filed";
 constexpr char kAttitudinal[] = "ATTITUDINAL";
-
-// The lowest-id published course with the service-attitude competency, or
-// nullopt when none is published.
-absl::StatusOr<std::optional<std::string>> FindServiceAttitudeCourse(
-    TrainingStore& store) {
-  CourseFilter filter;
-  filter.competency = kServiceAttitudeCompetency;
-  filter.status = v1::COURSE_STATUS_PUBLISHED;
-  filter.page_size = 1;  // courses are listed by id: the first is the lowest
-  // A page may come back empty with a cursor when the script stopped scanning
-  // early; keep going until a course or the end.
-  while (true) {
-    absl::StatusOr<TrainingStore::CoursePage> page =
-        Await<TrainingStore::CoursePage>(
-            [&](StoreDone<TrainingStore::CoursePage> done) {
-              store.ListCourses(filter, std::move(done));
-            });
-    if (!page.ok()) return page.status();
-    if (!page->courses.empty()) return page->courses.front().id();
-    if (page->next_cursor.empty()) return std::nullopt;
-    filter.cursor = page->next_cursor;
-  }
-}
 
 // The officer's office in the directory; "" when the officer is unknown or has
 // no office.
@@ -108,7 +85,7 @@ absl::Status HandleComplaintEvent(TrainingStore& store,
   }
 
   absl::StatusOr<std::optional<std::string>> course =
-      FindServiceAttitudeCourse(store);
+      FindPublishedCourse(store, kServiceAttitudeCompetency);
   if (!course.ok()) return course.status();
   if (!course->has_value()) {
     Log(LogLevel::kInfo,
@@ -125,29 +102,15 @@ absl::Status HandleComplaintEvent(TrainingStore& store,
   wanted.set_reason(
       absl::StrCat("complaint.attitudinal:", filed.tracking_number()));
   wanted.set_source_event_id(envelope.id());
-  absl::StatusOr<Recommendation> made =
-      Await<Recommendation>([&](StoreDone<Recommendation> done) {
-        store.CreateRecommendation(wanted, std::move(done));
-      });
-  if (absl::IsInvalidArgument(made.status())) return refuse(made.status());
-  if (!made.ok()) return made.status();
-  Log(LogLevel::kInfo,
-      made->source_event_id() == envelope.id()
-          ? "training recommended after an attitudinal complaint"
-          : "training already recommended and still open",
-      EventFields(event, filed)
-          .Add("recommendation", made->id())
-          .Add("course", made->course_id()));
-  return absl::OkStatus();
+  return OpenRecommendation(
+      store, wanted, EventFields(event, filed),
+      "training recommended after an attitudinal complaint");
 }
 
 }  // namespace
 
 ConsumerOptions ComplaintConsumerOptions() {
-  ConsumerOptions options;
-  options.stream = EventStreamKey("complaint");
-  options.group = kGroup;
-  return options;
+  return CatalogConsumerOptions("complaint");
 }
 
 EventHandler MakeComplaintHandler(RedisClient& redis, const Clock& clock) {

@@ -3,7 +3,8 @@
 // Closes the loop on attitude complaints: the catalog's consumer of the
 // complaint service's events recommends the service-attitude course (Pelayanan
 // Prima) to the officer, or the office, a `complaint.filed` event with category
-// ATTITUDINAL names.
+// ATTITUDINAL names. Its sibling for low satisfaction scores is
+// satisfaction_consumer.h; what both share is in recommendation_consumer.h.
 
 #include "services/common/clock.h"
 #include "services/common/events.h"
@@ -15,8 +16,8 @@ namespace prima::catalog {
 inline constexpr char kServiceAttitudeCompetency[] = "service-attitude";
 
 // Stream EventStreamKey("complaint"), group "catalog"; everything else default
-// (a new group reads everything retained, so complaints filed before the
-// catalog first ran are not missed).
+// (CatalogConsumerOptions: complaints filed before the catalog first ran are
+// not missed).
 ConsumerOptions ComplaintConsumerOptions();
 
 // For `complaint.filed` with category "ATTITUDINAL" and an officer_id or

@@ -1,9 +1,11 @@
 // The catalog binary: the agency directory, the training catalogue, and the
-// consumer that recommends training after attitude complaints.
+// consumers that recommend training after attitude complaints and low
+// satisfaction scores.
 #include <memory>
 
 #include "services/catalog/complaint_consumer.h"
 #include "services/catalog/directory_service.h"
+#include "services/catalog/satisfaction_consumer.h"
 #include "services/catalog/training_service.h"
 #include "services/common/events.h"
 #include "services/common/redis_client.h"
@@ -21,15 +23,23 @@ int main(int argc, char** argv) {
         bundle.services.push_back(std::move(*directory));
         // TrainingService.
         bundle.services.push_back(prima::catalog::MakeTrainingService(env));
-        // complaint.filed -> training recommendations. Started last, so no
-        // failure above leaves its thread running; shared because
-        // bundle.stop must be copyable.
+        // complaint.filed and satisfaction.element_low -> training
+        // recommendations. Started last, so no failure above leaves their
+        // threads running; shared because bundle.stop must be copyable.
         auto complaints = std::make_shared<prima::EventConsumer>(
             env.config.redis, env.config.redis_timeout,
             prima::catalog::ComplaintConsumerOptions(),
             prima::catalog::MakeComplaintHandler(env.redis, env.clock));
+        auto satisfaction = std::make_shared<prima::EventConsumer>(
+            env.config.redis, env.config.redis_timeout,
+            prima::catalog::SatisfactionConsumerOptions(),
+            prima::catalog::MakeSatisfactionHandler(env.redis, env.clock));
         complaints->Start();
-        bundle.stop = [complaints] { complaints->Stop(); };
+        satisfaction->Start();
+        bundle.stop = [complaints, satisfaction] {
+          complaints->Stop();
+          satisfaction->Stop();
+        };
         return bundle;
       },
       argc, argv);

@@ -1380,8 +1380,12 @@ void TrainingStore::CreateRecommendation(const Recommendation& recommendation,
   stored.clear_update_time();
   *stored.mutable_create_time() = ToProtoTime(now);
   TrainingActor actor;
-  // Deduplicated per triggering event and course.
-  actor.subject = absl::StrCat("event:", recommendation.source_event_id());
+  // Deduplicated per triggering event, course and target: one event may
+  // recommend a course to several officers (every front-line officer of an
+  // office). Officer and office ids have no ':', so the key is unambiguous.
+  actor.subject = absl::StrCat("event:", recommendation.source_event_id(), ":",
+                               recommendation.officer_id(), ":",
+                               recommendation.office_id());
   actor.request_id = recommendation.course_id();
   prima::events::v1::TrainingRecommendationOpened event;
   event.set_officer_id(recommendation.officer_id());

@@ -156,15 +156,15 @@ class TrainingStore {
       StoreDone<prima::catalog::v1::ListComplianceGapsResponse> done);
 
   // ---- recommendations ----
-  // Internal (no RPC): for the event consumers of later issues. Validates the
+  // Internal (no RPC): for the catalog's event consumers. Validates the
   // ids (INVALID_ARGUMENT naming the field: officer_id and/or office_id,
   // agency, course_id, reason <= 500 characters, source_event_id required) and
-  // that the course exists (NOT_FOUND). Deduplicated by source_event_id +
-  // course_id for 24 hours (an event delivered twice makes one recommendation;
-  // the first is returned). At most one OPEN recommendation per officer and
-  // course (per office and course when officer_id is empty): while one is
-  // OPEN, nothing is created or emitted and that one is returned. id, status
-  // and times are set here.
+  // that the course exists (NOT_FOUND). Deduplicated by source_event_id,
+  // course_id, officer_id and office_id for 24 hours (an event delivered twice
+  // makes one recommendation per officer or office; the first is returned).
+  // At most one OPEN recommendation per officer and course (per office and
+  // course when officer_id is empty): while one is OPEN, nothing is created or
+  // emitted and that one is returned. id, status and times are set here.
   void CreateRecommendation(
       const prima::catalog::v1::Recommendation& recommendation,
       StoreDone<prima::catalog::v1::Recommendation> done);

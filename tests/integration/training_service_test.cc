@@ -24,6 +24,7 @@
 #include "services/catalog/training_store.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
+#include "services/common/done.h"
 #include "services/common/redis_client.h"
 #include "services/common/server.h"
 #include "tests/testing/redis_server.h"
@@ -868,25 +869,26 @@ TEST_F(TrainingServiceTest, Recommendations) {
   input.set_course_id("pp");
   input.set_reason("complaint.attitudinal");
   input.set_source_event_id("evt-1");
-  absl::Notification created;
-  absl::StatusOr<Recommendation> rec;
-  store_->CreateRecommendation(input, [&](absl::StatusOr<Recommendation> r) {
-    rec = std::move(r);
-    created.Notify();
-  });
-  created.WaitForNotification();
+  auto create = [&](const Recommendation& wanted) {
+    return Await<Recommendation>([&](Done<Recommendation> done) {
+      store_->CreateRecommendation(wanted, std::move(done));
+    });
+  };
+  absl::StatusOr<Recommendation> rec = create(input);
   ASSERT_TRUE(rec.ok()) << rec.status();
   EXPECT_EQ(rec->status(), RECOMMENDATION_STATUS_OPEN);
   // The same event again makes no second recommendation.
-  absl::Notification again;
-  absl::StatusOr<Recommendation> rec2;
-  store_->CreateRecommendation(input, [&](absl::StatusOr<Recommendation> r) {
-    rec2 = std::move(r);
-    again.Notify();
-  });
-  again.WaitForNotification();
+  absl::StatusOr<Recommendation> rec2 = create(input);
   ASSERT_TRUE(rec2.ok());
   EXPECT_EQ(rec2->id(), rec->id());
+  // The same event for another officer makes theirs: one event may recommend
+  // to every officer of an office.
+  Recommendation for_sari = input;
+  for_sari.set_officer_id("sari");
+  absl::StatusOr<Recommendation> rec3 = create(for_sari);
+  ASSERT_TRUE(rec3.ok()) << rec3.status();
+  EXPECT_NE(rec3->id(), rec->id());
+  EXPECT_EQ(rec3->officer_id(), "sari");
 
   // The internal API validates what later issues will pass it.
   for (auto mutate : std::vector<std::function<void(Recommendation&)>>{
@@ -895,14 +897,7 @@ TEST_F(TrainingServiceTest, Recommendations) {
            [](Recommendation& r) { r.set_course_id("missing"); }}) {
     Recommendation bad = input;
     mutate(bad);
-    absl::Notification n;
-    absl::StatusOr<Recommendation> result;
-    store_->CreateRecommendation(bad, [&](absl::StatusOr<Recommendation> r) {
-      result = std::move(r);
-      n.Notify();
-    });
-    n.WaitForNotification();
-    EXPECT_FALSE(result.ok());
+    EXPECT_FALSE(create(bad).ok());
   }
 
   auto list = [&](const std::string& token, const std::string& officer,
@@ -921,7 +916,7 @@ TEST_F(TrainingServiceTest, Recommendations) {
   EXPECT_EQ(resp.recommendations(0).reason(), "complaint.attitudinal");
   resp.Clear();
   ASSERT_TRUE(list(Token("supervisor", kAgency), "", "kantor-1", &resp).ok());
-  EXPECT_EQ(resp.recommendations_size(), 1);
+  EXPECT_EQ(resp.recommendations_size(), 2);  // budi's and sari's
   EXPECT_EQ(
       list(Token("officer", kAgency, "sari"), "budi", "", &resp).error_code(),
       grpc::StatusCode::PERMISSION_DENIED);
