@@ -25,11 +25,14 @@
 #include "prima/events/v1/events.pb.h"
 #include "prima/queue/v1/queue.grpc.pb.h"
 #include "prima/satisfaction/v1/satisfaction.grpc.pb.h"
+#include "services/catalog/satisfaction_consumer.h"
+#include "services/catalog/training_store.h"
 #include "services/common/clock.h"
 #include "services/common/ids.h"
 #include "services/common/server.h"
 #include "services/complaint/complaint_service.h"
 #include "services/queue/queue_service.h"
+#include "tests/testing/recommendation_consumer_fixture.h"
 #include "tests/testing/service_env.h"
 #include "tests/testing/test_directory.h"
 #include "tests/testing/test_server.h"
@@ -116,6 +119,7 @@ cat::ApplyDirectoryRequest Directory() {
     o->set_front_line(true);
   };
   add_officer("petugas-1", kAgency, "kantor-a");
+  add_officer("petugas-2", kAgency, "kantor-a");
   add_officer("petugas-samsat", kOtherAgency, "kantor-samsat");
   return d;
 }
@@ -1410,6 +1414,70 @@ TEST_F(SatisfactionServiceTest, LowElementsOfAClosedMonthAreReportedOnce) {
   clock_.Advance(absl::Hours(24 * 31));
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(ElementLowEvents().size(), 4u);
+}
+
+TEST_F(SatisfactionServiceTest, ALowMonthRecommendsTrainingOncePerOfficer) {
+  // The catalog side in process: the real store and two replicas of its real
+  // consumer of the satisfaction stream.
+  catalog::TrainingStore training(env_->client(), clock_);
+  testing::AddTestCourse(training, "pelayanan-prima", "service-attitude");
+  std::vector<std::unique_ptr<EventConsumer>> catalog_consumers;
+  for (int replica = 0; replica < 2; ++replica) {
+    catalog_consumers.push_back(std::make_unique<EventConsumer>(
+        env_->environment().config.redis,
+        env_->environment().config.redis_timeout,
+        catalog::SatisfactionConsumerOptions(),
+        catalog::MakeSatisfactionHandler(env_->client(), clock_)));
+    catalog_consumers.back()->Start();
+  }
+  StartReplica();
+  // kantor-a (WIB): U6 3 and 3 (75.00, C: service-standards then
+  // service-attitude), U7 2 and 2 (50.00, D: service-attitude). Only the
+  // service-attitude course is published: both elements name it.
+  MustKiosk("kantor-a", Skm({4, 4, 4, 4, 4, 3, 2, 4, 4}));
+  MustKiosk("kantor-a", Skm({4, 4, 4, 4, 4, 3, 2, 4, 4}));
+  // 2026-12-01 00:30 WIB: November is over in Jakarta.
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2026, 11, 30, 17, 30, 0),
+                             absl::UTCTimeZone()));
+  ASSERT_EQ(AwaitElementLow(2).size(), 2u);
+
+  auto open_of = [&](const std::string& officer) {
+    std::vector<catalog::v1::Recommendation> open;
+    absl::StatusOr<catalog::v1::ListRecommendationsResponse> listed =
+        Await<catalog::v1::ListRecommendationsResponse>(
+            [&](Done<catalog::v1::ListRecommendationsResponse> done) {
+              training.ListRecommendations(officer, "", 0, 50, std::move(done));
+            });
+    EXPECT_TRUE(listed.ok()) << listed.status();
+    if (!listed.ok()) return open;
+    for (const auto& r : listed->recommendations()) {
+      if (r.status() == catalog::v1::RECOMMENDATION_STATUS_OPEN) {
+        open.push_back(r);
+      }
+    }
+    return open;
+  };
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline &&
+         (open_of("petugas-1").empty() || open_of("petugas-2").empty())) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  // Both events reached both officers; a duplicate would show by now.
+  absl::SleepFor(absl::Milliseconds(500));
+  for (const char* officer : {"petugas-1", "petugas-2"}) {
+    const std::vector<catalog::v1::Recommendation> open = open_of(officer);
+    ASSERT_EQ(open.size(), 1u) << officer;
+    EXPECT_EQ(open[0].course_id(), "pelayanan-prima");
+    EXPECT_EQ(open[0].office_id(), "kantor-a");
+    EXPECT_THAT(open[0].reason(), HasSubstr("satisfaction.element_low:U"));
+  }
+  auto opened =
+      env_->redis().Events("catalog", "training.recommendation_opened");
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->size(), 2u);
+  // The other agency's officer gets nothing.
+  EXPECT_TRUE(open_of("petugas-samsat").empty());
+  for (auto& consumer : catalog_consumers) consumer->Stop();
 }
 
 // ---- ExportResponses ----

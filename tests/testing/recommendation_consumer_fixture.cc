@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "services/common/auth.h"
 #include "services/common/done.h"
+#include "services/common/ids.h"
 
 namespace prima::testing {
 
@@ -72,16 +73,11 @@ void RecommendationConsumerTest::SeedDirectory(
   ASSERT_TRUE(applied.ok()) << applied.status();
 }
 
-TrainingActor RecommendationConsumerTest::Admin() {
-  TrainingActor actor;
-  actor.subject = "root";
-  actor.request_id = absl::StrCat("req-", ++requests_);
-  return actor;
-}
-
-void RecommendationConsumerTest::AddCourse(const std::string& id,
-                                           const std::string& competency,
-                                           bool publish) {
+void AddTestCourse(catalog::TrainingStore& store, const std::string& id,
+                   const std::string& competency, bool publish) {
+  catalog::TrainingActor admin;
+  admin.subject = "root";
+  admin.request_id = NewRequestId();
   Course course;
   course.set_id(id);
   course.set_code("PP-01");
@@ -92,15 +88,29 @@ void RecommendationConsumerTest::AddCourse(const std::string& id,
   course.add_competencies(competency);
   course.set_pass_mark(70);
   absl::StatusOr<Course> created = Await<Course>([&](Done<Course> done) {
-    store_->CreateCourse(course, Admin(), std::move(done));
+    store.CreateCourse(course, admin, std::move(done));
   });
   ASSERT_TRUE(created.ok()) << created.status();
   if (!publish) return;
+  admin.request_id = NewRequestId();
   absl::StatusOr<Course> published = Await<Course>([&](Done<Course> done) {
-    store_->SetCourseStatus(id, catalog::v1::COURSE_STATUS_PUBLISHED, Admin(),
-                            std::move(done));
+    store.SetCourseStatus(id, catalog::v1::COURSE_STATUS_PUBLISHED, admin,
+                          std::move(done));
   });
   ASSERT_TRUE(published.ok()) << published.status();
+}
+
+TrainingActor RecommendationConsumerTest::Admin() {
+  TrainingActor actor;
+  actor.subject = "root";
+  actor.request_id = absl::StrCat("req-", ++requests_);
+  return actor;
+}
+
+void RecommendationConsumerTest::AddCourse(const std::string& id,
+                                           const std::string& competency,
+                                           bool publish) {
+  AddTestCourse(*store_, id, competency, publish);
 }
 
 void RecommendationConsumerTest::Append(const EventEnvelope& envelope) {

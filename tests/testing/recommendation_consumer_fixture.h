@@ -26,6 +26,11 @@
 
 namespace prima::testing {
 
+// Creates the national course `id` carrying `competency` through the real
+// store as a region admin, and publishes it unless `publish` is false.
+void AddTestCourse(catalog::TrainingStore& store, const std::string& id,
+                   const std::string& competency, bool publish = true);
+
 class RecommendationConsumerTest : public ::testing::Test {
  protected:
   // e.g. catalog::MakeComplaintHandler.
