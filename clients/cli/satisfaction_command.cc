@@ -263,12 +263,18 @@ std::string AnswersCell(
 }
 
 // One CSV field per RFC 4180: in quotes, its quotes doubled, when it holds a
-// comma, a quote or a line break; as it is otherwise.
+// comma, a quote or a line break; as it is otherwise. A field that a
+// spreadsheet would run as a formula (a citizen's comment starting with "=",
+// "+", "-", "@", a tab or a carriage return) gets a leading apostrophe, as
+// OWASP advises against CSV injection: agencies open exports in Excel.
 std::string CsvField(absl::string_view text) {
-  if (text.find_first_of(",\"\r\n") == absl::string_view::npos) {
-    return std::string(text);
+  std::string field(text);
+  if (!field.empty() &&
+      absl::string_view("=+-@\t\r").find(field[0]) != absl::string_view::npos) {
+    field.insert(0, "'");
   }
-  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
+  if (field.find_first_of(",\"\r\n") == std::string::npos) return field;
+  return absl::StrCat("\"", absl::StrReplaceAll(field, {{"\"", "\"\""}}), "\"");
 }
 
 // One CSV record (RFC 4180: CRLF at its end).
