@@ -10,17 +10,12 @@
 //   recommendation of the published Pelayanan Prima course, and a second
 //   complaint about the same officer does not add another;
 // - a complaint forwarded from dukcapil-dki to samsat-papua changes hands.
-#include <google/protobuf/util/json_util.h>
-#include <signal.h>
-
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -28,8 +23,7 @@
 #include "prima/catalog/v1/training.pb.h"
 #include "prima/complaint/v1/complaint.pb.h"
 #include "services/common/proto_time.h"
-#include "tests/testing/redis_server.h"
-#include "tests/testing/subprocess.h"
+#include "tests/testing/e2e_stack.h"
 
 namespace prima {
 namespace {
@@ -40,94 +34,26 @@ using ::prima::complaint::v1::Complaint;
 using ::prima::complaint::v1::ComplaintStats;
 using ::prima::complaint::v1::ListComplaintsResponse;
 using ::prima::complaint::v1::TimelineEntry;
+using ::prima::testing::ExpectRpcError;
+using ::prima::testing::FromJson;
 
 namespace cv1 = ::prima::complaint::v1;
 
-constexpr char kSecret[] = "e2e-secret-0123456789abcdef0123456789";
 constexpr char kDukcapil[] = "dukcapil-dki";
 constexpr char kSamsat[] = "samsat-papua";
 constexpr char kCourse[] = "pelayanan-prima";
-
-// The CLI's JSON output as a message; an unparsable output fails the test.
-template <typename Message>
-Message FromJson(const testing::ProcessResult& r) {
-  Message message;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  const auto status =
-      google::protobuf::util::JsonStringToMessage(r.out, &message, options);
-  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << r.out << r.err;
-  return message;
-}
 
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
-// The CLI failed with `code` (e.g. "NOT_FOUND") on stderr and printed nothing.
-void ExpectRpcError(const testing::ProcessResult& r, const std::string& code) {
-  EXPECT_NE(r.exit_code, 0) << r.out;
-  EXPECT_TRUE(absl::StrContains(r.err, absl::StrCat("error: ", code, ":")))
-      << "want " << code << ", got: " << r.err;
-  EXPECT_TRUE(r.out.empty()) << r.out;
-}
-
-class ComplaintE2eTest : public ::testing::Test {
+class ComplaintE2eTest : public testing::E2eTest {
  protected:
   void SetUp() override {
-    auto redis = testing::TestRedis::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-    catalog_address_ = absl::StrCat("127.0.0.1:", testing::FreePort());
-    complaint_address_ = absl::StrCat("127.0.0.1:", testing::FreePort());
-    catalog_ = Start(PRIMA_CATALOG_PATH, catalog_address_);
-    complaint_ = Start(PRIMA_COMPLAINT_PATH, complaint_address_);
-    ASSERT_TRUE(catalog_->started());
-    ASSERT_TRUE(complaint_->started());
-
-    // Both servers answer their health checks within seconds.
-    testing::ProcessResult health;
-    const absl::Time until = absl::Now() + absl::Seconds(20);
-    do {
-      health =
-          Prima({"health", "--service", "catalog", "--service", "complaint"});
-      if (health.exit_code == 0) break;
-      absl::SleepFor(absl::Milliseconds(100));
-    } while (absl::Now() < until);
-    ASSERT_EQ(health.exit_code, 0)
-        << health.out << health.err << catalog_->StderrText()
-        << complaint_->StderrText();
-
-    admin_ = Mint("region_admin", "e2e-admin", "");
-    testing::ProcessResult r =
-        Prima({"directory", "apply", "-f", PRIMA_DEMO_DIRECTORY}, admin_);
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  }
-
-  void TearDown() override {
-    if (complaint_ != nullptr) {
-      EXPECT_EQ(complaint_->Stop(SIGTERM), 0) << complaint_->StderrText();
-    }
-    if (catalog_ != nullptr) {
-      EXPECT_EQ(catalog_->Stop(SIGTERM), 0) << catalog_->StderrText();
-    }
-  }
-
-  std::unique_ptr<testing::BackgroundProcess> Start(
-      const std::string& binary, const std::string& address) {
-    return testing::StartServiceProcess(binary, address, redis_->url(),
-                                        kSecret);
-  }
-
-  // `prima ARGS --catalog-addr ... --complaint-addr ... [--token TOKEN]`.
-  testing::ProcessResult Prima(std::vector<std::string> args,
-                               const std::string& token = "") {
-    std::vector<std::string> argv = {PRIMA_CLI_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--catalog-addr", catalog_address_,
-                             "--complaint-addr", complaint_address_});
-    if (!token.empty()) argv.insert(argv.end(), {"--token", token});
-    return testing::RunProcess(argv, {});
+    ASSERT_NO_FATAL_FAILURE(
+        StartStack(PRIMA_CLI_PATH, {{"catalog", PRIMA_CATALOG_PATH},
+                                    {"complaint", PRIMA_COMPLAINT_PATH}}));
+    ASSERT_NO_FATAL_FAILURE(ApplyDirectory(PRIMA_DEMO_DIRECTORY));
   }
 
   // `prima complaint ARGS -o json [--token TOKEN]`.
@@ -136,17 +62,6 @@ class ComplaintE2eTest : public ::testing::Test {
     args.insert(args.begin(), "complaint");
     args.insert(args.end(), {"-o", "json"});
     return Prima(std::move(args), token);
-  }
-
-  std::string Mint(const std::string& role, const std::string& sub,
-                   const std::string& agency) {
-    std::vector<std::string> args = {"token",  "mint", "--secret", kSecret,
-                                     "--role", role,   "--sub",    sub,
-                                     "--ttl",  "10m"};
-    if (!agency.empty()) args.insert(args.end(), {"--agency", agency});
-    testing::ProcessResult r = Prima(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return std::string(absl::StripAsciiWhitespace(r.out));
   }
 
   // Files an anonymous attitudinal complaint about `officer` of dukcapil-dki;
@@ -158,7 +73,7 @@ class ComplaintE2eTest : public ::testing::Test {
          "Petugas loket membentak pemohon", "--description",
          "Petugas loket berbicara dengan nada tinggi dan menolak menjelaskan "
          "persyaratan yang kurang."});
-    EXPECT_EQ(r.exit_code, 0) << r.err << complaint_->StderrText();
+    EXPECT_EQ(r.exit_code, 0) << r.err << StderrText("complaint");
     const Complaint filed = FromJson<Complaint>(r);
     EXPECT_EQ(filed.category(), cv1::CATEGORY_ATTITUDINAL) << r.out;
     EXPECT_TRUE(filed.anonymous()) << r.out;
@@ -207,13 +122,6 @@ class ComplaintE2eTest : public ::testing::Test {
       absl::SleepFor(absl::Milliseconds(200));
     }
   }
-
-  std::unique_ptr<testing::TestRedis> redis_;
-  std::string catalog_address_;
-  std::string complaint_address_;
-  std::unique_ptr<testing::BackgroundProcess> catalog_;
-  std::unique_ptr<testing::BackgroundProcess> complaint_;
-  std::string admin_;
 };
 
 TEST_F(ComplaintE2eTest, CitizenComplaintThroughItsWholeLife) {
@@ -248,7 +156,7 @@ TEST_F(ComplaintE2eTest, CitizenComplaintThroughItsWholeLife) {
        "--contact-email",
        "budi.santoso@example.com"},
       citizen);
-  ASSERT_EQ(r.exit_code, 0) << r.err << complaint_->StderrText();
+  ASSERT_EQ(r.exit_code, 0) << r.err << StderrText("complaint");
   const Complaint filed = FromJson<Complaint>(r);
   const std::string tracking = filed.tracking_number();
   const std::string secret = filed.receipt_secret();
@@ -425,11 +333,12 @@ TEST_F(ComplaintE2eTest, CitizenComplaintThroughItsWholeLife) {
 TEST_F(ComplaintE2eTest, AttitudinalComplaintRecommendsTrainingOnce) {
   const std::string supervisor =
       Mint("supervisor", "bambang-susilo", kDukcapil);
+  const std::string admin = Mint("region_admin", "e2e-admin");
 
   testing::ProcessResult r =
-      Prima({"courses", "create", "-f", PRIMA_COURSE_FILE}, admin_);
+      Prima({"courses", "create", "-f", PRIMA_COURSE_FILE}, admin);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  r = Prima({"courses", "publish", kCourse}, admin_);
+  r = Prima({"courses", "publish", kCourse}, admin);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   r = Prima({"courses", "list", "--competency", "service-attitude", "--status",
              "published"});
@@ -443,7 +352,7 @@ TEST_F(ComplaintE2eTest, AttitudinalComplaintRecommendsTrainingOnce) {
   ASSERT_FALSE(first.empty());
   std::vector<Recommendation> open = AwaitOpenCourseRecommendations(
       "andi-pratama", supervisor, absl::Seconds(10));
-  ASSERT_EQ(open.size(), 1u) << catalog_->StderrText();
+  ASSERT_EQ(open.size(), 1u) << StderrText("catalog");
   EXPECT_EQ(open[0].agency(), kDukcapil);
   EXPECT_EQ(open[0].office_id(), "dukcapil-jaksel");
   EXPECT_TRUE(absl::StrContains(open[0].reason(), first)) << open[0].reason();
@@ -458,7 +367,7 @@ TEST_F(ComplaintE2eTest, AttitudinalComplaintRecommendsTrainingOnce) {
   const std::string marker = FileAttitudinal("dewi-lestari");
   std::vector<Recommendation> dewi = AwaitOpenCourseRecommendations(
       "dewi-lestari", supervisor, absl::Seconds(10));
-  ASSERT_EQ(dewi.size(), 1u) << catalog_->StderrText();
+  ASSERT_EQ(dewi.size(), 1u) << StderrText("catalog");
   EXPECT_EQ(dewi[0].office_id(), "dukcapil-jaktim");
   EXPECT_TRUE(absl::StrContains(dewi[0].reason(), marker)) << dewi[0].reason();
 

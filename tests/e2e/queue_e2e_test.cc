@@ -6,10 +6,6 @@
 // citizen cancels, a supervisor reads the day's statistics, and the board and
 // a ticket watch show their snapshots. An officer of another agency is refused.
 // A second case books, checks in and cancels appointments.
-#include <google/protobuf/util/json_util.h>
-#include <signal.h>
-
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,8 +21,7 @@
 #include "gtest/gtest.h"
 #include "prima/queue/v1/queue.pb.h"
 #include "services/common/proto_time.h"
-#include "tests/testing/redis_server.h"
-#include "tests/testing/subprocess.h"
+#include "tests/testing/e2e_stack.h"
 
 namespace prima {
 namespace {
@@ -39,8 +34,9 @@ using ::prima::queue::v1::ListAvailableSlotsResponse;
 using ::prima::queue::v1::QueueStats;
 using ::prima::queue::v1::Ticket;
 using ::prima::queue::v1::TicketUpdate;
+using ::prima::testing::ExpectRpcError;
+using ::prima::testing::FromJson;
 
-constexpr char kSecret[] = "e2e-secret-0123456789abcdef0123456789";
 constexpr char kOffice[] = "e2e-kantor";
 constexpr char kPriorityCounter[] = "e2e-loket-prioritas";
 constexpr char kCounter[] = "e2e-loket-1";
@@ -51,81 +47,17 @@ std::string DirectoryFile() {
   return path.substr(0, path.rfind('/') + 1) + "queue_e2e_directory.textproto";
 }
 
-// The CLI's JSON output (the first line for a watch's JSON lines) as a
-// message; an unparsable output fails the test.
-template <typename Message>
-Message FromJson(const testing::ProcessResult& r, bool first_line = false) {
-  std::string json = r.out;
-  if (first_line) json = json.substr(0, json.find('\n'));
-  Message message;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  const auto status =
-      google::protobuf::util::JsonStringToMessage(json, &message, options);
-  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << r.out << r.err;
-  return message;
-}
-
 std::string DateText(const ::prima::common::v1::LocalDate& d) {
   return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
 }
 
-class QueueE2eTest : public ::testing::Test {
+class QueueE2eTest : public testing::E2eTest {
  protected:
   void SetUp() override {
-    auto redis = testing::TestRedis::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-    catalog_address_ = absl::StrCat("127.0.0.1:", testing::FreePort());
-    queue_address_ = absl::StrCat("127.0.0.1:", testing::FreePort());
-    catalog_ = Start(PRIMA_CATALOG_PATH, catalog_address_);
-    queue_ = Start(PRIMA_QUEUE_PATH, queue_address_);
-    ASSERT_TRUE(catalog_->started());
-    ASSERT_TRUE(queue_->started());
-
-    // Both servers answer their health checks within seconds.
-    testing::ProcessResult health;
-    const absl::Time until = absl::Now() + absl::Seconds(20);
-    do {
-      health = Prima({"health", "--service", "catalog", "--service", "queue"});
-      if (health.exit_code == 0) break;
-      absl::SleepFor(absl::Milliseconds(100));
-    } while (absl::Now() < until);
-    ASSERT_EQ(health.exit_code, 0)
-        << health.out << health.err << catalog_->StderrText()
-        << queue_->StderrText();
-
-    // The region admin applies the test's directory.
-    testing::ProcessResult r =
-        Prima({"directory", "apply", "-f", DirectoryFile()},
-              Mint("region_admin", "e2e-admin", ""));
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  }
-
-  void TearDown() override {
-    if (queue_ != nullptr) {
-      EXPECT_EQ(queue_->Stop(SIGTERM), 0) << queue_->StderrText();
-    }
-    if (catalog_ != nullptr) {
-      EXPECT_EQ(catalog_->Stop(SIGTERM), 0) << catalog_->StderrText();
-    }
-  }
-
-  std::unique_ptr<testing::BackgroundProcess> Start(
-      const std::string& binary, const std::string& address) {
-    return testing::StartServiceProcess(binary, address, redis_->url(),
-                                        kSecret);
-  }
-
-  // `prima ARGS --catalog-addr ... --queue-addr ... [--token TOKEN]`.
-  testing::ProcessResult Prima(std::vector<std::string> args,
-                               const std::string& token = "") {
-    std::vector<std::string> argv = {PRIMA_CLI_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--catalog-addr", catalog_address_, "--queue-addr",
-                             queue_address_});
-    if (!token.empty()) argv.insert(argv.end(), {"--token", token});
-    return testing::RunProcess(argv, {});
+    ASSERT_NO_FATAL_FAILURE(StartStack(
+        PRIMA_CLI_PATH,
+        {{"catalog", PRIMA_CATALOG_PATH}, {"queue", PRIMA_QUEUE_PATH}}));
+    ASSERT_NO_FATAL_FAILURE(ApplyDirectory(DirectoryFile()));
   }
 
   // `prima queue ARGS -o json`.
@@ -135,23 +67,6 @@ class QueueE2eTest : public ::testing::Test {
     args.insert(args.end(), {"-o", "json"});
     return Prima(std::move(args), token);
   }
-
-  std::string Mint(const std::string& role, const std::string& sub,
-                   const std::string& agency) {
-    std::vector<std::string> args = {"token",  "mint", "--secret", kSecret,
-                                     "--role", role,   "--sub",    sub,
-                                     "--ttl",  "10m"};
-    if (!agency.empty()) args.insert(args.end(), {"--agency", agency});
-    testing::ProcessResult r = Prima(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return std::string(absl::StripAsciiWhitespace(r.out));
-  }
-
-  std::unique_ptr<testing::TestRedis> redis_;
-  std::string catalog_address_;
-  std::string queue_address_;
-  std::unique_ptr<testing::BackgroundProcess> catalog_;
-  std::unique_ptr<testing::BackgroundProcess> queue_;
 };
 
 TEST_F(QueueE2eTest, ASmallDayAtOneOffice) {
@@ -166,7 +81,7 @@ TEST_F(QueueE2eTest, ASmallDayAtOneOffice) {
   testing::ProcessResult r =
       Queue({"issue", kOffice, "e2e-ktp", "--channel", "kiosk", "--request-id",
              "e2e-kiosk-ticket-0001"});
-  ASSERT_EQ(r.exit_code, 0) << r.err << queue_->StderrText();
+  ASSERT_EQ(r.exit_code, 0) << r.err << StderrText("queue");
   const Ticket kiosk = FromJson<Ticket>(r);
   EXPECT_EQ(kiosk.number(), "A-001") << r.out;
   EXPECT_EQ(kiosk.status(), queue::v1::TICKET_STATUS_WAITING);
@@ -230,8 +145,7 @@ TEST_F(QueueE2eTest, ASmallDayAtOneOffice) {
 
   // ---- counters: an officer of another agency is refused ----
   r = Queue({"open", kCounter}, foreign);
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_TRUE(absl::StrContains(r.err, "PERMISSION_DENIED")) << r.err;
+  ExpectRpcError(r, "PERMISSION_DENIED");
 
   r = Queue({"open", kPriorityCounter}, siti);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -313,8 +227,7 @@ TEST_F(QueueE2eTest, ASmallDayAtOneOffice) {
 
   // Nobody waits any more.
   r = Queue({"next", kPriorityCounter}, siti);
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_TRUE(absl::StrContains(r.err, "NOT_FOUND")) << r.err;
+  ExpectRpcError(r, "NOT_FOUND");
 
   // ---- the board, a finished ticket's watch, the day's statistics ----
   r = Queue({"board", kOffice, "--count", "1"});
@@ -360,8 +273,7 @@ TEST_F(QueueE2eTest, ASmallDayAtOneOffice) {
   EXPECT_EQ(stats.waiting_now(), 0) << r.out;
   // An officer may not read them.
   r = Queue({"stats", kOffice, "--date", today}, andi);
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_TRUE(absl::StrContains(r.err, "PERMISSION_DENIED")) << r.err;
+  ExpectRpcError(r, "PERMISSION_DENIED");
 
   // The day ends: both counters close.
   r = Queue({"close", kPriorityCounter}, siti);
@@ -430,8 +342,7 @@ TEST_F(QueueE2eTest, AppointmentBookCheckInAndCancel) {
   EXPECT_EQ(booked.status(), queue::v1::APPOINTMENT_STATUS_BOOKED) << r.out;
   ASSERT_FALSE(booked.receipt_secret().empty()) << r.out;
   r = Queue({"book", kOffice, "e2e-ktp", "--slot", first});
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_TRUE(absl::StrContains(r.err, "RESOURCE_EXHAUSTED")) << r.err;
+  ExpectRpcError(r, "RESOURCE_EXHAUSTED");
 
   r = Queue({"appointment", booked.id(), "--secret", booked.receipt_secret()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -455,8 +366,7 @@ TEST_F(QueueE2eTest, AppointmentBookCheckInAndCancel) {
               queue::v1::APPOINTMENT_STATUS_CHECKED_IN);
     EXPECT_EQ(FromJson<Appointment>(r).ticket_id(), ticket.id());
   } else {
-    EXPECT_EQ(r.exit_code, 1) << r.out;
-    EXPECT_TRUE(absl::StrContains(r.err, "FAILED_PRECONDITION")) << r.err;
+    ExpectRpcError(r, "FAILED_PRECONDITION");
   }
 
   // A second booking is cancelled; its place is free again.
