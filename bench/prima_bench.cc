@@ -50,6 +50,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "bench/bench_util.h"
 #include "bench/echo_service.h"
 #include "bench/queue_bench.h"
 #include "bench/redis_bench.h"
@@ -1051,13 +1052,6 @@ void PrintJson(const RunOptions& options, const RunSetup& setup,
       options.concurrency, setup.channels, absl::ToDoubleSeconds(setup.warmup),
       absl::ToDoubleSeconds(setup.duration), absl::StrJoin(round_json, ","),
       median, ratio);
-}
-
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "error: %s: %s\n",
-               absl::StatusCodeToString(status.code()).c_str(),
-               std::string(status.message()).c_str());
-  return 1;
 }
 
 int RunBenchmark(const RunOptions& options) {
