@@ -3,8 +3,10 @@
 #include <atomic>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/blocking_counter.h"
@@ -50,6 +52,31 @@ absl::StatusOr<int64_t> UsedMemory(SyncRedis& redis) {
     }
   }
   return absl::InternalError("INFO memory: no used_memory");
+}
+
+absl::StatusOr<CommandStats> CommandStatsOf(SyncRedis& redis,
+                                            absl::string_view command) {
+  absl::StatusOr<RedisValue> info = redis.Command({"INFO", "commandstats"});
+  if (!info.ok()) return info.status();
+  // cmdstat_<command>:calls=N,usec=U,usec_per_call=X,...
+  const std::string prefix = absl::StrCat("cmdstat_", command, ":");
+  CommandStats stats;
+  for (absl::string_view line : absl::StrSplit(info->str, "\r\n")) {
+    if (!absl::ConsumePrefix(&line, prefix)) continue;
+    for (absl::string_view field : absl::StrSplit(line, ',')) {
+      int64_t* into = nullptr;
+      if (absl::ConsumePrefix(&field, "calls=")) {
+        into = &stats.calls;
+      } else if (absl::ConsumePrefix(&field, "usec=")) {
+        into = &stats.usec;
+      }
+      if (into != nullptr && !absl::SimpleAtoi(field, into)) {
+        return absl::InternalError(
+            absl::StrCat("INFO commandstats: unexpected ", prefix, line));
+      }
+    }
+  }
+  return stats;
 }
 
 }  // namespace prima::bench

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/common/sync_redis.h"
 
 namespace prima::bench {
@@ -22,5 +23,14 @@ int64_t Pipelined(
 
 // Redis's used_memory (INFO memory), in bytes.
 absl::StatusOr<int64_t> UsedMemory(SyncRedis& redis);
+
+// One command's totals since Redis started (or CONFIG RESETSTAT), from INFO
+// commandstats; zero when it never ran.
+struct CommandStats {
+  int64_t calls = 0;
+  int64_t usec = 0;  // time Redis spent executing them
+};
+absl::StatusOr<CommandStats> CommandStatsOf(SyncRedis& redis,
+                                            absl::string_view command);
 
 }  // namespace prima::bench
