@@ -9,7 +9,8 @@
 //                   --duration 10s [--warmup 2s] [--rounds 3] [--echo-addr
 //                   HOST:PORT]
 //                   [--output table|json]
-//   prima-bench redis|queue-memory|queue-watch ...   (see --help)
+//   prima-bench redis|queue-memory|queue-watch|satisfaction-fill ...
+//                   (see --help)
 //
 // To benchmark a new RPC, add one entry to Targets() below.
 
@@ -50,9 +51,11 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "bench/bench_util.h"
 #include "bench/echo_service.h"
 #include "bench/queue_bench.h"
 #include "bench/redis_bench.h"
+#include "bench/satisfaction_bench.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "prima/catalog/v1/training.grpc.pb.h"
 #include "prima/complaint/v1/complaint.grpc.pb.h"
@@ -1053,13 +1056,6 @@ void PrintJson(const RunOptions& options, const RunSetup& setup,
       median, ratio);
 }
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "error: %s: %s\n",
-               absl::StatusCodeToString(status.code()).c_str(),
-               std::string(status.message()).c_str());
-  return 1;
-}
-
 int RunBenchmark(const RunOptions& options) {
   RunSetup setup;
   setup.target = FindTarget(options.target);
@@ -1234,6 +1230,35 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
 
+  SatisfactionFillOptions fill_options;
+  CLI::App* satisfaction_fill = app.add_subcommand(
+      "satisfaction-fill",
+      "Stores kiosk SKM responses through the real SatisfactionStore, for "
+      "satisfaction-index to read at scale; prints the rate, memory and Redis "
+      "time per response (use a throwaway Redis)");
+  satisfaction_fill
+      ->add_option("--redis-url", fill_options.redis_url, "Redis to fill")
+      ->required();
+  satisfaction_fill->add_option("--responses", fill_options.responses)
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}))
+      ->capture_default_str();
+  satisfaction_fill
+      ->add_option("--agency", fill_options.agency, "the office's agency")
+      ->envname("PRIMA_BENCH_AGENCY")
+      ->capture_default_str();
+  satisfaction_fill->add_option("--office", fill_options.office)
+      ->envname("PRIMA_BENCH_OFFICE")
+      ->capture_default_str();
+  satisfaction_fill->add_option("--service", fill_options.service)
+      ->envname("PRIMA_BENCH_SERVICE")
+      ->capture_default_str();
+  satisfaction_fill
+      ->add_option("--days", fill_options.days,
+                   "spread over the last D days of the current month "
+                   "(Asia/Jakarta), today included, never before the 1st")
+      ->check(CLI::Range(1, 31))
+      ->capture_default_str();
+
   QueueWatchOptions watch_options;
   CLI::App* queue_watch = app.add_subcommand(
       "queue-watch",
@@ -1261,6 +1286,7 @@ int Main(int argc, char** argv) {
   if (echo_server->parsed()) return RunEchoServer(listen, log_level);
   if (queue_memory->parsed()) return RunQueueMemory(memory_options);
   if (queue_watch->parsed()) return RunQueueWatch(watch_options);
+  if (satisfaction_fill->parsed()) return RunSatisfactionFill(fill_options);
   if (redis->parsed()) {
     if (!absl::ParseDuration(redis_duration, &redis_options.duration)) {
       std::fprintf(stderr, "error: --duration: not a duration: %s\n",

@@ -20,15 +20,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_util.h"
 #include "prima/queue/v1/queue.grpc.pb.h"
 #include "services/common/adapter.h"
 #include "services/common/auth.h"
@@ -130,13 +128,6 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "error: %s: %s\n",
-               absl::StatusCodeToString(status.code()).c_str(),
-               std::string(status.message()).c_str());
-  return 1;
-}
-
 // Nearest-rank percentile of sorted values.
 double Percentile(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
@@ -147,28 +138,6 @@ double Percentile(const std::vector<double>& sorted, double p) {
 // ---------------------------------------------------------------------------------
 // queue-memory
 // ---------------------------------------------------------------------------------
-
-// Runs op(i, done) for i in [0, n) with at most `window` outstanding; `done`
-// takes whether op i succeeded. Returns the failures.
-int64_t Pipelined(
-    int64_t n, int window,
-    const std::function<void(int64_t, std::function<void(bool)>)>& op) {
-  std::atomic<int64_t> next{0};
-  std::atomic<int64_t> failures{0};
-  absl::BlockingCounter finished(static_cast<int>(n));
-  std::function<void()> start = [&] {
-    const int64_t i = next.fetch_add(1);
-    if (i >= n) return;
-    op(i, [&](bool ok) {
-      if (!ok) failures.fetch_add(1);
-      start();
-      finished.DecrementCount();
-    });
-  };
-  for (int i = 0; i < window; ++i) start();
-  finished.Wait();
-  return failures.load();
-}
 
 // Where each key belongs in the breakdown, by name prefix.
 constexpr std::pair<const char*, const char*> kKeyKinds[] = {
@@ -187,19 +156,6 @@ const char* KindOf(absl::string_view key) {
     if (absl::StartsWith(key, prefix)) return kind;
   }
   return kOtherKeys;
-}
-
-absl::StatusOr<int64_t> UsedMemory(SyncRedis& redis) {
-  absl::StatusOr<RedisValue> info = redis.Command({"INFO", "memory"});
-  if (!info.ok()) return info.status();
-  for (absl::string_view line : absl::StrSplit(info->str, "\r\n")) {
-    int64_t value = 0;
-    if (absl::ConsumePrefix(&line, "used_memory:") &&
-        absl::SimpleAtoi(line, &value)) {
-      return value;
-    }
-  }
-  return absl::InternalError("INFO memory: no used_memory");
 }
 
 // MEMORY USAGE (exact: SAMPLES 0) summed by key kind, over every key.

@@ -502,19 +502,6 @@ v1::Index IndexOf(const v1::Template& tmpl, const Aggregate& aggregate) {
   return index;
 }
 
-// The scopes a response counts in.
-std::vector<ScopeRef> ScopesOf(const v1::Response& r) {
-  std::vector<ScopeRef> scopes = {{v1::SCOPE_KIND_AGENCY, r.agency_id()},
-                                  {v1::SCOPE_KIND_OFFICE, r.office_id()}};
-  if (!r.service_id().empty()) {
-    scopes.push_back({v1::SCOPE_KIND_SERVICE, r.service_id()});
-  }
-  if (!r.officer_id().empty()) {
-    scopes.push_back({v1::SCOPE_KIND_OFFICER, r.officer_id()});
-  }
-  return scopes;
-}
-
 class SatisfactionServiceImpl final
     : public v1::SatisfactionService::CallbackService {
  public:

@@ -697,6 +697,19 @@ void SatisfactionStore::GetInvitation(absl::string_view token_sha,
 
 // ---- responses ----
 
+std::vector<ScopeRef> ScopesOf(const v1::Response& response) {
+  std::vector<ScopeRef> scopes = {
+      {v1::SCOPE_KIND_AGENCY, response.agency_id()},
+      {v1::SCOPE_KIND_OFFICE, response.office_id()}};
+  if (!response.service_id().empty()) {
+    scopes.push_back({v1::SCOPE_KIND_SERVICE, response.service_id()});
+  }
+  if (!response.officer_id().empty()) {
+    scopes.push_back({v1::SCOPE_KIND_OFFICER, response.officer_id()});
+  }
+  return scopes;
+}
+
 void SatisfactionStore::SubmitResponse(const NewResponse& submission,
                                        const SatisfactionActor& actor,
                                        Done<v1::Response> done) {

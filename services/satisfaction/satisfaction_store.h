@@ -111,6 +111,10 @@ struct NewResponse {
   prima::events::v1::EventEnvelope event;
 };
 
+// The scopes a response counts in: its agency and office, and its service and
+// officer when set (NewResponse::scopes).
+std::vector<ScopeRef> ScopesOf(const v1::Response& response);
+
 // An office whose month has responses to a template and was not swept yet.
 struct UnsweptOffice {
   std::string template_id;

@@ -11,6 +11,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "bench/echo_service.h"
 #include "gtest/gtest.h"
 #include "tests/testing/redis_server.h"
@@ -106,6 +108,38 @@ TEST(BenchTest, QueueMemoryIssuesRealTicketsAndReportsBytesPerTicket) {
       (*redis)->Command({"KEYS", "prima:queue:t:*"});
   ASSERT_TRUE(tickets.ok()) << tickets.status();
   EXPECT_EQ(tickets->elements.size(), 50u);
+}
+
+// The current month in Asia/Jakarta, as satisfaction-index reads it.
+std::string JakartaMonth() {
+  absl::TimeZone wib;
+  absl::LoadTimeZone("Asia/Jakarta", &wib);
+  return absl::FormatTime("%Y-%m", absl::Now(), wib);
+}
+
+TEST(BenchTest, SatisfactionFillStoresResponsesInTheOfficesMonth) {
+  absl::StatusOr<std::unique_ptr<testing::TestRedis>> redis =
+      testing::TestRedis::Start();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  const std::string month = JakartaMonth();
+  int exit_code = 0;
+  const std::string out = RunBench(
+      absl::StrCat("satisfaction-fill --redis-url ", (*redis)->url(),
+                   " --office dukcapil-jaksel --responses 50 --days 3"),
+      &exit_code);
+  if (JakartaMonth() != month) GTEST_SKIP() << "the month turned meanwhile";
+  ASSERT_EQ(exit_code, 0) << out;
+  EXPECT_NE(out.find("satisfaction-fill: 50 responses written"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("bytes per response"), std::string::npos) << out;
+  // Spread over up to 3 days, all in the office's aggregate of the month.
+  absl::StatusOr<RedisValue> n = (*redis)->Command(
+      {"HGET",
+       absl::StrCat("prima:satisfaction:agg:skm:2:dukcapil-jaksel:", month),
+       "n"});
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(n->str, "50");
 }
 
 }  // namespace
