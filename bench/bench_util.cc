@@ -1,5 +1,6 @@
 #include "bench/bench_util.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <string>
@@ -39,6 +40,12 @@ int64_t Pipelined(
   for (int i = 0; i < window; ++i) start();
   finished.Wait();
   return failures.load();
+}
+
+double Percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  return sorted[std::min(sorted.size() - 1,
+                         static_cast<size_t>(p * sorted.size()))];
 }
 
 absl::StatusOr<int64_t> UsedMemory(SyncRedis& redis) {

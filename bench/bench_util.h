@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -20,6 +21,9 @@ int Fail(const absl::Status& status);
 int64_t Pipelined(
     int64_t n, int window,
     const std::function<void(int64_t, std::function<void(bool)>)>& op);
+
+// The nearest-rank percentile p (0..1) of sorted values; 0 when empty.
+double Percentile(const std::vector<double>& sorted, double p);
 
 // Redis's used_memory (INFO memory), in bytes.
 absl::StatusOr<int64_t> UsedMemory(SyncRedis& redis);

@@ -128,13 +128,6 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// Nearest-rank percentile of sorted values.
-double Percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  return sorted[std::min(sorted.size() - 1,
-                         static_cast<size_t>(p * sorted.size()))];
-}
-
 // ---------------------------------------------------------------------------------
 // queue-memory
 // ---------------------------------------------------------------------------------

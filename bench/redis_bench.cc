@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "bench/bench_util.h"
 #include "services/common/config.h"
 #include "services/common/events.h"
 #include "services/common/redis_client.h"
@@ -94,12 +95,6 @@ class Driver {
   absl::Mutex mu_;
   std::vector<double> latencies_ms_ ABSL_GUARDED_BY(mu_);
 };
-
-double Percentile(std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  return sorted[std::min(sorted.size() - 1,
-                         static_cast<size_t>(p * sorted.size()))];
-}
 
 }  // namespace
 

@@ -25,7 +25,6 @@
 #include "services/common/proto_time.h"
 #include "services/common/redis_client.h"
 #include "services/common/sync_redis.h"
-#include "services/queue/queue_rules.h"
 #include "services/satisfaction/satisfaction_rules.h"
 #include "services/satisfaction/satisfaction_store.h"
 
@@ -74,7 +73,7 @@ sat::NewResponse FillResponse(const FillPlan& plan, int64_t index,
     answer->set_value(static_cast<int32_t>(1 + (index + u) % 4));
   }
   *r.mutable_submit_time() = ToProtoTime(at);
-  *r.mutable_local_date() = queue::ToLocalDate(day);
+  *r.mutable_local_date() = ToLocalDate(day);
   write.kiosk_device = absl::StrCat("bench-fill-", plan.run);
   // One device for the whole fill: its per-minute limit must never bite.
   write.kiosk_per_minute = std::numeric_limits<int>::max();

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/civil_time.h"
+#include "services/common/proto_time.h"
 
 namespace prima::cli {
 
@@ -17,11 +18,7 @@ absl::StatusOr<prima::common::v1::LocalDate> ParseDateFlag(
     return absl::InvalidArgumentError(
         absl::StrCat(flag, ": not a date YYYY-MM-DD: ", value));
   }
-  prima::common::v1::LocalDate date;
-  date.set_year(static_cast<int32_t>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
+  return ToLocalDate(day);
 }
 
 }  // namespace prima::cli

@@ -87,11 +87,11 @@ bool IsRequestIdChar(char c) {
          c == '_' || c == ':' || c == '-';
 }
 
+}  // namespace
+
 absl::Status Invalid(absl::string_view field, absl::string_view rule) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
 }
-
-}  // namespace
 
 absl::Status ValidateId(absl::string_view field, absl::string_view value) {
   constexpr absl::string_view kRule =

@@ -14,6 +14,9 @@ namespace prima {
 // "-", starting with a letter or digit`. Values are echoed only truncated and
 // escaped.
 
+// The error of a field that breaks a rule: INVALID_ARGUMENT "field: rule".
+absl::Status Invalid(absl::string_view field, absl::string_view rule);
+
 // Resource ids used in Redis keys: ^[a-z0-9][a-z0-9-]{0,62}$. Required.
 absl::Status ValidateId(absl::string_view field, absl::string_view value);
 // Same as ValidateId but an empty value is accepted (optional reference).

@@ -22,10 +22,6 @@ using ::prima::complaint::v1::Complaint;
 using ::prima::complaint::v1::ComplaintStatus;
 using ::prima::complaint::v1::DeadlinePolicy;
 
-absl::Status Invalid(absl::string_view field, absl::string_view rule) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
-}
-
 std::string Index(absl::string_view path, int i) {
   return absl::StrCat(path, "[", i, "]");
 }

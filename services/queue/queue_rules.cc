@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/common/validation.h"
 
 namespace prima::queue {
 namespace {
@@ -16,10 +17,6 @@ using ::prima::catalog::v1::OpeningInterval;
 using ::prima::queue::v1::AppointmentSettings;
 using ::prima::queue::v1::Channel;
 using ::prima::queue::v1::PriorityClass;
-
-absl::Status Invalid(absl::string_view field, absl::string_view rule) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
-}
 
 // Appointment settings: defaults and ranges of queue.proto.
 constexpr int kDefaultSlotMinutes = 30;
@@ -129,30 +126,6 @@ OfficeNow OfficeNowAt(const Office& office, const absl::TimeZone& zone,
 
 std::string DateKey(absl::CivilDay day) {
   return absl::StrFormat("%04d%02d%02d", day.year(), day.month(), day.day());
-}
-
-prima::common::v1::LocalDate ToLocalDate(absl::CivilDay day) {
-  prima::common::v1::LocalDate date;
-  date.set_year(static_cast<int32_t>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
-
-absl::StatusOr<absl::CivilDay> FromLocalDate(
-    absl::string_view field, const prima::common::v1::LocalDate& date) {
-  const int year = date.year();
-  const int month = date.month();
-  const int day = date.day();
-  if (year >= 2000 && year <= 2100 && month >= 1 && month <= 12 && day >= 1 &&
-      day <= 31) {
-    const absl::CivilDay civil(year, month, day);
-    if (civil.year() == year && civil.month() == month && civil.day() == day) {
-      return civil;
-    }
-  }
-  return Invalid(field, absl::StrCat("must be a real date in 2000-2100; got ",
-                                     year, "-", month, "-", day));
 }
 
 // ---- tickets ----

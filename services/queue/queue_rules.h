@@ -56,10 +56,6 @@ OfficeNow OfficeNowAt(const prima::catalog::v1::Office& office,
 
 // "20261124": the date part of per-day Redis keys.
 std::string DateKey(absl::CivilDay day);
-prima::common::v1::LocalDate ToLocalDate(absl::CivilDay day);
-// INVALID_ARGUMENT naming `field` unless a real date in 2000-2100.
-absl::StatusOr<absl::CivilDay> FromLocalDate(
-    absl::string_view field, const prima::common::v1::LocalDate& date);
 
 // ---- tickets ----
 

@@ -113,10 +113,6 @@ Template FromProto(const v1::Template& proto) {
   return tmpl;
 }
 
-absl::Status Invalid(absl::string_view field, absl::string_view rule) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
-}
-
 // Dimension codes: "U1", "G10", "CSAT": 1-16 characters of A-Z, 0-9, "_".
 absl::Status ValidateCode(absl::string_view field, absl::string_view code) {
   if (code.empty() || code.size() > 16) {
@@ -249,24 +245,6 @@ v1::Mutu MutuProto(Mutu mutu) {
   return v1::MUTU_UNSPECIFIED;
 }
 
-prima::common::v1::LocalDate DateProto(absl::CivilDay day) {
-  prima::common::v1::LocalDate date;
-  date.set_year(static_cast<int32_t>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
-
-absl::StatusOr<absl::CivilDay> DayOf(absl::string_view field,
-                                     const prima::common::v1::LocalDate& d) {
-  const absl::CivilDay day(d.year(), d.month(), d.day());
-  if (d.year() < 2000 || d.year() > 2100 || day.year() != d.year() ||
-      day.month() != d.month() || day.day() != d.day()) {
-    return Invalid(field, "must be a real date in 2000-2100");
-  }
-  return day;
-}
-
 PeriodKind KindOf(v1::PeriodKind kind) {
   switch (kind) {
     case v1::PERIOD_KIND_MONTH:
@@ -294,10 +272,10 @@ absl::StatusOr<ResolvedPeriod> ResolvePeriod(const v1::Period& period) {
   out.period = period;
   if (period.kind() == v1::PERIOD_KIND_CUSTOM) {
     absl::StatusOr<absl::CivilDay> first =
-        DayOf("period.first_date", period.first_date());
+        FromLocalDate("period.first_date", period.first_date());
     if (!first.ok()) return first.status();
     absl::StatusOr<absl::CivilDay> last =
-        DayOf("period.last_date", period.last_date());
+        FromLocalDate("period.last_date", period.last_date());
     if (!last.ok()) return last.status();
     if (*last < *first || *last - *first >= kMaxCustomRangeDays) {
       return Invalid("period.last_date",
@@ -317,8 +295,8 @@ absl::StatusOr<ResolvedPeriod> ResolvePeriod(const v1::Period& period) {
   if (parsed->kind != KindOf(period.kind())) {
     return Invalid("period.key", "does not match period.kind");
   }
-  *out.period.mutable_first_date() = DateProto(parsed->first);
-  *out.period.mutable_last_date() = DateProto(parsed->last);
+  *out.period.mutable_first_date() = ToLocalDate(parsed->first);
+  *out.period.mutable_last_date() = ToLocalDate(parsed->last);
   out.keys = StoredKeysOf(parsed->first, parsed->last);
   return out;
 }
@@ -337,10 +315,10 @@ absl::StatusOr<ExportQuery> ExportQueryOf(
   absl::StatusOr<ResolvedPeriod> period = ResolvePeriod(req.period());
   if (!period.ok()) return period.status();
   absl::StatusOr<absl::CivilDay> first =
-      DayOf("period.first_date", period->period.first_date());
+      FromLocalDate("period.first_date", period->period.first_date());
   if (!first.ok()) return first.status();
   absl::StatusOr<absl::CivilDay> last =
-      DayOf("period.last_date", period->period.last_date());
+      FromLocalDate("period.last_date", period->period.last_date());
   if (!last.ok()) return last.status();
   return ExportQuery{req.agency_id(), req.office_id(), *first, *last};
 }
@@ -349,9 +327,11 @@ absl::StatusOr<ExportQuery> ExportQueryOf(
 // last_date (at most 366 days or 60 months).
 absl::StatusOr<std::vector<std::string>> TrendKeys(
     const v1::GetTrendRequest& req) {
-  absl::StatusOr<absl::CivilDay> first = DayOf("first_date", req.first_date());
+  absl::StatusOr<absl::CivilDay> first =
+      FromLocalDate("first_date", req.first_date());
   if (!first.ok()) return first.status();
-  absl::StatusOr<absl::CivilDay> last = DayOf("last_date", req.last_date());
+  absl::StatusOr<absl::CivilDay> last =
+      FromLocalDate("last_date", req.last_date());
   if (!last.ok()) return last.status();
   if (*last < *first) {
     return Invalid("last_date", "must be on or after first_date");
@@ -1119,7 +1099,7 @@ class SatisfactionServiceImpl final
     *r.mutable_profile() = submission.request.profile();
     r.set_comment(submission.request.comment());
     *r.mutable_submit_time() = ToProtoTime(now);
-    *r.mutable_local_date() = DateProto(day);
+    *r.mutable_local_date() = ToLocalDate(day);
     write.invitation_sha = submission.invitation_sha;
     write.kiosk_device = submission.kiosk_device;
     write.kiosk_per_minute = options_.kiosk_per_minute;

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/proto_time.h"
 #include "services/queue/wait_simulation.h"
 
 namespace prima::queue {
