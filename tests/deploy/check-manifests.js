@@ -92,7 +92,8 @@ function validateSchema(object) {
   };
   if (!validate(wrap(object))) {
     for (const error of validate.errors || []) {
-      problem(object, `schema: ${error.instancePath || "/"} ${error.message}`);
+      const detail = error.message || `${error.keyword} ${JSON.stringify(error.params)}`;
+      problem(object, `schema: ${error.instancePath || "/"} ${detail}`);
     }
     return;
   }
