@@ -17,7 +17,8 @@ namespace prima {
 // A blocking Redis connection for background workers (event consumers,
 // sweepers) that own a thread. Never use it on a gRPC thread: handlers use
 // RedisClient. Not thread-safe. Reconnects on the next command after any
-// failure.
+// failure or READONLY reply; with Sentinels in the endpoint, each reconnect
+// asks them for the primary (each bounded by the timeout) and checks ROLE.
 class SyncRedis {
  public:
   SyncRedis(RedisEndpoint endpoint, absl::Duration timeout);
@@ -49,9 +50,17 @@ class SyncRedis {
   struct ContextDeleter {
     void operator()(redisContext* context) const;
   };
+  using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
+
+  // A connection to `address` with the timeout set; UNAVAILABLE otherwise.
+  static absl::StatusOr<ContextPtr> Dial(const HostPort& address,
+                                         absl::Duration timeout);
+  // The primary's address from the first Sentinel that names it.
+  absl::StatusOr<HostPort> PrimaryFromSentinels() const;
+
   RedisEndpoint endpoint_;
   absl::Duration timeout_;
-  std::unique_ptr<redisContext, ContextDeleter> context_;
+  ContextPtr context_;
 };
 
 }  // namespace prima
