@@ -13,6 +13,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "services/common/logging.h"
 #include "services/common/redis_sentinel.h"
 
@@ -282,6 +283,11 @@ void RedisClient::SentinelReplyThunk(redisAsyncContext* context, void* reply,
   static_cast<RedisClient*>(context->data)->OnSentinelReply(context, reply);
 }
 
+void RedisClient::SwitchMasterThunk(redisAsyncContext* context, void* reply,
+                                    void*) {
+  static_cast<RedisClient*>(context->data)->OnSwitchMaster(context, reply);
+}
+
 void RedisClient::ConnectThunk(const redisAsyncContext* context, int status) {
   static_cast<RedisClient*>(context->data)
       ->OnConnected(const_cast<redisAsyncContext*>(context), status);
@@ -417,8 +423,9 @@ void RedisClient::OnSentinelReply(redisAsyncContext* context, void* reply_ptr) {
     SentinelFailed(primary.status().message());
     return;
   }
+  const HostPort& sentinel = options_.endpoint.sentinels[sentinel_index_];
+  if (watch_context_ == nullptr) WatchSentinel(sentinel);
   if (primary->host != address_.host || primary->port != address_.port) {
-    const HostPort& sentinel = options_.endpoint.sentinels[sentinel_index_];
     Log(LogLevel::kInfo, "redis primary from sentinel",
         LogFields()
             .Add("sentinel", absl::StrCat(sentinel.host, ":", sentinel.port))
@@ -442,6 +449,52 @@ void RedisClient::SentinelFailed(absl::string_view why) {
             .Add("error", why));
   }
   AskSentinel(sentinel_index_ + 1);
+}
+
+void RedisClient::WatchSentinel(const HostPort& sentinel) {
+  redisAsyncContext* context =
+      redisAsyncConnect(sentinel.host.c_str(), sentinel.port);
+  if (context == nullptr || context->err) {
+    // Tried again after the next lookup.
+    if (context != nullptr) redisAsyncFree(context);
+    return;
+  }
+  context->data = this;
+  redisLibeventAttach(context, base_);
+  redisAsyncSetConnectCallback(context, &RedisClient::ConnectThunk);
+  redisAsyncSetDisconnectCallback(context, &RedisClient::DisconnectThunk);
+  if (!options_.endpoint.sentinel_password.empty()) {
+    AsyncCommand(context, nullptr, nullptr,
+                 AuthCommand("", options_.endpoint.sentinel_password));
+  }
+  AsyncCommand(context, &RedisClient::SwitchMasterThunk, nullptr,
+               {"SUBSCRIBE", "+switch-master"});
+  watch_context_ = context;
+}
+
+void RedisClient::OnSwitchMaster(redisAsyncContext* context, void* reply_ptr) {
+  if (context != watch_context_ || reply_ptr == nullptr) return;
+  const auto* reply = static_cast<const redisReply*>(reply_ptr);
+  // ["message", "+switch-master", "<name> <old-ip> <old-port> <ip> <port>"]
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+      reply->element[2]->type != REDIS_REPLY_STRING ||
+      absl::string_view(reply->element[0]->str, reply->element[0]->len) !=
+          "message") {
+    return;
+  }
+  const std::vector<std::string> words = absl::StrSplit(
+      absl::string_view(reply->element[2]->str, reply->element[2]->len), ' ');
+  if (words.size() != 5 || words[0] != options_.endpoint.sentinel_master) {
+    return;
+  }
+  Log(LogLevel::kInfo, "redis sentinel switched the primary",
+      LogFields()
+          .Add("master", words[0])
+          .Add("host", words[3])
+          .Add("port", words[4]));
+  if (words[3] != address_.host || words[4] != absl::StrCat(address_.port)) {
+    RequestReset("the Sentinel switched the primary");
+  }
 }
 
 void RedisClient::ConnectTo(const HostPort& address) {
@@ -484,6 +537,10 @@ void RedisClient::ScheduleReconnect() {
 }
 
 void RedisClient::OnConnected(redisAsyncContext* context, int status) {
+  if (context == watch_context_ && context != nullptr) {
+    if (status != REDIS_OK) watch_context_ = nullptr;  // hiredis frees it
+    return;
+  }
   if (context == sentinel_context_ && context != nullptr) {
     // On success the query is on its way; hiredis frees a failed context.
     if (status != REDIS_OK) {
@@ -562,6 +619,10 @@ void RedisClient::OnConnected(redisAsyncContext* context, int status) {
 }
 
 void RedisClient::OnDisconnected(const redisAsyncContext* context) {
+  if (context == watch_context_ && context != nullptr) {
+    watch_context_ = nullptr;  // opened again after the next lookup
+    return;
+  }
   if (context == sentinel_context_ && context != nullptr) {
     SentinelFailed(context->errstr != nullptr && context->errstr[0] != '\0'
                        ? context->errstr
@@ -690,10 +751,12 @@ void RedisClient::ShutdownOnLoop() {
   for (auto& pending : batch) {
     Complete(*pending, absl::UnavailableError("redis client stopped"));
   }
-  if (sentinel_context_ != nullptr) {
-    redisAsyncContext* context = sentinel_context_;
-    sentinel_context_ = nullptr;
-    redisAsyncFree(context);
+  for (redisAsyncContext** sentinel : {&sentinel_context_, &watch_context_}) {
+    if (*sentinel != nullptr) {
+      redisAsyncContext* context = *sentinel;
+      *sentinel = nullptr;
+      redisAsyncFree(context);
+    }
   }
   if (context_ != nullptr) {
     redisAsyncContext* context = context_;

@@ -58,8 +58,9 @@ struct RedisCommandOptions {
 // - with Sentinels in the endpoint, every connection attempt first asks them in
 //   turn for the primary's address (asynchronously, each bounded by
 //   `connect_timeout`) and the handshake checks ROLE is master; a READONLY
-//   reply (the command did not run: it is held and sent again) or a lost
-//   connection leads back through the Sentinels;
+//   reply (the command did not run: it is held and sent again), a lost
+//   connection or a +switch-master announcement (subscribed to on the Sentinel
+//   that answered) leads back through the Sentinels;
 // - every callback runs exactly once, including when the client stops.
 class RedisClient {
  public:
@@ -151,6 +152,8 @@ class RedisClient {
   void AskSentinel(size_t index);
   void OnSentinelReply(redisAsyncContext* context, void* reply);
   void SentinelFailed(absl::string_view why);
+  void WatchSentinel(const HostPort& sentinel);
+  void OnSwitchMaster(redisAsyncContext* context, void* reply);
   void ConnectTo(const HostPort& address);
   void RequestReset(absl::string_view why);
   void ScheduleReconnect();
@@ -171,6 +174,8 @@ class RedisClient {
                          void* privdata);
   static void SentinelReplyThunk(redisAsyncContext* context, void* reply,
                                  void* privdata);
+  static void SwitchMasterThunk(redisAsyncContext* context, void* reply,
+                                void* privdata);
   static void ConnectThunk(const redisAsyncContext* context, int status);
   static void DisconnectThunk(const redisAsyncContext* context, int status);
 
@@ -194,6 +199,10 @@ class RedisClient {
   redisAsyncContext* sentinel_context_ = nullptr;  // while kResolving
   size_t sentinel_index_ = 0;                      // the Sentinel being asked
   absl::Time sentinel_started_;
+  // Subscribed to +switch-master: without it, a client would keep writing to
+  // a demoted primary until the Sentinel reconfigures it (~10 s), and those
+  // writes would be lost.
+  redisAsyncContext* watch_context_ = nullptr;
   absl::Time connect_started_;
   absl::Time last_activity_;
   absl::Duration backoff_;

@@ -89,10 +89,26 @@ absl::StatusOr<HostPort> SyncRedis::PrimaryFromSentinels() const {
       "redis: no Sentinel named the primary; last: ", last.message()));
 }
 
+void SyncRedis::RecheckPrimary() {
+  if (context_ == nullptr || endpoint_.sentinels.empty() ||
+      absl::Now() - primary_checked_ < kPrimaryRecheck) {
+    return;
+  }
+  primary_checked_ = absl::Now();
+  // With no Sentinel answering, the connection we have is the best guess.
+  absl::StatusOr<HostPort> primary = PrimaryFromSentinels();
+  if (primary.ok() &&
+      (primary->host != address_.host || primary->port != address_.port)) {
+    context_.reset();
+  }
+}
+
 absl::Status SyncRedis::EnsureConnected() {
+  RecheckPrimary();
   if (context_ != nullptr) return absl::OkStatus();
   HostPort address{endpoint_.host, endpoint_.port};
   if (!endpoint_.sentinels.empty()) {
+    primary_checked_ = absl::Now();
     absl::StatusOr<HostPort> primary = PrimaryFromSentinels();
     if (!primary.ok()) return primary.status();
     address = *std::move(primary);
@@ -100,6 +116,7 @@ absl::Status SyncRedis::EnsureConnected() {
   absl::StatusOr<ContextPtr> context = Dial(address, timeout_);
   if (!context.ok()) return context.status();
   context_ = *std::move(context);
+  address_ = address;
   if (!endpoint_.password.empty()) {
     absl::StatusOr<RedisValue> r =
         Command(AuthCommand(endpoint_.username, endpoint_.password));
