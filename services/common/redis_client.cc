@@ -467,8 +467,10 @@ void RedisClient::WatchSentinel(const HostPort& sentinel) {
     AsyncCommand(context, nullptr, nullptr,
                  AuthCommand("", options_.endpoint.sentinel_password));
   }
+  // +promoted-slave comes first: the Sentinel names the new primary from then
+  // on, while +switch-master waits for the other replicas' reconfiguration.
   AsyncCommand(context, &RedisClient::SwitchMasterThunk, nullptr,
-               {"SUBSCRIBE", "+switch-master"});
+               {"SUBSCRIBE", "+switch-master", "+promoted-slave"});
   watch_context_ = context;
 }
 
@@ -476,23 +478,40 @@ void RedisClient::OnSwitchMaster(redisAsyncContext* context, void* reply_ptr) {
   if (context != watch_context_ || reply_ptr == nullptr) return;
   const auto* reply = static_cast<const redisReply*>(reply_ptr);
   // ["message", "+switch-master", "<name> <old-ip> <old-port> <ip> <port>"]
+  // ["message", "+promoted-slave",
+  //  "slave <ip>:<port> <ip> <port> @ <name> <old-ip> <old-port>"]
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+      reply->element[1]->type != REDIS_REPLY_STRING ||
       reply->element[2]->type != REDIS_REPLY_STRING ||
       absl::string_view(reply->element[0]->str, reply->element[0]->len) !=
           "message") {
     return;
   }
+  const absl::string_view channel(reply->element[1]->str,
+                                  reply->element[1]->len);
   const std::vector<std::string> words = absl::StrSplit(
       absl::string_view(reply->element[2]->str, reply->element[2]->len), ' ');
-  if (words.size() != 5 || words[0] != options_.endpoint.sentinel_master) {
+  std::string master, host, port;
+  if (channel == "+switch-master" && words.size() == 5) {
+    master = words[0];
+    host = words[3];
+    port = words[4];
+  } else if (channel == "+promoted-slave" && words.size() == 8 &&
+             words[4] == "@") {
+    master = words[5];
+    host = words[2];
+    port = words[3];
+  } else {
     return;
   }
+  if (master != options_.endpoint.sentinel_master) return;
   Log(LogLevel::kInfo, "redis sentinel switched the primary",
       LogFields()
-          .Add("master", words[0])
-          .Add("host", words[3])
-          .Add("port", words[4]));
-  if (words[3] != address_.host || words[4] != absl::StrCat(address_.port)) {
+          .Add("event", channel)
+          .Add("master", master)
+          .Add("host", host)
+          .Add("port", port));
+  if (host != address_.host || port != absl::StrCat(address_.port)) {
     RequestReset("the Sentinel switched the primary");
   }
 }
