@@ -378,26 +378,14 @@ void RedisClient::AskSentinel(size_t index) {
   const std::vector<HostPort>& sentinels = options_.endpoint.sentinels;
   for (; index < sentinels.size(); ++index) {
     const HostPort& sentinel = sentinels[index];
-    redisAsyncContext* context =
-        redisAsyncConnect(sentinel.host.c_str(), sentinel.port);
-    if (context == nullptr || context->err) {
+    std::string error;
+    redisAsyncContext* context = OpenSentinel(sentinel, &error);
+    if (context == nullptr) {
       Log(LogLevel::kWarn, "redis sentinel unreachable",
           LogFields()
               .Add("sentinel", absl::StrCat(sentinel.host, ":", sentinel.port))
-              .Add("error",
-                   context == nullptr ? "out of memory" : context->errstr));
-      if (context != nullptr) redisAsyncFree(context);
+              .Add("error", error));
       continue;
-    }
-    context->data = this;
-    redisLibeventAttach(context, base_);
-    redisAsyncSetConnectCallback(context, &RedisClient::ConnectThunk);
-    redisAsyncSetDisconnectCallback(context, &RedisClient::DisconnectThunk);
-    // Queued now, written once connected; a failed AUTH shows in the query's
-    // answer (NOAUTH).
-    if (!options_.endpoint.sentinel_password.empty()) {
-      AsyncCommand(context, nullptr, nullptr,
-                   AuthCommand("", options_.endpoint.sentinel_password));
     }
     AsyncCommand(context, &RedisClient::SentinelReplyThunk, nullptr,
                  SentinelPrimaryQuery(options_.endpoint));
@@ -451,22 +439,32 @@ void RedisClient::SentinelFailed(absl::string_view why) {
   AskSentinel(sentinel_index_ + 1);
 }
 
-void RedisClient::WatchSentinel(const HostPort& sentinel) {
+redisAsyncContext* RedisClient::OpenSentinel(const HostPort& sentinel,
+                                             std::string* error) {
   redisAsyncContext* context =
       redisAsyncConnect(sentinel.host.c_str(), sentinel.port);
   if (context == nullptr || context->err) {
-    // Tried again after the next lookup.
+    *error = context == nullptr ? "out of memory" : context->errstr;
     if (context != nullptr) redisAsyncFree(context);
-    return;
+    return nullptr;
   }
   context->data = this;
   redisLibeventAttach(context, base_);
   redisAsyncSetConnectCallback(context, &RedisClient::ConnectThunk);
   redisAsyncSetDisconnectCallback(context, &RedisClient::DisconnectThunk);
+  // Queued now, written once connected; a failed AUTH shows in the next
+  // command's answer (NOAUTH).
   if (!options_.endpoint.sentinel_password.empty()) {
     AsyncCommand(context, nullptr, nullptr,
                  AuthCommand("", options_.endpoint.sentinel_password));
   }
+  return context;
+}
+
+void RedisClient::WatchSentinel(const HostPort& sentinel) {
+  std::string error;
+  redisAsyncContext* context = OpenSentinel(sentinel, &error);
+  if (context == nullptr) return;  // tried again after the next lookup
   // +promoted-slave comes first: the Sentinel names the new primary from then
   // on, while +switch-master waits for the other replicas' reconfiguration.
   AsyncCommand(context, &RedisClient::SwitchMasterThunk, nullptr,

@@ -149,6 +149,9 @@ class RedisClient {
   void OnWake();
   void OnTimer();
   void Connect();
+  // A connection to `sentinel` with the callbacks set and AUTH queued;
+  // nullptr with `*error` set when it cannot even start.
+  redisAsyncContext* OpenSentinel(const HostPort& sentinel, std::string* error);
   void AskSentinel(size_t index);
   void OnSentinelReply(redisAsyncContext* context, void* reply);
   void SentinelFailed(absl::string_view why);

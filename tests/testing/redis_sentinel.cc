@@ -18,12 +18,9 @@ absl::StatusOr<std::unique_ptr<TestSentinel>> TestSentinel::Start(
     Options options) {
   std::unique_ptr<TestSentinel> sentinel(new TestSentinel());
   sentinel->options_ = std::move(options);
-  std::string tmpl =
-      (std::filesystem::temp_directory_path() / "prima-sentinel-XXXXXX");
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    return absl::InternalError("mkdtemp failed");
-  }
-  sentinel->dir_ = tmpl;
+  absl::StatusOr<std::string> dir = MakeTempDir("prima-sentinel-");
+  if (!dir.ok()) return dir.status();
+  sentinel->dir_ = *std::move(dir);
   absl::Status last;
   for (int attempt = 0; attempt < 5; ++attempt) {
     sentinel->port_ =

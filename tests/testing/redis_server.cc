@@ -37,12 +37,9 @@ int FreePort() {
 absl::StatusOr<std::unique_ptr<TestRedis>> TestRedis::Start(Options options) {
   std::unique_ptr<TestRedis> redis(new TestRedis());
   redis->options_ = options;
-  std::string tmpl =
-      (std::filesystem::temp_directory_path() / "prima-redis-XXXXXX");
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    return absl::InternalError("mkdtemp failed");
-  }
-  redis->dir_ = tmpl;
+  absl::StatusOr<std::string> dir = MakeTempDir("prima-redis-");
+  if (!dir.ok()) return dir.status();
+  redis->dir_ = *std::move(dir);
   absl::Status last;
   for (int attempt = 0; attempt < 5; ++attempt) {
     redis->port_ = FreePort();
@@ -56,6 +53,15 @@ TestRedis::~TestRedis() {
   Stop();
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
+}
+
+absl::StatusOr<std::string> MakeTempDir(absl::string_view prefix) {
+  std::string tmpl =
+      std::filesystem::temp_directory_path() / absl::StrCat(prefix, "XXXXXX");
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return absl::InternalError("mkdtemp failed");
+  }
+  return tmpl;
 }
 
 absl::StatusOr<pid_t> SpawnRedisServer(std::vector<std::string> args) {

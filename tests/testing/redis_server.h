@@ -67,6 +67,9 @@ class TestRedis {
 // A free TCP port on 127.0.0.1 (bound once and released).
 int FreePort();
 
+// A fresh directory under the system's temp dir, named `prefix`XXXXXX.
+absl::StatusOr<std::string> MakeTempDir(absl::string_view prefix);
+
 // Starts `redis-server ARGS...` in the background; its pid.
 absl::StatusOr<pid_t> SpawnRedisServer(std::vector<std::string> args);
 
