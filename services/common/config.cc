@@ -24,6 +24,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/common/logging.h"
@@ -137,6 +138,20 @@ bool PercentDecode(absl::string_view in, std::string* out) {
   return true;
 }
 
+// A port given in text: 1-65535.
+absl::StatusOr<int> ParsePort(absl::string_view text) {
+  int64_t value = 0;
+  if (!ParseDigits(text, &value) || value < 1 || value > 65535) {
+    return absl::InvalidArgumentError("port must be 1-65535");
+  }
+  return static_cast<int>(value);
+}
+
+bool IsSentinelNameChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+         c == '-' || c == '_';
+}
+
 absl::Status Prefixed(absl::string_view var, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrCat(var, ": ", status.message()));
 }
@@ -225,6 +240,16 @@ constexpr FlagSpec kFlags[] = {
     {"--redis-url", kEnvRedisUrl,
      "redis://[[user]:password@]host[:port][/db] (default "
      "redis://127.0.0.1:6379/0)"},
+    {"--redis-password", kEnvRedisPassword,
+     "Redis password, overriding the one in the URL (prefer the environment "
+     "variable, e.g. from a Kubernetes Secret)"},
+    {"--redis-sentinels", kEnvRedisSentinels,
+     "comma-separated host:port list of Redis Sentinels; when set, the "
+     "primary's address comes from them and the URL's host:port is not used"},
+    {"--redis-sentinel-master", kEnvRedisSentinelMaster,
+     "name of the master the Sentinels monitor (default prima)"},
+    {"--redis-sentinel-password", kEnvRedisSentinelPassword,
+     "password of the Sentinels themselves (default: none)"},
     {"--jwt-secret", kEnvJwtSecret,
      "HS256 secret for bearer tokens, at least 32 bytes (prefer the "
      "environment variable: flags show up in process lists)"},
@@ -292,11 +317,9 @@ absl::StatusOr<RedisEndpoint> ParseRedisUrl(absl::string_view url) {
                                      &endpoint.host, &port, &has_port);
   if (!split.ok()) return split;
   if (has_port) {
-    int64_t value = 0;
-    if (!ParseDigits(port, &value) || value < 1 || value > 65535) {
-      return absl::InvalidArgumentError("port must be 1-65535");
-    }
-    endpoint.port = static_cast<int>(value);
+    absl::StatusOr<int> value = ParsePort(port);
+    if (!value.ok()) return value.status();
+    endpoint.port = *value;
   }
 
   if (path.size() > 1) {
@@ -307,6 +330,40 @@ absl::StatusOr<RedisEndpoint> ParseRedisUrl(absl::string_view url) {
     endpoint.db = static_cast<int>(db);
   }
   return endpoint;
+}
+
+absl::StatusOr<std::vector<HostPort>> ParseSentinels(absl::string_view list) {
+  std::vector<HostPort> sentinels;
+  for (absl::string_view item : absl::StrSplit(list, ',')) {
+    item = absl::StripAsciiWhitespace(item);
+    if (item.empty()) {
+      return absl::InvalidArgumentError(
+          "must be a comma-separated host:port list with no empty entries");
+    }
+    if (sentinels.size() == kMaxSentinels) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("at most ", kMaxSentinels, " Sentinels"));
+    }
+    HostPort sentinel;
+    absl::string_view port;
+    bool has_port = false;
+    absl::Status split = SplitHostPort(item, /*port_required=*/true,
+                                       &sentinel.host, &port, &has_port);
+    if (!split.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entry ", sentinels.size() + 1, " ", Quote(item), ": ",
+                       split.message(), " (expected host:port)"));
+    }
+    absl::StatusOr<int> value = ParsePort(port);
+    if (!value.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entry ", sentinels.size() + 1, " ", Quote(item), ": ",
+                       value.status().message()));
+    }
+    sentinel.port = *value;
+    sentinels.push_back(std::move(sentinel));
+  }
+  return sentinels;
 }
 
 absl::StatusOr<ServiceConfig> ConfigFromValues(
@@ -349,6 +406,29 @@ absl::StatusOr<ServiceConfig> ConfigFromValues(
     absl::StatusOr<RedisEndpoint> endpoint = ParseRedisUrl(*url);
     if (!endpoint.ok()) return Prefixed(kEnvRedisUrl, endpoint.status());
     config.redis = *std::move(endpoint);
+  }
+  // Kubernetes passes the password from a Secret, the URL from a ConfigMap.
+  if (const std::string* password = Lookup(values, kEnvRedisPassword)) {
+    config.redis.password = *password;
+  }
+  if (const std::string* list = Lookup(values, kEnvRedisSentinels)) {
+    absl::StatusOr<std::vector<HostPort>> sentinels = ParseSentinels(*list);
+    if (!sentinels.ok())
+      return Prefixed(kEnvRedisSentinels, sentinels.status());
+    config.redis.sentinels = *std::move(sentinels);
+  }
+  if (const std::string* master = Lookup(values, kEnvRedisSentinelMaster)) {
+    if (master->size() > kMaxSentinelMasterNameBytes ||
+        !std::all_of(master->begin(), master->end(), IsSentinelNameChar)) {
+      return VarError(kEnvRedisSentinelMaster,
+                      absl::StrCat("must be 1-", kMaxSentinelMasterNameBytes,
+                                   " characters of A-Z a-z 0-9 . _ -; got ",
+                                   Quote(*master)));
+    }
+    config.redis.sentinel_master = *master;
+  }
+  if (const std::string* password = Lookup(values, kEnvRedisSentinelPassword)) {
+    config.redis.sentinel_password = *password;
   }
 
   // JWT: exactly one key.

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -16,15 +17,33 @@ namespace prima {
 absl::StatusOr<int> IntFromEnv(const char* name, int default_value, int lo,
                                int hi);
 
+// A network address; for Redis Sentinels and the primary they name.
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+
 // Where the region's Redis is: parsed from
-// redis://[[user]:password@]host:port[/db].
+// redis://[[user]:password@]host:port[/db], plus the Sentinel settings.
 struct RedisEndpoint {
   std::string host = "127.0.0.1";
   int port = 6379;
   std::string username;  // Redis 6 ACL user; empty means the default user
   std::string password;  // empty means no AUTH
   int db = 0;
+  // When not empty, the primary's address is asked from these Sentinels
+  // before every connection and host/port above are not used.
+  std::vector<HostPort> sentinels;
+  std::string sentinel_master = "prima";  // the name the Sentinels monitor
+  std::string sentinel_password;          // of the Sentinels; empty: no AUTH
 };
+
+inline constexpr size_t kMaxSentinels = 16;
+inline constexpr size_t kMaxSentinelMasterNameBytes = 64;
+
+// Parses a comma-separated host:port list ([v6]:port for IPv6), at most
+// kMaxSentinels entries. Errors name no variable; the caller adds it.
+absl::StatusOr<std::vector<HostPort>> ParseSentinels(absl::string_view list);
 
 // Parses a redis:// URL. Errors name no variable; the caller adds it.
 absl::StatusOr<RedisEndpoint> ParseRedisUrl(absl::string_view url);
@@ -40,8 +59,10 @@ struct JwtSettings {
 // Everything a service binary is configured with.
 struct ServiceConfig {
   std::string service_name;  // "catalog", "queue", ...
-  std::string listen;   // PRIMA_LISTEN, host:port (port 0 picks a free one)
-  RedisEndpoint redis;  // PRIMA_REDIS_URL
+  std::string listen;  // PRIMA_LISTEN, host:port (port 0 picks a free one)
+  // PRIMA_REDIS_URL, PRIMA_REDIS_PASSWORD, PRIMA_REDIS_SENTINELS,
+  // PRIMA_REDIS_SENTINEL_MASTER, PRIMA_REDIS_SENTINEL_PASSWORD
+  RedisEndpoint redis;
   JwtSettings jwt;
   LogLevel log_level = LogLevel::kInfo;              // PRIMA_LOG_LEVEL
   absl::Duration drain_timeout = absl::Seconds(10);  // PRIMA_DRAIN_SECONDS
@@ -51,6 +72,11 @@ struct ServiceConfig {
 // The environment variable names, one place for all of them.
 inline constexpr char kEnvListen[] = "PRIMA_LISTEN";
 inline constexpr char kEnvRedisUrl[] = "PRIMA_REDIS_URL";
+inline constexpr char kEnvRedisPassword[] = "PRIMA_REDIS_PASSWORD";
+inline constexpr char kEnvRedisSentinels[] = "PRIMA_REDIS_SENTINELS";
+inline constexpr char kEnvRedisSentinelMaster[] = "PRIMA_REDIS_SENTINEL_MASTER";
+inline constexpr char kEnvRedisSentinelPassword[] =
+    "PRIMA_REDIS_SENTINEL_PASSWORD";
 inline constexpr char kEnvJwtSecret[] = "PRIMA_JWT_SECRET";
 inline constexpr char kEnvJwtPublicKeyFile[] = "PRIMA_JWT_PUBLIC_KEY_FILE";
 inline constexpr char kEnvJwtIssuer[] = "PRIMA_JWT_ISSUER";
@@ -67,11 +93,11 @@ absl::StatusOr<ServiceConfig> ConfigFromValues(
     absl::string_view service_name, int default_port,
     const std::map<std::string, std::string>& values);
 
-// Reads flags (--listen, --redis-url, --jwt-secret, --jwt-public-key-file,
-// --jwt-issuer,
-// --jwt-audience, --log-level, --drain-seconds, --redis-timeout-ms), falling
-// back to the PRIMA_* environment variable of each, then validates with
-// ConfigFromValues.
+// Reads flags (--listen, --redis-url, --redis-password, --redis-sentinels,
+// --redis-sentinel-master, --redis-sentinel-password, --jwt-secret,
+// --jwt-public-key-file, --jwt-issuer, --jwt-audience, --log-level,
+// --drain-seconds, --redis-timeout-ms), falling back to the PRIMA_*
+// environment variable of each, then validates with ConfigFromValues.
 // --help yields a status whose message is the usage text (code kCancelled).
 absl::StatusOr<ServiceConfig> LoadServiceConfig(absl::string_view service_name,
                                                 int default_port, int argc,

@@ -13,7 +13,9 @@
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "services/common/logging.h"
+#include "services/common/redis_sentinel.h"
 
 namespace prima {
 
@@ -31,6 +33,22 @@ struct RedisClient::Pending {
 namespace {
 
 constexpr absl::Duration kTick = absl::Milliseconds(20);
+
+// redisAsyncCommandArgv with the arguments of a vector.
+int AsyncCommand(redisAsyncContext* context, redisCallbackFn* callback,
+                 void* privdata, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  argv.reserve(args.size());
+  lengths.reserve(args.size());
+  for (const std::string& arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  return redisAsyncCommandArgv(context, callback, privdata,
+                               static_cast<int>(argv.size()), argv.data(),
+                               lengths.data());
+}
 
 void InitLibeventThreadsOnce() {
   // Cross-thread event_active() needs locking set up before any event_base
@@ -188,7 +206,7 @@ void RedisClient::OnWake() {
     stopping = stopping_;
   }
   for (auto& pending : batch) {
-    if (state_ == State::kReady && !shutting_down_) {
+    if (state_ == State::kReady && !reset_requested_ && !shutting_down_) {
       Send(std::move(pending));
     } else {
       FailOrHold(std::move(pending), "redis is not connected");
@@ -222,18 +240,9 @@ void RedisClient::Send(std::unique_ptr<Pending> pending) {
       !scripts_.contains(pending->script->sha1())) {
     scripts_.emplace(pending->script->sha1(), *pending->script);
   }
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  argv.reserve(pending->args.size());
-  lengths.reserve(pending->args.size());
-  for (const std::string& arg : pending->args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
   Pending* raw = pending.get();
-  if (redisAsyncCommandArgv(context_, &RedisClient::ReplyThunk, raw,
-                            static_cast<int>(argv.size()), argv.data(),
-                            lengths.data()) != REDIS_OK) {
+  if (AsyncCommand(context_, &RedisClient::ReplyThunk, raw, pending->args) !=
+      REDIS_OK) {
     // Not sent (the context is going away), so it is safe to hold whatever it
     // is.
     FailOrHold(std::move(pending), "redis connection is closing");
@@ -267,6 +276,16 @@ void RedisClient::ReplyThunk(redisAsyncContext* context, void* reply,
                              void* privdata) {
   static_cast<RedisClient*>(context->data)
       ->OnReply(context, reply, static_cast<Pending*>(privdata));
+}
+
+void RedisClient::SentinelReplyThunk(redisAsyncContext* context, void* reply,
+                                     void*) {
+  static_cast<RedisClient*>(context->data)->OnSentinelReply(context, reply);
+}
+
+void RedisClient::SwitchMasterThunk(redisAsyncContext* context, void* reply,
+                                    void*) {
+  static_cast<RedisClient*>(context->data)->OnSwitchMaster(context, reply);
 }
 
 void RedisClient::ConnectThunk(const redisAsyncContext* context, int status) {
@@ -314,6 +333,17 @@ void RedisClient::OnReply(redisAsyncContext*, void* reply_ptr,
   const auto* reply = static_cast<const redisReply*>(reply_ptr);
   if (reply->type == REDIS_REPLY_ERROR) {
     absl::string_view error(reply->str, reply->len);
+    if (IsNotPrimaryError(error) && !shutting_down_) {
+      // A replica (a demoted primary, or a managed Redis's endpoint that has
+      // moved) refused the command, so it did not run: send it again to the
+      // primary the next connection finds, within its deadline.
+      RequestReset("the server is not the primary (READONLY)");
+      if (pending->callback && !pending->internal && now < pending->deadline) {
+        ++stat_resent_;
+        held_.push_back(std::move(pending));
+        return;
+      }
+    }
     if (absl::StartsWith(error, "NOSCRIPT") && pending->script.has_value() &&
         pending->args[0] == "EVALSHA" && pending->callback) {
       // The script cache was flushed (restart, failover, SCRIPT FLUSH); the
@@ -330,9 +360,164 @@ void RedisClient::OnReply(redisAsyncContext*, void* reply_ptr,
 }
 
 void RedisClient::Connect() {
-  if (shutting_down_ || context_ != nullptr) return;
+  if (shutting_down_ || context_ != nullptr || sentinel_context_ != nullptr) {
+    return;
+  }
+  if (options_.endpoint.sentinels.empty()) {
+    ConnectTo(HostPort{options_.endpoint.host, options_.endpoint.port});
+  } else {
+    AskSentinel(0);
+  }
+}
+
+// Asks Sentinel `index` for the primary without blocking the loop: its answer
+// (OnSentinelReply), a failure (SentinelFailed from the connect and disconnect
+// callbacks) or the connect timeout (OnTimer) moves on; past the last
+// Sentinel, the next attempt waits for the backoff.
+void RedisClient::AskSentinel(size_t index) {
+  const std::vector<HostPort>& sentinels = options_.endpoint.sentinels;
+  for (; index < sentinels.size(); ++index) {
+    const HostPort& sentinel = sentinels[index];
+    std::string error;
+    redisAsyncContext* context = OpenSentinel(sentinel, &error);
+    if (context == nullptr) {
+      Log(LogLevel::kWarn, "redis sentinel unreachable",
+          LogFields()
+              .Add("sentinel", absl::StrCat(sentinel.host, ":", sentinel.port))
+              .Add("error", error));
+      continue;
+    }
+    AsyncCommand(context, &RedisClient::SentinelReplyThunk, nullptr,
+                 SentinelPrimaryQuery(options_.endpoint));
+    sentinel_context_ = context;
+    sentinel_index_ = index;
+    sentinel_started_ = absl::Now();
+    state_ = State::kResolving;
+    return;
+  }
+  state_ = State::kDisconnected;
+  ConnectionLost();  // schedules the next attempt
+}
+
+void RedisClient::OnSentinelReply(redisAsyncContext* context, void* reply_ptr) {
+  // A NULL reply comes with a failure that SentinelFailed handles.
+  if (context != sentinel_context_ || reply_ptr == nullptr) return;
+  sentinel_context_ = nullptr;
+  redisAsyncDisconnect(context);  // once this callback returns
+  absl::StatusOr<HostPort> primary = PrimaryFromSentinelReply(
+      RedisValue::FromReply(*static_cast<const redisReply*>(reply_ptr)),
+      options_.endpoint.sentinel_master);
+  if (!primary.ok()) {
+    SentinelFailed(primary.status().message());
+    return;
+  }
+  const HostPort& sentinel = options_.endpoint.sentinels[sentinel_index_];
+  if (watch_context_ == nullptr) WatchSentinel(sentinel);
+  if (primary->host != address_.host || primary->port != address_.port) {
+    Log(LogLevel::kInfo, "redis primary from sentinel",
+        LogFields()
+            .Add("sentinel", absl::StrCat(sentinel.host, ":", sentinel.port))
+            .Add("master", options_.endpoint.sentinel_master)
+            .Add("host", primary->host)
+            .Add("port", primary->port));
+  }
+  state_ = State::kDisconnected;
+  ConnectTo(*primary);
+}
+
+void RedisClient::SentinelFailed(absl::string_view why) {
+  sentinel_context_ = nullptr;  // freed by hiredis or the caller
+  // Logged at the start of an outage, not on every retry.
+  if (backoff_ <= options_.backoff_initial) {
+    const HostPort& sentinel = options_.endpoint.sentinels[sentinel_index_];
+    Log(LogLevel::kWarn, "redis sentinel gave no primary",
+        LogFields()
+            .Add("sentinel", absl::StrCat(sentinel.host, ":", sentinel.port))
+            .Add("master", options_.endpoint.sentinel_master)
+            .Add("error", why));
+  }
+  AskSentinel(sentinel_index_ + 1);
+}
+
+redisAsyncContext* RedisClient::OpenSentinel(const HostPort& sentinel,
+                                             std::string* error) {
   redisAsyncContext* context =
-      redisAsyncConnect(options_.endpoint.host.c_str(), options_.endpoint.port);
+      redisAsyncConnect(sentinel.host.c_str(), sentinel.port);
+  if (context == nullptr || context->err) {
+    *error = context == nullptr ? "out of memory" : context->errstr;
+    if (context != nullptr) redisAsyncFree(context);
+    return nullptr;
+  }
+  context->data = this;
+  redisLibeventAttach(context, base_);
+  redisAsyncSetConnectCallback(context, &RedisClient::ConnectThunk);
+  redisAsyncSetDisconnectCallback(context, &RedisClient::DisconnectThunk);
+  // Queued now, written once connected; a failed AUTH shows in the next
+  // command's answer (NOAUTH).
+  if (!options_.endpoint.sentinel_password.empty()) {
+    AsyncCommand(context, nullptr, nullptr,
+                 AuthCommand("", options_.endpoint.sentinel_password));
+  }
+  return context;
+}
+
+void RedisClient::WatchSentinel(const HostPort& sentinel) {
+  std::string error;
+  redisAsyncContext* context = OpenSentinel(sentinel, &error);
+  if (context == nullptr) return;  // tried again after the next lookup
+  // +promoted-slave comes first: the Sentinel names the new primary from then
+  // on, while +switch-master waits for the other replicas' reconfiguration.
+  AsyncCommand(context, &RedisClient::SwitchMasterThunk, nullptr,
+               {"SUBSCRIBE", "+switch-master", "+promoted-slave"});
+  watch_context_ = context;
+}
+
+void RedisClient::OnSwitchMaster(redisAsyncContext* context, void* reply_ptr) {
+  if (context != watch_context_ || reply_ptr == nullptr) return;
+  const auto* reply = static_cast<const redisReply*>(reply_ptr);
+  // ["message", "+switch-master", "<name> <old-ip> <old-port> <ip> <port>"]
+  // ["message", "+promoted-slave",
+  //  "slave <ip>:<port> <ip> <port> @ <name> <old-ip> <old-port>"]
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+      reply->element[1]->type != REDIS_REPLY_STRING ||
+      reply->element[2]->type != REDIS_REPLY_STRING ||
+      absl::string_view(reply->element[0]->str, reply->element[0]->len) !=
+          "message") {
+    return;
+  }
+  const absl::string_view channel(reply->element[1]->str,
+                                  reply->element[1]->len);
+  const std::vector<std::string> words = absl::StrSplit(
+      absl::string_view(reply->element[2]->str, reply->element[2]->len), ' ');
+  std::string master, host, port;
+  if (channel == "+switch-master" && words.size() == 5) {
+    master = words[0];
+    host = words[3];
+    port = words[4];
+  } else if (channel == "+promoted-slave" && words.size() == 8 &&
+             words[4] == "@") {
+    master = words[5];
+    host = words[2];
+    port = words[3];
+  } else {
+    return;
+  }
+  if (master != options_.endpoint.sentinel_master) return;
+  Log(LogLevel::kInfo, "redis sentinel switched the primary",
+      LogFields()
+          .Add("event", channel)
+          .Add("master", master)
+          .Add("host", host)
+          .Add("port", port));
+  if (host != address_.host || port != absl::StrCat(address_.port)) {
+    RequestReset("the Sentinel switched the primary");
+  }
+}
+
+void RedisClient::ConnectTo(const HostPort& address) {
+  address_ = address;
+  redisAsyncContext* context =
+      redisAsyncConnect(address.host.c_str(), address.port);
   if (context == nullptr || context->err) {
     if (context != nullptr) {
       Log(LogLevel::kWarn, "redis connect failed",
@@ -369,14 +554,26 @@ void RedisClient::ScheduleReconnect() {
 }
 
 void RedisClient::OnConnected(redisAsyncContext* context, int status) {
+  if (context == watch_context_ && context != nullptr) {
+    if (status != REDIS_OK) watch_context_ = nullptr;  // hiredis frees it
+    return;
+  }
+  if (context == sentinel_context_ && context != nullptr) {
+    // On success the query is on its way; hiredis frees a failed context.
+    if (status != REDIS_OK) {
+      SentinelFailed(context->errstr != nullptr ? context->errstr
+                                                : "connect failed");
+    }
+    return;
+  }
   if (context != context_) return;
   if (status != REDIS_OK) {
     // hiredis frees the context after this callback.
     if (backoff_ <= options_.backoff_initial) {
       Log(LogLevel::kWarn, "redis connect failed",
           LogFields()
-              .Add("host", options_.endpoint.host)
-              .Add("port", options_.endpoint.port)
+              .Add("host", address_.host)
+              .Add("port", address_.port)
               .Add("error", context->errstr != nullptr ? context->errstr : ""));
     }
     context_ = nullptr;
@@ -394,18 +591,25 @@ void RedisClient::OnConnected(redisAsyncContext* context, int status) {
       if (!r.ok() && context_ != nullptr) {
         Log(LogLevel::kError, "redis handshake failed",
             LogFields().Add("step", step).Add("error", r.status().message()));
-        reset_requested_ = true;  // not from inside a hiredis callback
+        RequestReset("handshake failed");
       }
     };
   };
   if (!ep.password.empty()) {
-    std::vector<std::string> auth = {"AUTH"};
-    if (!ep.username.empty()) auth.push_back(ep.username);
-    auth.push_back(ep.password);
-    SendInternal(std::move(auth), check("AUTH"));
+    SendInternal(AuthCommand(ep.username, ep.password), check("AUTH"));
   }
   if (ep.db != 0) {
     SendInternal({"SELECT", absl::StrCat(ep.db)}, check("SELECT"));
+  }
+  if (!ep.sentinels.empty()) {
+    // A Sentinel may still name a primary it has just demoted.
+    SendInternal({"ROLE"}, [role_failed = check("ROLE")](
+                               absl::StatusOr<RedisValue> r) mutable {
+      if (r.ok()) {
+        if (absl::Status role = CheckPrimaryRole(*r); !role.ok()) r = role;
+      }
+      role_failed(std::move(r));
+    });
   }
   for (const auto& [sha, script] : scripts_) {
     SendInternal({"SCRIPT", "LOAD", script.source()},
@@ -432,6 +636,16 @@ void RedisClient::OnConnected(redisAsyncContext* context, int status) {
 }
 
 void RedisClient::OnDisconnected(const redisAsyncContext* context) {
+  if (context == watch_context_ && context != nullptr) {
+    watch_context_ = nullptr;  // opened again after the next lookup
+    return;
+  }
+  if (context == sentinel_context_ && context != nullptr) {
+    SentinelFailed(context->errstr != nullptr && context->errstr[0] != '\0'
+                       ? context->errstr
+                       : "sentinel closed the connection");
+    return;
+  }
   if (context != context_) return;  // a reset we started; already handled
   context_ = nullptr;
   state_ = State::kDisconnected;
@@ -449,6 +663,12 @@ void RedisClient::ResetConnection(absl::string_view why) {
   ConnectionLost();
 }
 
+void RedisClient::RequestReset(absl::string_view why) {
+  // Not from inside a hiredis callback: the timer resets.
+  if (!reset_requested_) reset_reason_ = std::string(why);
+  reset_requested_ = true;
+}
+
 void RedisClient::ConnectionLost() {
   reset_requested_ = false;
   // Commands resent after a loss were appended to held_ in send order, behind
@@ -463,9 +683,7 @@ void RedisClient::ConnectionLost() {
   if (usable_.load() && !shutting_down_) {
     ++stat_losses_;
     Log(LogLevel::kWarn, "redis connection lost",
-        LogFields()
-            .Add("host", options_.endpoint.host)
-            .Add("port", options_.endpoint.port));
+        LogFields().Add("host", address_.host).Add("port", address_.port));
   }
   SetUsable(false);
   if (shutting_down_) {
@@ -482,7 +700,16 @@ void RedisClient::OnTimer() {
   const absl::Time now = absl::Now();
   if (reset_requested_) {
     reset_requested_ = false;
-    ResetConnection("handshake failed");
+    ResetConnection(reset_reason_);
+    return;
+  }
+  if (state_ == State::kResolving &&
+      now - sentinel_started_ > options_.connect_timeout) {
+    redisAsyncContext* context = sentinel_context_;
+    sentinel_context_ = nullptr;
+    // Its callbacks find it no longer current and do nothing.
+    if (context != nullptr) redisAsyncFree(context);
+    SentinelFailed("no answer within the connect timeout");
     return;
   }
   if (state_ == State::kConnecting &&
@@ -540,6 +767,13 @@ void RedisClient::ShutdownOnLoop() {
   }
   for (auto& pending : batch) {
     Complete(*pending, absl::UnavailableError("redis client stopped"));
+  }
+  for (redisAsyncContext** sentinel : {&sentinel_context_, &watch_context_}) {
+    if (*sentinel != nullptr) {
+      redisAsyncContext* context = *sentinel;
+      *sentinel = nullptr;
+      redisAsyncFree(context);
+    }
   }
   if (context_ != nullptr) {
     redisAsyncContext* context = context_;

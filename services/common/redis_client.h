@@ -55,6 +55,12 @@ struct RedisCommandOptions {
 // - every new connection first loads the scripts it has seen (SCRIPT LOAD), and
 // an
 //   EVALSHA answered with NOSCRIPT is retried once as EVAL;
+// - with Sentinels in the endpoint, every connection attempt first asks them in
+//   turn for the primary's address (asynchronously, each bounded by
+//   `connect_timeout`) and the handshake checks ROLE is master; a READONLY
+//   reply (the command did not run: it is held and sent again), a lost
+//   connection or a +switch-master announcement (subscribed to on the Sentinel
+//   that answered) leads back through the Sentinels;
 // - every callback runs exactly once, including when the client stops.
 class RedisClient {
  public:
@@ -120,10 +126,17 @@ class RedisClient {
 
  private:
   struct Pending;
-  // kHandshaking: connected, AUTH/SELECT/SCRIPT LOAD/PING sent; commands are
-  // held until the PING answers, so none is sent on a connection that never
+  // kResolving: asking a Sentinel for the primary's address.
+  // kHandshaking: connected, AUTH/SELECT/ROLE/SCRIPT LOAD/PING sent; commands
+  // are held until the PING answers, so none is sent on a connection that never
   // worked (a connect can succeed into the backlog of a Redis that is dying).
-  enum class State { kDisconnected, kConnecting, kHandshaking, kReady };
+  enum class State {
+    kDisconnected,
+    kResolving,
+    kConnecting,
+    kHandshaking,
+    kReady
+  };
 
   explicit RedisClient(Options options);
   std::unique_ptr<Pending> MakePending(std::vector<std::string> args,
@@ -136,6 +149,16 @@ class RedisClient {
   void OnWake();
   void OnTimer();
   void Connect();
+  // A connection to `sentinel` with the callbacks set and AUTH queued;
+  // nullptr with `*error` set when it cannot even start.
+  redisAsyncContext* OpenSentinel(const HostPort& sentinel, std::string* error);
+  void AskSentinel(size_t index);
+  void OnSentinelReply(redisAsyncContext* context, void* reply);
+  void SentinelFailed(absl::string_view why);
+  void WatchSentinel(const HostPort& sentinel);
+  void OnSwitchMaster(redisAsyncContext* context, void* reply);
+  void ConnectTo(const HostPort& address);
+  void RequestReset(absl::string_view why);
   void ScheduleReconnect();
   void OnConnected(redisAsyncContext* context, int status);
   void OnDisconnected(const redisAsyncContext* context);
@@ -152,6 +175,10 @@ class RedisClient {
 
   static void ReplyThunk(redisAsyncContext* context, void* reply,
                          void* privdata);
+  static void SentinelReplyThunk(redisAsyncContext* context, void* reply,
+                                 void* privdata);
+  static void SwitchMasterThunk(redisAsyncContext* context, void* reply,
+                                void* privdata);
   static void ConnectThunk(const redisAsyncContext* context, int status);
   static void DisconnectThunk(const redisAsyncContext* context, int status);
 
@@ -171,11 +198,21 @@ class RedisClient {
   // Loop-thread state: not shared, so not locked.
   redisAsyncContext* context_ = nullptr;
   State state_ = State::kDisconnected;
+  HostPort address_;  // of the Redis connected or being connected to
+  redisAsyncContext* sentinel_context_ = nullptr;  // while kResolving
+  size_t sentinel_index_ = 0;                      // the Sentinel being asked
+  absl::Time sentinel_started_;
+  // Subscribed to +switch-master: without it, a client would keep writing to
+  // a demoted primary until the Sentinel reconfigures it (~10 s), and those
+  // writes would be lost.
+  redisAsyncContext* watch_context_ = nullptr;
   absl::Time connect_started_;
   absl::Time last_activity_;
   absl::Duration backoff_;
   bool shutting_down_ = false;
-  bool reset_requested_ = false;  // the handshake failed: reset from the timer
+  // The handshake failed or a replica answered: reset from the timer.
+  bool reset_requested_ = false;
+  std::string reset_reason_;
   std::deque<std::unique_ptr<Pending>>
       inflight_;                               // sent, FIFO like the replies
   std::deque<std::unique_ptr<Pending>> held_;  // waiting for a connection

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/redis_sentinel.h"
 
 namespace prima {
 namespace {
@@ -14,6 +15,24 @@ struct ReplyDeleter {
   void operator()(redisReply* reply) const { freeReplyObject(reply); }
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+// One command on `context`; I/O failures and timeouts are UNAVAILABLE (the
+// context is then dead), error replies come back as kError values.
+absl::StatusOr<RedisValue> RunCommand(redisContext* context,
+                                      const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (const std::string& arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  ReplyPtr reply(static_cast<redisReply*>(redisCommandArgv(
+      context, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+  if (reply == nullptr) {
+    return absl::UnavailableError(absl::StrCat("redis: ", context->errstr));
+  }
+  return RedisValue::FromReply(*reply);
+}
 
 }  // namespace
 
@@ -28,30 +47,91 @@ SyncRedis::~SyncRedis() = default;
 
 void SyncRedis::Disconnect() { context_.reset(); }
 
-absl::Status SyncRedis::EnsureConnected() {
-  if (context_ != nullptr) return absl::OkStatus();
-  const timeval tv = absl::ToTimeval(timeout_);
-  std::unique_ptr<redisContext, ContextDeleter> context(
-      redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, tv));
+absl::StatusOr<SyncRedis::ContextPtr> SyncRedis::Dial(const HostPort& address,
+                                                      absl::Duration timeout) {
+  const timeval tv = absl::ToTimeval(timeout);
+  ContextPtr context(
+      redisConnectWithTimeout(address.host.c_str(), address.port, tv));
   if (context == nullptr || context->err) {
     return absl::UnavailableError(absl::StrCat(
-        "redis: connect to ", endpoint_.host, ":", endpoint_.port,
+        "redis: connect to ", address.host, ":", address.port,
         " failed: ", context == nullptr ? "out of memory" : context->errstr));
   }
   redisSetTimeout(context.get(), tv);
   redisEnableKeepAlive(context.get());
-  context_ = std::move(context);
+  return context;
+}
+
+absl::StatusOr<HostPort> SyncRedis::PrimaryFromSentinels() const {
+  absl::Status last;
+  for (const HostPort& sentinel : endpoint_.sentinels) {
+    absl::StatusOr<ContextPtr> context = Dial(sentinel, timeout_);
+    if (!context.ok()) {
+      last = context.status();
+      continue;
+    }
+    if (!endpoint_.sentinel_password.empty()) {
+      // A failed AUTH shows in the query's answer (NOAUTH).
+      (void)RunCommand(context->get(),
+                       AuthCommand("", endpoint_.sentinel_password));
+    }
+    absl::StatusOr<RedisValue> reply =
+        RunCommand(context->get(), SentinelPrimaryQuery(endpoint_));
+    absl::StatusOr<HostPort> primary =
+        reply.ok() ? PrimaryFromSentinelReply(*reply, endpoint_.sentinel_master)
+                   : absl::StatusOr<HostPort>(reply.status());
+    if (primary.ok()) return primary;
+    last = absl::UnavailableError(absl::StrCat("sentinel ", sentinel.host, ":",
+                                               sentinel.port, ": ",
+                                               primary.status().message()));
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "redis: no Sentinel named the primary; last: ", last.message()));
+}
+
+void SyncRedis::RecheckPrimary() {
+  if (context_ == nullptr || endpoint_.sentinels.empty() ||
+      absl::Now() - primary_checked_ < kPrimaryRecheck) {
+    return;
+  }
+  primary_checked_ = absl::Now();
+  // With no Sentinel answering, the connection we have is the best guess.
+  absl::StatusOr<HostPort> primary = PrimaryFromSentinels();
+  if (primary.ok() &&
+      (primary->host != address_.host || primary->port != address_.port)) {
+    context_.reset();
+  }
+}
+
+absl::Status SyncRedis::EnsureConnected() {
+  RecheckPrimary();
+  if (context_ != nullptr) return absl::OkStatus();
+  HostPort address{endpoint_.host, endpoint_.port};
+  if (!endpoint_.sentinels.empty()) {
+    primary_checked_ = absl::Now();
+    absl::StatusOr<HostPort> primary = PrimaryFromSentinels();
+    if (!primary.ok()) return primary.status();
+    address = *std::move(primary);
+  }
+  absl::StatusOr<ContextPtr> context = Dial(address, timeout_);
+  if (!context.ok()) return context.status();
+  context_ = *std::move(context);
+  address_ = address;
   if (!endpoint_.password.empty()) {
-    std::vector<std::string> auth = {"AUTH"};
-    if (!endpoint_.username.empty()) auth.push_back(endpoint_.username);
-    auth.push_back(endpoint_.password);
-    absl::StatusOr<RedisValue> r = Command(auth);
+    absl::StatusOr<RedisValue> r =
+        Command(AuthCommand(endpoint_.username, endpoint_.password));
     if (!r.ok()) return r.status();
   }
   if (endpoint_.db != 0) {
     absl::StatusOr<RedisValue> r =
         Command({"SELECT", absl::StrCat(endpoint_.db)});
     if (!r.ok()) return r.status();
+  }
+  if (!endpoint_.sentinels.empty()) {
+    // A Sentinel may still name a primary it has just demoted.
+    absl::StatusOr<RedisValue> role = Command({"ROLE"});
+    if (!role.ok()) return role.status();
+    if (absl::Status s = CheckPrimaryRole(*role); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -94,25 +174,19 @@ absl::StatusOr<RedisValue> SyncRedis::Raw(const std::vector<std::string>& args,
   if (extra_timeout > absl::ZeroDuration()) {
     redisSetTimeout(context_.get(), absl::ToTimeval(timeout_ + extra_timeout));
   }
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (const std::string& arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
+  absl::StatusOr<RedisValue> value = RunCommand(context_.get(), args);
+  if (!value.ok()) {
+    context_.reset();  // a context that failed is dead
+    return value;
   }
-  ReplyPtr reply(static_cast<redisReply*>(
-      redisCommandArgv(context_.get(), static_cast<int>(argv.size()),
-                       argv.data(), lengths.data())));
-  if (extra_timeout > absl::ZeroDuration() && context_ != nullptr &&
-      !context_->err) {
+  if (extra_timeout > absl::ZeroDuration()) {
     redisSetTimeout(context_.get(), absl::ToTimeval(timeout_));
   }
-  if (reply == nullptr) {
-    std::string error = context_->errstr;
-    context_.reset();  // a context that failed is dead
-    return absl::UnavailableError(absl::StrCat("redis: ", error));
+  if (value->type == RedisValue::Type::kError &&
+      IsNotPrimaryError(value->str)) {
+    context_.reset();  // a replica: find the primary on the next command
   }
-  return RedisValue::FromReply(*reply);
+  return value;
 }
 
 }  // namespace prima

@@ -10,33 +10,14 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "services/common/events.h"
+#include "tests/testing/redis_result.h"
 #include "tests/testing/redis_server.h"
 
 namespace prima {
 namespace {
 
 using ::prima::testing::TestRedis;
-
-// Waits for one callback's result.
-class Result {
- public:
-  RedisClient::Callback Callback() {
-    return [this](absl::StatusOr<RedisValue> r) {
-      value_ = std::move(r);
-      done_.Notify();
-    };
-  }
-  absl::StatusOr<RedisValue> Get(absl::Duration timeout = absl::Seconds(10)) {
-    if (!done_.WaitForNotificationWithTimeout(timeout)) {
-      return absl::DeadlineExceededError("callback never ran");
-    }
-    return value_;
-  }
-
- private:
-  absl::Notification done_;
-  absl::StatusOr<RedisValue> value_ = absl::UnknownError("unset");
-};
+using Result = ::prima::testing::RedisResult;
 
 class RedisClientTest : public ::testing::Test {
  protected:

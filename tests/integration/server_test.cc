@@ -14,8 +14,12 @@
 #include "absl/synchronization/notification.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "prima/catalog/v1/directory.grpc.pb.h"
 #include "prima/testing/v1/echo.grpc.pb.h"
+#include "services/common/auth.h"
+#include "services/common/directory_keys.h"
 #include "services/common/rpc.h"
+#include "tests/testing/redis_sentinel.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_server.h"
@@ -212,6 +216,94 @@ TEST(ServiceBinaryTest, FollowsRedisAndExitsCleanlyOnSigterm) {
   ASSERT_TRUE((*redis)->Restart().ok());
   EXPECT_TRUE(wait_for(HealthCheckResponse::SERVING));
   EXPECT_EQ(catalog.Stop(SIGTERM), 0) << catalog.StderrText();
+}
+
+// The real `catalog` binary configured as the high-availability component
+// deploys it: the primary from a Sentinel, both passwords apart from the URL.
+// It writes through a failover; a write that met it is retried with its
+// request_id.
+TEST(ServiceBinaryTest, FollowsTheSentinelElectedPrimary) {
+  testing::TestSentinelGroup::Options ha;
+  ha.password = "redis-pw";
+  ha.sentinel_password = "sentinel-pw";
+  auto group = testing::TestSentinelGroup::Start(ha);
+  ASSERT_TRUE(group.ok()) << group.status();
+  constexpr char kSecret[] = "0123456789abcdef0123456789abcdef";
+  const int port = testing::FreePort();
+  std::unique_ptr<testing::BackgroundProcess> catalog =
+      testing::StartServiceProcess(
+          PRIMA_CATALOG_PATH, absl::StrCat("127.0.0.1:", port),
+          "redis://redis.invalid:1", kSecret,
+          {"PRIMA_REDIS_PASSWORD=redis-pw",
+           absl::StrCat("PRIMA_REDIS_SENTINELS=",
+                        (*group)->sentinel().address()),
+           "PRIMA_REDIS_SENTINEL_MASTER=prima",
+           "PRIMA_REDIS_SENTINEL_PASSWORD=sentinel-pw",
+           "PRIMA_DRAIN_SECONDS=2"});
+  ASSERT_TRUE(catalog->started());
+  MintRequest mint;
+  mint.secret = kSecret;
+  mint.subject = "admin";
+  mint.roles = {"region_admin"};
+  absl::StatusOr<std::string> token = MintHs256Token(mint);
+  ASSERT_TRUE(token.ok()) << token.status();
+
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  auto directory = catalog::v1::DirectoryService::NewStub(channel);
+  // Until `until`, retried while UNAVAILABLE (starting, failing over).
+  auto create = [&](const std::string& id, absl::Time until) {
+    grpc::Status status;
+    do {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+      context.AddMetadata("authorization", "Bearer " + *token);
+      catalog::v1::CreateAgencyRequest request;
+      request.set_request_id("create-" + id);
+      request.mutable_agency()->set_id(id);
+      request.mutable_agency()->set_name("Dinas " + id);
+      request.mutable_agency()->set_region("jatim");
+      catalog::v1::Agency agency;
+      status = directory->CreateAgency(&context, request, &agency);
+      if (status.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+      absl::SleepFor(absl::Milliseconds(50));
+    } while (absl::Now() < until);
+    return status;
+  };
+  auto exists = [&](const std::string& id) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    catalog::v1::GetAgencyRequest request;
+    request.set_agency_id(id);
+    catalog::v1::Agency agency;
+    grpc::Status status = directory->GetAgency(&context, request, &agency);
+    EXPECT_TRUE(status.ok()) << id << ": " << status.error_message();
+    return agency.id() == id;
+  };
+
+  grpc::Status created = create("before", absl::Now() + absl::Seconds(20));
+  ASSERT_TRUE(created.ok()) << created.error_message() << catalog->StderrText();
+  EXPECT_TRUE(exists("before"));
+
+  absl::StatusOr<testing::TestRedis*> promoted =
+      (*group)->Failover(absl::Seconds(60));
+  ASSERT_TRUE(promoted.ok()) << promoted.status();
+  // The service learns of the switch a moment after the Sentinel names the
+  // new primary: within a few seconds its writes land there.
+  const absl::Time until = absl::Now() + absl::Seconds(20);
+  bool landed = false;
+  for (int i = 0; !landed && absl::Now() < until; ++i) {
+    const std::string id = absl::StrCat("after-", i);
+    created = create(id, until);
+    ASSERT_TRUE(created.ok())
+        << created.error_message() << catalog->StderrText();
+    absl::StatusOr<RedisValue> stored = (*promoted)->Command(
+        {"EXISTS", directory::ResourceKey(directory::Kind::kAgency, id)});
+    landed = stored.ok() && stored->integer == 1;
+  }
+  EXPECT_TRUE(landed) << catalog->StderrText();
+  EXPECT_TRUE(exists("before"));  // replicated before the failover
+  EXPECT_EQ(catalog->Stop(SIGTERM), 0) << catalog->StderrText();
 }
 
 TEST(ServiceBinaryTest, InvalidConfigurationNamesTheVariable) {

@@ -37,12 +37,9 @@ int FreePort() {
 absl::StatusOr<std::unique_ptr<TestRedis>> TestRedis::Start(Options options) {
   std::unique_ptr<TestRedis> redis(new TestRedis());
   redis->options_ = options;
-  std::string tmpl =
-      (std::filesystem::temp_directory_path() / "prima-redis-XXXXXX");
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    return absl::InternalError("mkdtemp failed");
-  }
-  redis->dir_ = tmpl;
+  absl::StatusOr<std::string> dir = MakeTempDir("prima-redis-");
+  if (!dir.ok()) return dir.status();
+  redis->dir_ = *std::move(dir);
   absl::Status last;
   for (int attempt = 0; attempt < 5; ++attempt) {
     redis->port_ = FreePort();
@@ -58,10 +55,50 @@ TestRedis::~TestRedis() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
+absl::StatusOr<std::string> MakeTempDir(absl::string_view prefix) {
+  std::string tmpl =
+      std::filesystem::temp_directory_path() / absl::StrCat(prefix, "XXXXXX");
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return absl::InternalError("mkdtemp failed");
+  }
+  return tmpl;
+}
+
+absl::StatusOr<pid_t> SpawnRedisServer(std::vector<std::string> args) {
+  args.insert(args.begin(), "redis-server");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  if (posix_spawnp(&pid, "redis-server", nullptr, nullptr, argv.data(),
+                   environ) != 0) {
+    return absl::InternalError("cannot start redis-server (is it installed?)");
+  }
+  return pid;
+}
+
+absl::Status WaitForRedisPing(pid_t& pid, SyncRedis& admin,
+                              absl::string_view what) {
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < until) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      pid = -1;
+      return absl::UnavailableError(absl::StrCat(what, " exited at start"));
+    }
+    absl::StatusOr<RedisValue> pong = admin.Command({"PING"});
+    if (pong.ok()) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat(what, " did not answer PING"));
+}
+
 RedisEndpoint TestRedis::endpoint() const {
   RedisEndpoint endpoint;
   endpoint.host = "127.0.0.1";
   endpoint.port = port_;
+  endpoint.password = options_.requirepass;
   return endpoint;
 }
 
@@ -71,50 +108,31 @@ std::string TestRedis::url() const {
 
 absl::Status TestRedis::Launch() {
   const std::string port = absl::StrCat(port_);
-  std::vector<std::string> args = {"redis-server",
-                                   "--port",
-                                   port,
-                                   "--bind",
-                                   "127.0.0.1",
-                                   "--dir",
-                                   dir_,
-                                   "--save",
-                                   "",
-                                   "--appendonly",
-                                   options_.append_only ? "yes" : "no",
-                                   "--appendfsync",
-                                   "always",
-                                   "--daemonize",
-                                   "no",
-                                   "--logfile",
-                                   dir_ + "/redis.log"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  if (posix_spawnp(&pid, "redis-server", nullptr, nullptr, argv.data(),
-                   environ) != 0) {
-    return absl::InternalError("cannot start redis-server (is it installed?)");
+  std::vector<std::string> args = {
+      "--port",        port,
+      "--bind",        "127.0.0.1",
+      "--dir",         dir_,
+      "--save",        "",
+      "--appendonly",  options_.append_only ? "yes" : "no",
+      "--appendfsync", "always",
+      "--daemonize",   "no",
+      "--logfile",     dir_ + "/redis.log"};
+  if (!options_.requirepass.empty()) {
+    args.insert(args.end(), {"--requirepass", options_.requirepass,
+                             "--masterauth", options_.requirepass});
   }
-  pid_ = pid;
+  if (options_.replica_of_port > 0) {
+    args.insert(args.end(), {"--replicaof", "127.0.0.1",
+                             absl::StrCat(options_.replica_of_port)});
+  }
+  // A replica syncs at once rather than after the default 5 s.
+  args.insert(args.end(), {"--repl-diskless-sync-delay", "0"});
+  absl::StatusOr<pid_t> pid = SpawnRedisServer(std::move(args));
+  if (!pid.ok()) return pid.status();
+  pid_ = *pid;
   admin_ = std::make_unique<SyncRedis>(endpoint(), absl::Seconds(2));
-  return WaitReady();
-}
-
-absl::Status TestRedis::WaitReady() {
-  const absl::Time until = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < until) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return absl::UnavailableError(
-          absl::StrCat("redis-server exited at start on port ", port_));
-    }
-    absl::StatusOr<RedisValue> pong = admin_->Command({"PING"});
-    if (pong.ok()) return absl::OkStatus();
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return absl::DeadlineExceededError("redis-server did not answer PING");
+  return WaitForRedisPing(pid_, *admin_,
+                          absl::StrCat("redis-server on port ", port_));
 }
 
 absl::StatusOr<RedisValue> TestRedis::Command(

@@ -21,6 +21,10 @@ class TestRedis {
  public:
   struct Options {
     bool append_only = false;
+    // Clients must AUTH with it (a replica also uses it towards its primary).
+    std::string requirepass;
+    // When positive, starts as a replica of 127.0.0.1:replica_of_port.
+    int replica_of_port = 0;
   };
   static absl::StatusOr<std::unique_ptr<TestRedis>> Start(Options options);
   static absl::StatusOr<std::unique_ptr<TestRedis>> Start() {
@@ -29,6 +33,7 @@ class TestRedis {
   ~TestRedis();
 
   int port() const { return port_; }
+  // With the password when requirepass is set.
   RedisEndpoint endpoint() const;
   std::string url() const;
 
@@ -51,7 +56,6 @@ class TestRedis {
  private:
   TestRedis() = default;
   absl::Status Launch();
-  absl::Status WaitReady();
 
   Options options_;
   std::string dir_;
@@ -62,5 +66,15 @@ class TestRedis {
 
 // A free TCP port on 127.0.0.1 (bound once and released).
 int FreePort();
+
+// A fresh directory under the system's temp dir, named `prefix`XXXXXX.
+absl::StatusOr<std::string> MakeTempDir(absl::string_view prefix);
+
+// Starts `redis-server ARGS...` in the background; its pid.
+absl::StatusOr<pid_t> SpawnRedisServer(std::vector<std::string> args);
+
+// Polls `admin` with PING until it answers, `pid` exits or 10 s pass.
+absl::Status WaitForRedisPing(pid_t& pid, SyncRedis& admin,
+                              absl::string_view what);
 
 }  // namespace prima::testing

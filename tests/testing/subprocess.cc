@@ -110,12 +110,14 @@ std::string BackgroundProcess::StderrText() const {
 
 std::unique_ptr<BackgroundProcess> StartServiceProcess(
     const std::string& binary, const std::string& listen,
-    const std::string& redis_url, const std::string& jwt_secret) {
-  return std::make_unique<BackgroundProcess>(
-      std::vector<std::string>{binary},
-      std::vector<std::string>{
-          "PRIMA_LISTEN=" + listen, "PRIMA_REDIS_URL=" + redis_url,
-          "PRIMA_JWT_SECRET=" + jwt_secret, "PRIMA_LOG_LEVEL=warn"});
+    const std::string& redis_url, const std::string& jwt_secret,
+    const std::vector<std::string>& extra_env) {
+  std::vector<std::string> env = {
+      "PRIMA_LISTEN=" + listen, "PRIMA_REDIS_URL=" + redis_url,
+      "PRIMA_JWT_SECRET=" + jwt_secret, "PRIMA_LOG_LEVEL=warn"};
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
+  return std::make_unique<BackgroundProcess>(std::vector<std::string>{binary},
+                                             env);
 }
 
 }  // namespace prima::testing

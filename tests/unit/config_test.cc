@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/testing/keys.h"
@@ -176,6 +177,54 @@ TEST(ParseRedisUrlTest, ErrorsNeverShowThePassword) {
   EXPECT_FALSE(absl::StrContains(config.status().message(), "hunter2"));
 }
 
+// ---------------------------------------------------------- ParseSentinels
+
+TEST(ParseSentinelsTest, Forms) {
+  absl::StatusOr<std::vector<HostPort>> s =
+      ParseSentinels("redis-sentinel:26379");
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->size(), 1u);
+  EXPECT_EQ((*s)[0].host, "redis-sentinel");
+  EXPECT_EQ((*s)[0].port, 26379);
+
+  s = ParseSentinels("10.0.0.1:26379, s-1.sentinel:1 ,[::1]:65535");
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->size(), 3u);
+  EXPECT_EQ((*s)[1].host, "s-1.sentinel");
+  EXPECT_EQ((*s)[1].port, 1);
+  EXPECT_EQ((*s)[2].host, "::1");
+  EXPECT_EQ((*s)[2].port, 65535);
+
+  std::vector<std::string> many(kMaxSentinels, "s:26379");
+  s = ParseSentinels(absl::StrJoin(many, ","));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->size(), kMaxSentinels);
+}
+
+TEST(ParseSentinelsTest, Errors) {
+  std::vector<std::string> too_many(kMaxSentinels + 1, "s:26379");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"redis-sentinel", "entry 1 \"redis-sentinel\": port is missing"},
+      {"a:1,,b:2", "no empty entries"},
+      {"a:1,", "no empty entries"},
+      {"a:1,b:0", "entry 2 \"b:0\": port must be 1-65535"},
+      {"a:99999", "port must be 1-65535"},
+      {"a:x", "port must be 1-65535"},
+      {":26379", "host must not be empty"},
+      {"a b:1", "invalid host name"},
+      {"::1:26379", "brackets"},
+      {"redis://s:26379", "entry 1"},
+      {absl::StrJoin(too_many, ","), "at most 16 Sentinels"},
+  };
+  for (const auto& [list, message] : cases) {
+    absl::StatusOr<std::vector<HostPort>> s = ParseSentinels(list);
+    ASSERT_FALSE(s.ok()) << list;
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StrContains(s.status().message(), message))
+        << list << " -> " << s.status();
+  }
+}
+
 // -------------------------------------------------------- ConfigFromValues
 
 TEST(ConfigFromValuesTest, Defaults) {
@@ -300,6 +349,75 @@ TEST(ConfigFromValuesTest, EachInvalidVariableIsNamed) {
   }
 }
 
+TEST(ConfigFromValuesTest, RedisPasswordOverridesTheUrls) {
+  Values values = Base();
+  values[kEnvRedisUrl] = "redis://app:from-url@redis:6380/2";
+  values[kEnvRedisPassword] = "p@ss/w:rd%";  // used as is: no URL encoding
+  absl::StatusOr<ServiceConfig> config =
+      ConfigFromValues("queue", 50052, values);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->redis.password, "p@ss/w:rd%");
+  EXPECT_EQ(config->redis.username, "app");
+  EXPECT_EQ(config->redis.host, "redis");
+  EXPECT_EQ(config->redis.db, 2);
+
+  // Alone, with the default URL.
+  config = ConfigFromValues("queue", 50052,
+                            With(Base(), kEnvRedisPassword, "secret"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->redis.password, "secret");
+  EXPECT_EQ(config->redis.host, "127.0.0.1");
+}
+
+TEST(ConfigFromValuesTest, SentinelSettings) {
+  absl::StatusOr<ServiceConfig> config =
+      ConfigFromValues("queue", 50052, Base());
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->redis.sentinels.empty());
+  EXPECT_EQ(config->redis.sentinel_master, "prima");
+  EXPECT_EQ(config->redis.sentinel_password, "");
+
+  Values values = Base();
+  values[kEnvRedisUrl] = "redis://:pw@ignored-host:1/3";
+  values[kEnvRedisSentinels] = "redis-sentinel:26379,10.1.2.3:26380";
+  values[kEnvRedisSentinelMaster] = "prima-jatim_1.a";
+  values[kEnvRedisSentinelPassword] = "sentinel-pw";
+  config = ConfigFromValues("queue", 50052, values);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->redis.sentinels.size(), 2u);
+  EXPECT_EQ(config->redis.sentinels[0].host, "redis-sentinel");
+  EXPECT_EQ(config->redis.sentinels[0].port, 26379);
+  EXPECT_EQ(config->redis.sentinels[1].host, "10.1.2.3");
+  EXPECT_EQ(config->redis.sentinels[1].port, 26380);
+  EXPECT_EQ(config->redis.sentinel_master, "prima-jatim_1.a");
+  EXPECT_EQ(config->redis.sentinel_password, "sentinel-pw");
+  // The URL still gives the password and db of the primary.
+  EXPECT_EQ(config->redis.password, "pw");
+  EXPECT_EQ(config->redis.db, 3);
+}
+
+TEST(ConfigFromValuesTest, InvalidSentinelSettingsAreNamed) {
+  ExpectError(
+      ConfigFromValues("q", 1, With(Base(), kEnvRedisSentinels, "sentinel")),
+      kEnvRedisSentinels, "port is missing");
+  ExpectError(
+      ConfigFromValues("q", 1, With(Base(), kEnvRedisSentinels, "s:1,s:0")),
+      kEnvRedisSentinels, "entry 2");
+  for (const std::string& name :
+       {std::string("pri ma"), std::string("prima\n"), std::string("a*"),
+        std::string(kMaxSentinelMasterNameBytes + 1, 'x'),
+        std::string("{prima}")}) {
+    ExpectError(
+        ConfigFromValues("q", 1, With(Base(), kEnvRedisSentinelMaster, name)),
+        kEnvRedisSentinelMaster, "A-Z a-z 0-9 . _ -");
+  }
+  EXPECT_TRUE(
+      ConfigFromValues("q", 1,
+                       With(Base(), kEnvRedisSentinelMaster,
+                            std::string(kMaxSentinelMasterNameBytes, 'x')))
+          .ok());
+}
+
 TEST(ConfigFromValuesTest, SecretIsNeverEchoed) {
   absl::StatusOr<ServiceConfig> config = ConfigFromValues(
       "queue", 50052, With(Base(), kEnvJwtSecret, "tooshort-secret"));
@@ -399,10 +517,19 @@ class EnvTest : public ::testing::Test {
                              argv.data());
   }
 
-  static constexpr const char* kVars[] = {
-      kEnvListen,           kEnvRedisUrl,     kEnvJwtSecret,
-      kEnvJwtPublicKeyFile, kEnvJwtIssuer,    kEnvJwtAudience,
-      kEnvLogLevel,         kEnvDrainSeconds, kEnvRedisTimeoutMs};
+  static constexpr const char* kVars[] = {kEnvListen,
+                                          kEnvRedisUrl,
+                                          kEnvRedisPassword,
+                                          kEnvRedisSentinels,
+                                          kEnvRedisSentinelMaster,
+                                          kEnvRedisSentinelPassword,
+                                          kEnvJwtSecret,
+                                          kEnvJwtPublicKeyFile,
+                                          kEnvJwtIssuer,
+                                          kEnvJwtAudience,
+                                          kEnvLogLevel,
+                                          kEnvDrainSeconds,
+                                          kEnvRedisTimeoutMs};
   std::vector<std::pair<std::string, std::string>> saved_;
 };
 
@@ -437,6 +564,27 @@ TEST_F(EnvTest, FlagsOverEnvironment) {
   EXPECT_EQ(config->jwt.hs256_secret, kSecret);               // env
 }
 
+TEST_F(EnvTest, RedisSentinelFlagsAndEnvironment) {
+  setenv(kEnvJwtSecret, kSecret.c_str(), 1);
+  setenv(kEnvRedisPassword, "from-secret", 1);
+  setenv(kEnvRedisSentinels, "redis-sentinel:26379", 1);
+  absl::StatusOr<ServiceConfig> config =
+      Load({"--redis-sentinel-master", "prima-bali",
+            "--redis-sentinel-password=spw"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->redis.password, "from-secret");  // env
+  ASSERT_EQ(config->redis.sentinels.size(), 1u);     // env
+  EXPECT_EQ(config->redis.sentinels[0].host, "redis-sentinel");
+  EXPECT_EQ(config->redis.sentinel_master, "prima-bali");  // flag
+  EXPECT_EQ(config->redis.sentinel_password, "spw");       // flag
+
+  config = Load({"--redis-sentinels", "a:1,b:2", "--redis-password", "f"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->redis.sentinels.size(), 2u);  // flag over env
+  EXPECT_EQ(config->redis.password, "f");
+  ExpectError(Load({"--redis-sentinels", "a"}), kEnvRedisSentinels);
+}
+
 TEST_F(EnvTest, DefaultsWithOnlyASecretFlag) {
   absl::StatusOr<ServiceConfig> config = Load({"--jwt-secret", kSecret});
   ASSERT_TRUE(config.ok()) << config.status();
@@ -459,7 +607,9 @@ TEST_F(EnvTest, Help) {
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().code(), absl::StatusCode::kCancelled);
   for (const char* text :
-       {"--listen", "--redis-url", "--jwt-secret", "--jwt-public-key-file",
+       {"--listen", "--redis-url", "--redis-password", "--redis-sentinels",
+        "--redis-sentinel-master", "--redis-sentinel-password",
+        "PRIMA_REDIS_SENTINELS", "--jwt-secret", "--jwt-public-key-file",
         "--jwt-issuer", "--jwt-audience", "--log-level", "--drain-seconds",
         "--redis-timeout-ms", "PRIMA_REDIS_URL", "PRIMA_JWT_SECRET"}) {
     EXPECT_TRUE(absl::StrContains(config.status().message(), text))
