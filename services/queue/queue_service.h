@@ -21,6 +21,9 @@ struct QueueOptions {
   // How often each replica looks for WAITING tickets past their office's
   // closing time.
   absl::Duration sweep_interval = absl::Seconds(5);
+  // How often each replica reads the region's waiting counts into the
+  // prima_queue_waiting gauges.
+  absl::Duration waiting_metrics_interval = absl::Seconds(15);
 };
 
 // The options from PRIMA_QUEUE_MAX_WATCHERS (1-100000),
