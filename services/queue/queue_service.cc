@@ -1002,6 +1002,10 @@ absl::StatusOr<QueueOptions> QueueOptionsFromEnv() {
   options.live.max_watchers = *watchers;
   options.live.heartbeat = absl::Seconds(*heartbeat);
   options.sweep_interval = absl::Seconds(*sweep);
+  absl::StatusOr<int> waiting_metrics =
+      IntFromEnv("PRIMA_QUEUE_METRICS_SECONDS", 15, 1, 3600);
+  if (!waiting_metrics.ok()) return waiting_metrics.status();
+  options.waiting_metrics_interval = absl::Seconds(*waiting_metrics);
   return options;
 }
 

@@ -27,8 +27,8 @@ struct QueueOptions {
 };
 
 // The options from PRIMA_QUEUE_MAX_WATCHERS (1-100000),
-// PRIMA_QUEUE_HEARTBEAT_SECONDS (1-300) and PRIMA_QUEUE_SWEEP_SECONDS (1-3600);
-// an error names the variable.
+// PRIMA_QUEUE_HEARTBEAT_SECONDS (1-300), PRIMA_QUEUE_SWEEP_SECONDS (1-3600)
+// and PRIMA_QUEUE_METRICS_SECONDS (1-3600); an error names the variable.
 absl::StatusOr<QueueOptions> QueueOptionsFromEnv();
 
 // The queue service with what runs beside it (directory cache, live feed,
