@@ -110,6 +110,7 @@ void CliContext::PrepareContext(grpc::ClientContext* context) const {
                          absl::StrCat("Bearer ", options.token));
   }
   context->AddMetadata("x-request-id", request_id());
+  SetRequestIdForErrors(request_id());
 }
 
 const std::string& CliContext::request_id() const {
@@ -165,8 +166,27 @@ int PrintError(const absl::Status& status) {
   return 1;
 }
 
+namespace {
+
+// The CLI is one command per process: the id its calls were sent with.
+std::string& RequestIdForErrors() {
+  static std::string* id = new std::string();
+  return *id;
+}
+
+}  // namespace
+
+void SetRequestIdForErrors(absl::string_view request_id) {
+  RequestIdForErrors() = std::string(request_id);
+}
+
 int PrintError(const grpc::Status& status) {
-  return PrintError(FromGrpcStatus(status));
+  const int exit_code = PrintError(FromGrpcStatus(status));
+  if (!RequestIdForErrors().empty()) {
+    // The servers log it with the call: what support looks for.
+    std::fprintf(stderr, "request id: %s\n", RequestIdForErrors().c_str());
+  }
+  return exit_code;
 }
 
 Table::Table(std::vector<std::string> columns) : columns_(std::move(columns)) {}

@@ -85,8 +85,10 @@ absl::Status ReadTextProtoFile(const std::string& path,
 
 // Prints `error: <GRPC_CODE>: <message>` on stderr and returns the exit code 1.
 int PrintError(const absl::Status& status);
-// Same, from a gRPC status.
+// Same, from a gRPC status, followed by `request id: <id>` when a call was
+// prepared (PrepareContext): the servers log the call under that id.
 int PrintError(const grpc::Status& status);
+void SetRequestIdForErrors(absl::string_view request_id);
 
 // One unary call through `stub`: prints the reply with `print`, or the error;
 // returns the exit code.

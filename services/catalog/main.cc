@@ -8,6 +8,7 @@
 #include "services/catalog/satisfaction_consumer.h"
 #include "services/catalog/training_service.h"
 #include "services/common/events.h"
+#include "services/common/metrics.h"
 #include "services/common/redis_client.h"
 #include "services/common/server.h"
 
@@ -28,11 +29,13 @@ int main(int argc, char** argv) {
         // threads running; shared because bundle.stop must be copyable.
         auto complaints = std::make_shared<prima::EventConsumer>(
             env.config.redis, env.config.redis_timeout,
-            prima::catalog::ComplaintConsumerOptions(),
+            env.metrics.ObserveConsumer(
+                prima::catalog::ComplaintConsumerOptions()),
             prima::catalog::MakeComplaintHandler(env.redis, env.clock));
         auto satisfaction = std::make_shared<prima::EventConsumer>(
             env.config.redis, env.config.redis_timeout,
-            prima::catalog::SatisfactionConsumerOptions(),
+            env.metrics.ObserveConsumer(
+                prima::catalog::SatisfactionConsumerOptions()),
             prima::catalog::MakeSatisfactionHandler(env.redis, env.clock));
         complaints->Start();
         satisfaction->Start();

@@ -103,7 +103,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                    const v1::CreateCourseRequest* req,
                                    v1::Course* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CreateCourse");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p =
         auth_.Authorize(*ctx, "CreateCourse", req->course().owner_agency());
     if (!p.ok()) return call->Finish(p.status());
@@ -198,7 +198,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                    const v1::UpdateCourseRequest* req,
                                    v1::Course* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "UpdateCourse");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "UpdateCourse", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
@@ -231,7 +231,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                      const v1::CreateOfferingRequest* req,
                                      v1::Offering* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CreateOffering");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p =
         auth_.Authorize(*ctx, "CreateOffering", req->offering().agency());
     if (!p.ok()) return call->Finish(p.status());
@@ -302,7 +302,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                              const v1::EnrollRequest* req,
                              v1::Enrolment* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "Enroll");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "Enroll", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("offering_id", req->offering_id()));
@@ -327,7 +327,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                const v1::WithdrawRequest* req,
                                v1::WithdrawResponse* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "Withdraw");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "Withdraw", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("offering_id", req->offering_id()));
@@ -354,7 +354,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                      const v1::RecordProgressRequest* req,
                                      v1::Enrolment* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "RecordProgress");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "RecordProgress", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("offering_id", req->offering_id()));
@@ -389,7 +389,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                const v1::CompleteRequest* req,
                                v1::Enrolment* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "Complete");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "Complete", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("offering_id", req->offering_id()));
@@ -465,7 +465,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
       CallbackServerContext* ctx, const v1::SetRequiredCoursesRequest* req,
       v1::RequiredCourses* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "SetRequiredCourses");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p =
         auth_.Authorize(*ctx, "SetRequiredCourses", req->agency());
     if (!p.ok()) return call->Finish(p.status());
@@ -638,7 +638,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                 const std::string& request_id,
                                 v1::CourseStatus to, v1::Course* resp) {
     auto call = std::make_unique<UnaryCall>(ctx, method);
-    call->set_request_id(request_id);
+    call->set_idempotency_key(request_id);
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, method, "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("course_id", course_id));
@@ -656,7 +656,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                           v1::RecommendationStatus to,
                                           v1::Recommendation* resp) {
     auto call = std::make_unique<UnaryCall>(ctx, method);
-    call->set_request_id(request_id);
+    call->set_idempotency_key(request_id);
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, method, "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("recommendation_id", id));

@@ -213,6 +213,28 @@ const std::string* Lookup(const std::map<std::string, std::string>& values,
   return &it->second;
 }
 
+// A host:port to listen on, port 0-65535; the error names `var` and shows an
+// example with `example_port`.
+absl::Status ValidateListen(absl::string_view var, absl::string_view listen,
+                            absl::string_view example_port) {
+  std::string host;
+  absl::string_view port;
+  bool has_port = false;
+  absl::Status split =
+      SplitHostPort(listen, /*port_required=*/true, &host, &port, &has_port);
+  if (!split.ok()) {
+    return VarError(
+        var, absl::StrCat("must be host:port (e.g. 0.0.0.0:", example_port,
+                          " or [::1]:", example_port, "): ", split.message()));
+  }
+  int64_t value = 0;
+  if (!ParseDigits(port, &value) || value > 65535) {
+    return VarError(var,
+                    absl::StrCat("port must be 0-65535; got ", Quote(port)));
+  }
+  return absl::OkStatus();
+}
+
 // An integer variable within [lo, hi].
 absl::StatusOr<int64_t> IntVar(const std::map<std::string, std::string>& values,
                                absl::string_view var, int64_t lo, int64_t hi,
@@ -263,6 +285,9 @@ constexpr FlagSpec kFlags[] = {
      "seconds to finish in-flight calls on shutdown, 0-300 (default 10)"},
     {"--redis-timeout-ms", kEnvRedisTimeoutMs,
      "Redis connect and command timeout in ms, 10-60000 (default 2000)"},
+    {"--metrics-listen", kEnvMetricsListen,
+     "host:port to serve Prometheus /metrics on, port 0 picks a free port, "
+     "or off (default 127.0.0.1:<service port + 1000>)"},
 };
 
 }  // namespace
@@ -376,29 +401,33 @@ absl::StatusOr<ServiceConfig> ConfigFromValues(
   config.service_name = std::string(service_name);
 
   // PRIMA_LISTEN
+  if (default_port < 0 || default_port > 65535) {
+    return VarError(kEnvListen, "default port must be 0-65535");
+  }
   if (const std::string* listen = Lookup(values, kEnvListen)) {
-    std::string host;
-    absl::string_view port;
-    bool has_port = false;
-    absl::Status split =
-        SplitHostPort(*listen, /*port_required=*/true, &host, &port, &has_port);
-    if (!split.ok()) {
-      return VarError(kEnvListen,
-                      absl::StrCat("must be host:port (e.g. 0.0.0.0:50051 or "
-                                   "[::1]:50051): ",
-                                   split.message()));
-    }
-    int64_t value = 0;
-    if (!ParseDigits(port, &value) || value > 65535) {
-      return VarError(kEnvListen,
-                      absl::StrCat("port must be 0-65535; got ", Quote(port)));
+    if (absl::Status s = ValidateListen(kEnvListen, *listen, "50051");
+        !s.ok()) {
+      return s;
     }
     config.listen = *listen;
   } else {
-    if (default_port < 0 || default_port > 65535) {
-      return VarError(kEnvListen, "default port must be 0-65535");
-    }
     config.listen = absl::StrCat("127.0.0.1:", default_port);
+  }
+
+  // PRIMA_METRICS_LISTEN
+  if (const std::string* listen = Lookup(values, kEnvMetricsListen)) {
+    if (*listen != "off") {
+      if (absl::Status s = ValidateListen(kEnvMetricsListen, *listen, "9090");
+          !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(s.message(), "; or off to serve no metrics"));
+      }
+    }
+    config.metrics_listen = *listen;
+  } else {
+    const int port = default_port == 0 ? 0 : default_port + kMetricsPortOffset;
+    config.metrics_listen =
+        absl::StrCat("127.0.0.1:", port <= 65535 ? port : 0);
   }
 
   // PRIMA_REDIS_URL (never echoed: it may carry a password).

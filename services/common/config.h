@@ -67,6 +67,9 @@ struct ServiceConfig {
   LogLevel log_level = LogLevel::kInfo;              // PRIMA_LOG_LEVEL
   absl::Duration drain_timeout = absl::Seconds(10);  // PRIMA_DRAIN_SECONDS
   absl::Duration redis_timeout = absl::Seconds(2);   // PRIMA_REDIS_TIMEOUT_MS
+  // PRIMA_METRICS_LISTEN: host:port of /metrics (port 0 picks a free one), or
+  // "off".
+  std::string metrics_listen;
 };
 
 // The environment variable names, one place for all of them.
@@ -84,10 +87,16 @@ inline constexpr char kEnvJwtAudience[] = "PRIMA_JWT_AUDIENCE";
 inline constexpr char kEnvLogLevel[] = "PRIMA_LOG_LEVEL";
 inline constexpr char kEnvDrainSeconds[] = "PRIMA_DRAIN_SECONDS";
 inline constexpr char kEnvRedisTimeoutMs[] = "PRIMA_REDIS_TIMEOUT_MS";
+inline constexpr char kEnvMetricsListen[] = "PRIMA_METRICS_LISTEN";
+
+// The metrics port of a service whose gRPC default is `default_grpc_port`:
+// 1000 above it (catalog 51051, queue 51052, ...).
+inline constexpr int kMetricsPortOffset = 1000;
 
 // Builds and validates a config from raw values keyed by environment variable
 // name (flags already merged in). Unset keys take defaults; the listen default
-// is 127.0.0.1:<default_port>. Every error message starts with the variable's
+// is 127.0.0.1:<default_port>, the metrics default 127.0.0.1:<default_port +
+// kMetricsPortOffset>. Every error message starts with the variable's
 // name.
 absl::StatusOr<ServiceConfig> ConfigFromValues(
     absl::string_view service_name, int default_port,
@@ -96,8 +105,8 @@ absl::StatusOr<ServiceConfig> ConfigFromValues(
 // Reads flags (--listen, --redis-url, --redis-password, --redis-sentinels,
 // --redis-sentinel-master, --redis-sentinel-password, --jwt-secret,
 // --jwt-public-key-file, --jwt-issuer, --jwt-audience, --log-level,
-// --drain-seconds, --redis-timeout-ms), falling back to the PRIMA_*
-// environment variable of each, then validates with ConfigFromValues.
+// --drain-seconds, --redis-timeout-ms, --metrics-listen), falling back to the
+// PRIMA_* environment variable of each, then validates with ConfigFromValues.
 // --help yields a status whose message is the usage text (code kCancelled).
 absl::StatusOr<ServiceConfig> LoadServiceConfig(absl::string_view service_name,
                                                 int default_port, int argc,

@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 #include <unistd.h>
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -255,6 +256,10 @@ absl::StatusOr<int> EventConsumer::RunOnce(absl::Duration block) {
     }
   }
   const absl::Time now = absl::Now();
+  if (options_.on_lag && now >= next_lag_sample_) {
+    next_lag_sample_ = now + options_.lag_interval;
+    SampleLag();
+  }
   if (now >= next_claim_) {
     next_claim_ = now + options_.claim_interval;
     absl::StatusOr<int> n = Reclaim();
@@ -390,6 +395,7 @@ absl::Status EventConsumer::DeadLetter(absl::string_view entry_id,
       {"XACK", options_.stream, options_.group, std::string(entry_id)});
   if (!ack.ok()) return ack.status();
   ++dead_lettered_;
+  if (options_.on_dead_letter) options_.on_dead_letter();
   Log(LogLevel::kWarn, "event dead-lettered",
       LogFields()
           .Add("stream", options_.stream)
@@ -397,6 +403,28 @@ absl::Status EventConsumer::DeadLetter(absl::string_view entry_id,
           .Add("entry", entry_id)
           .Add("reason", why));
   return absl::OkStatus();
+}
+
+void EventConsumer::SampleLag() {
+  absl::StatusOr<RedisValue> groups =
+      redis_.Command({"XINFO", "GROUPS", options_.stream});
+  if (!groups.ok()) return;  // the next round's own commands report the error
+  // One flat field/value array per group (RESP2).
+  for (const RedisValue& group : groups->elements) {
+    const std::vector<RedisValue>& fields = group.elements;
+    bool ours = false;
+    std::optional<int64_t> lag;
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i].str == "name") ours = fields[i + 1].str == options_.group;
+      if (fields[i].str == "lag" &&
+          fields[i + 1].type == RedisValue::Type::kInteger) {
+        lag = fields[i + 1].integer;
+      }
+    }
+    // Redis leaves lag nil when it cannot tell (e.g. after XDEL): keep the
+    // last value rather than report a wrong one.
+    if (ours && lag.has_value()) options_.on_lag(*lag);
+  }
 }
 
 }  // namespace prima

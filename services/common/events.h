@@ -137,6 +137,12 @@ struct ConsumerOptions {
   int max_deliveries = 5;
   std::string dead_letter_stream;  // default: stream + ":dead"
   int64_t dead_letter_max_len = 10000;
+  // Observers (metrics), called on the consumer's thread: the group's lag
+  // (XINFO GROUPS, Redis 7: entries not yet delivered to the group) at most
+  // every lag_interval, and each entry moved to the dead-letter stream.
+  absl::Duration lag_interval = absl::Seconds(15);
+  std::function<void(int64_t lag)> on_lag;
+  std::function<void()> on_dead_letter;
 };
 
 // A handler returns OK once the event is fully applied (then it is
@@ -180,6 +186,8 @@ class EventConsumer {
   bool HandleEntry(const RedisValue& entry);
   absl::StatusOr<int> Reclaim();
   absl::Status DeadLetter(absl::string_view entry_id, absl::string_view why);
+  // Reports the group's lag to on_lag; Redis without a lag answers nothing.
+  void SampleLag();
 
   ConsumerOptions options_;
   EventHandler handler_;
@@ -187,6 +195,7 @@ class EventConsumer {
   bool group_ready_ = false;
   bool pending_drained_ = false;
   absl::Time next_claim_;
+  absl::Time next_lag_sample_;
   std::thread thread_;
   std::atomic<bool> stop_requested_{false};
   absl::Notification stop_;

@@ -26,6 +26,7 @@ struct RedisClient::Pending {
   Callback callback;  // empty once answered (e.g. timed out)
   absl::Time deadline;
   absl::Time sent_at;
+  absl::Time submitted_at;
   bool resend_safe = false;
   bool internal = false;  // handshake and health checks: never resent
 };
@@ -110,9 +111,11 @@ std::unique_ptr<RedisClient::Pending> RedisClient::MakePending(
   pending->args = std::move(args);
   pending->callback = std::move(callback);
   pending->resend_safe = options.resend_safe;
-  pending->deadline = absl::Now() + (options.timeout > absl::ZeroDuration()
-                                         ? options.timeout
-                                         : options_.command_timeout);
+  pending->submitted_at = absl::Now();
+  pending->deadline =
+      pending->submitted_at + (options.timeout > absl::ZeroDuration()
+                                   ? options.timeout
+                                   : options_.command_timeout);
   return pending;
 }
 
@@ -218,18 +221,23 @@ void RedisClient::OnWake() {
 void RedisClient::FailOrHold(std::unique_ptr<Pending> pending,
                              absl::string_view why) {
   if (shutting_down_ || pending->internal) {
-    Complete(*pending, absl::UnavailableError(absl::StrCat("redis: ", why)));
+    Complete(*pending, absl::UnavailableError(absl::StrCat("redis: ", why)),
+             shutting_down_ ? RedisCommandOutcome::kStopped
+                            : RedisCommandOutcome::kConnectionLost);
     return;
   }
   if (absl::Now() >= pending->deadline) {
     ++stat_timeouts_;
     Complete(*pending,
-             absl::UnavailableError(absl::StrCat("redis: timed out: ", why)));
+             absl::UnavailableError(absl::StrCat("redis: timed out: ", why)),
+             RedisCommandOutcome::kTimeout);
     return;
   }
   if (held_.size() >= options_.max_held_commands) {
-    Complete(*pending, absl::UnavailableError(absl::StrCat(
-                           "redis: too many commands waiting: ", why)));
+    Complete(*pending,
+             absl::UnavailableError(
+                 absl::StrCat("redis: too many commands waiting: ", why)),
+             RedisCommandOutcome::kConnectionLost);
     return;
   }
   held_.push_back(std::move(pending));
@@ -264,9 +272,12 @@ void RedisClient::SendInternal(
   Send(std::move(pending));
 }
 
-void RedisClient::Complete(Pending& pending,
-                           absl::StatusOr<RedisValue> result) {
+void RedisClient::Complete(Pending& pending, absl::StatusOr<RedisValue> result,
+                           RedisCommandOutcome outcome) {
   if (!pending.callback) return;
+  if (options_.on_command_done && !pending.internal) {
+    options_.on_command_done(absl::Now() - pending.submitted_at, outcome);
+  }
   Callback callback = std::move(pending.callback);
   pending.callback = nullptr;
   callback(std::move(result));
@@ -322,11 +333,13 @@ void RedisClient::OnReply(redisAsyncContext*, void* reply_ptr,
       held_.push_back(std::move(pending));  // merged in order by ConnectionLost
       return;
     }
-    Complete(*pending,
-             absl::UnavailableError(
-                 shutting_down_
-                     ? "redis client stopped"
-                     : "redis connection lost; the command may have run"));
+    Complete(
+        *pending,
+        absl::UnavailableError(
+            shutting_down_ ? "redis client stopped"
+                           : "redis connection lost; the command may have run"),
+        shutting_down_ ? RedisCommandOutcome::kStopped
+                       : RedisCommandOutcome::kConnectionLost);
     return;
   }
 
@@ -353,10 +366,17 @@ void RedisClient::OnReply(redisAsyncContext*, void* reply_ptr,
       Send(std::move(pending));
       return;
     }
-    Complete(*pending, StatusFromRedisError(error));
+    absl::Status status = StatusFromRedisError(error);
+    // Redis's own failures map to these two; any other code is a script's
+    // answer about the domain: Redis worked.
+    const bool redis_failed = status.code() == absl::StatusCode::kInternal ||
+                              status.code() == absl::StatusCode::kUnavailable;
+    Complete(*pending, std::move(status),
+             redis_failed ? RedisCommandOutcome::kReplyError
+                          : RedisCommandOutcome::kRejected);
     return;
   }
-  Complete(*pending, RedisValue::FromReply(*reply));
+  Complete(*pending, RedisValue::FromReply(*reply), RedisCommandOutcome::kOk);
 }
 
 void RedisClient::Connect() {
@@ -676,7 +696,9 @@ void RedisClient::ConnectionLost() {
   // matters.
   for (auto& pending : inflight_) {  // anything hiredis did not hand back
     if (pending->callback) {
-      Complete(*pending, absl::UnavailableError("redis connection lost"));
+      Complete(*pending, absl::UnavailableError("redis connection lost"),
+               shutting_down_ ? RedisCommandOutcome::kStopped
+                              : RedisCommandOutcome::kConnectionLost);
     }
   }
   inflight_.clear();
@@ -688,7 +710,8 @@ void RedisClient::ConnectionLost() {
   SetUsable(false);
   if (shutting_down_) {
     for (auto& pending : held_) {
-      Complete(*pending, absl::UnavailableError("redis client stopped"));
+      Complete(*pending, absl::UnavailableError("redis client stopped"),
+               RedisCommandOutcome::kStopped);
     }
     held_.clear();
     return;
@@ -721,14 +744,17 @@ void RedisClient::OnTimer() {
   for (auto& pending : inflight_) {
     if (pending->callback && now >= pending->deadline) {
       ++stat_timeouts_;
-      Complete(*pending, absl::UnavailableError("redis: command timed out"));
+      Complete(*pending, absl::UnavailableError("redis: command timed out"),
+               RedisCommandOutcome::kTimeout);
     }
   }
   for (auto it = held_.begin(); it != held_.end();) {
     if (now >= (*it)->deadline) {
       ++stat_timeouts_;
-      Complete(**it, absl::UnavailableError(
-                         "redis: timed out waiting for a connection"));
+      Complete(
+          **it,
+          absl::UnavailableError("redis: timed out waiting for a connection"),
+          RedisCommandOutcome::kTimeout);
       it = held_.erase(it);
     } else {
       ++it;
@@ -766,7 +792,8 @@ void RedisClient::ShutdownOnLoop() {
     stopped_ = true;
   }
   for (auto& pending : batch) {
-    Complete(*pending, absl::UnavailableError("redis client stopped"));
+    Complete(*pending, absl::UnavailableError("redis client stopped"),
+             RedisCommandOutcome::kStopped);
   }
   for (redisAsyncContext** sentinel : {&sentinel_context_, &watch_context_}) {
     if (*sentinel != nullptr) {

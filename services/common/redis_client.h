@@ -33,6 +33,16 @@ struct RedisCommandOptions {
   absl::Duration timeout = absl::ZeroDuration();
 };
 
+// How a command submitted with Command or Eval ended, for observers.
+enum class RedisCommandOutcome {
+  kOk,
+  kRejected,        // a script refused it with a domain error (NOT_FOUND, ...)
+  kReplyError,      // Redis answered with any other error (OOM, READONLY, ...)
+  kTimeout,         // its deadline passed
+  kConnectionLost,  // no connection, or lost with the command in flight
+  kStopped,         // the client stopped
+};
+
 // An asynchronous Redis client: one pipelined hiredis connection owned by one
 // libevent loop thread. Any thread may submit commands; they are handed to the
 // loop through a locked queue and one coalesced wake-up, and commands from many
@@ -80,6 +90,11 @@ class RedisClient {
     size_t max_held_commands = 100000;
     // Called on the loop thread when the connection becomes usable or is lost.
     std::function<void(bool usable)> on_usable_change;
+    // Called on the loop thread when a command submitted with Command or Eval
+    // is answered, with the time since it was submitted (for metrics; keeps
+    // this client free of any metrics library). Must be cheap.
+    std::function<void(absl::Duration elapsed, RedisCommandOutcome outcome)>
+        on_command_done;
   };
 
   using CommandOptions = RedisCommandOptions;
@@ -169,7 +184,8 @@ class RedisClient {
   void ResetConnection(absl::string_view why);
   void ConnectionLost();
   void FailOrHold(std::unique_ptr<Pending> pending, absl::string_view why);
-  void Complete(Pending& pending, absl::StatusOr<RedisValue> result);
+  void Complete(Pending& pending, absl::StatusOr<RedisValue> result,
+                RedisCommandOutcome outcome);
   void SetUsable(bool usable);
   void ShutdownOnLoop();
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/logging.h"
+#include "services/common/request_id.h"
 
 namespace prima {
 
@@ -19,10 +20,10 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
 
 std::string RequestIdFromMetadata(const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
-  auto it = metadata.find("x-request-id");
+  auto it = metadata.find(kRequestIdMetadataKey);
   if (it == metadata.end()) return "";
-  return std::string(it->second.data(),
-                     std::min<size_t>(it->second.size(), 128));
+  return ValidRequestId(absl::string_view(it->second.data(), it->second.size()))
+      .value_or("");
 }
 
 UnaryCall::UnaryCall(grpc::CallbackServerContext* context,
@@ -54,6 +55,9 @@ grpc::ServerUnaryReactor* UnaryCall::Finish(const absl::Status& status) {
         .Add("latency_ms", absl::ToDoubleMilliseconds(absl::Now() - start_));
     if (!agency_.empty()) fields.Add("agency", agency_);
     if (!request_id_.empty()) fields.Add("request_id", request_id_);
+    if (!idempotency_key_.empty()) {
+      fields.Add("idempotency_key", idempotency_key_);
+    }
     if (server_fault) fields.Add("error", status.message());
     Log(level, "rpc", fields);
   }

@@ -19,9 +19,9 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 
 // One unary RPC in flight on the callback API. Whoever holds it finishes the
 // call exactly once (later calls are ignored) and writes the call's JSON log
-// line (method, code, latency, agency, request id). Dropping an unfinished call
-// finishes it with UNAVAILABLE, so a lost callback can never leave an RPC
-// hanging.
+// line (method, code, latency, agency, request id, idempotency key). Dropping
+// an unfinished call finishes it with UNAVAILABLE, so a lost callback can never
+// leave an RPC hanging.
 //
 //   auto call = std::make_unique<UnaryCall>(context, "IssueTicket");
 //   auto* reactor = call->reactor();
@@ -40,7 +40,11 @@ class UnaryCall {
 
   // Logged with the call. Set once the request is parsed / the caller is known.
   void set_agency(absl::string_view agency) { agency_ = std::string(agency); }
-  void set_request_id(absl::string_view id) { request_id_ = std::string(id); }
+  // A mutation's request_id field (its idempotency key), not the call's
+  // request id.
+  void set_idempotency_key(absl::string_view key) {
+    idempotency_key_ = std::string(key);
+  }
 
   // Finishes the RPC; returns the reactor so a handler can `return
   // call->Finish(...)`.
@@ -52,12 +56,14 @@ class UnaryCall {
   std::string method_;
   std::string agency_;
   std::string request_id_;
+  std::string idempotency_key_;
   absl::Time start_;
   std::atomic<bool> finished_{false};
 };
 
-// The `x-request-id` metadata of a call, if the client sent one (at most 128
-// bytes).
+// The call's request id: what the server's interceptor put in its
+// `x-request-id` metadata (see services/common/rpc_interceptor.h); "" when
+// absent or not well-formed (a server built without the interceptor).
 std::string RequestIdFromMetadata(const grpc::ServerContextBase& context);
 
 // A server stream finished with `status` before it began (a bad request, no

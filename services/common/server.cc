@@ -9,7 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/logging.h"
+#include "services/common/metrics.h"
 #include "services/common/redis_client.h"
+#include "services/common/rpc_interceptor.h"
 
 namespace prima {
 
@@ -39,10 +41,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // Our own pings find dead peers of long-lived streams.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(MakeRpcInterceptorFactory(options.metrics));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", options.listen, " (address in use or not valid)"));
+  }
+  if (auto* health = server->server_->GetHealthCheckService();
+      health != nullptr) {
+    health->SetServingStatus(kLivenessServiceName, true);
   }
   server->SetServing(initially_serving);
   return server;
@@ -58,7 +69,10 @@ Server::~Server() {
 void Server::SetServing(bool serving) {
   if (shut_down_) return;
   if (auto* health = server_->GetHealthCheckService(); health != nullptr) {
-    health->SetServingStatus(serving);
+    // By name: SetServingStatus(bool) would set liveness too. Per-service
+    // names of the Prima services are not registered, so the overall status
+    // ("") is all there is to set.
+    health->SetServingStatus("", serving);
   }
 }
 
@@ -121,14 +135,24 @@ int RunServiceMain(absl::string_view service_name, int default_port,
     return 2;
   }
 
+  absl::StatusOr<std::unique_ptr<Metrics>> metrics =
+      Metrics::Start(config->metrics_listen);
+  if (!metrics.ok()) {
+    std::fprintf(stderr, "%s: %s\n", std::string(service_name).c_str(),
+                 std::string(metrics.status().message()).c_str());
+    return 1;
+  }
+
   std::atomic<Server*> live_server{nullptr};
   RedisClient::Options redis_options;
   redis_options.endpoint = config->redis;
   redis_options.command_timeout = config->redis_timeout;
   redis_options.stall_timeout = config->redis_timeout;
   redis_options.connect_timeout = config->redis_timeout;
-  redis_options.on_usable_change = [&live_server,
+  (*metrics)->ObserveRedis(redis_options);
+  redis_options.on_usable_change = [&live_server, &metrics = **metrics,
                                     name = std::string(service_name)](bool up) {
+    metrics.RedisUsableChanged(up);
     if (Server* server = live_server.load()) server->SetServing(up);
     Log(up ? LogLevel::kInfo : LogLevel::kWarn,
         up ? "redis usable: SERVING" : "redis unusable: NOT_SERVING",
@@ -143,7 +167,7 @@ int RunServiceMain(absl::string_view service_name, int default_port,
   }
 
   const ServiceEnvironment environment{*config, **redis, RealClock::Get(),
-                                       **verifier};
+                                       **verifier, **metrics};
   absl::StatusOr<ServiceBundle> bundle = factory(environment);
   if (!bundle.ok()) {
     std::fprintf(stderr, "%s: %s\n", std::string(service_name).c_str(),
@@ -156,6 +180,7 @@ int RunServiceMain(absl::string_view service_name, int default_port,
   ServerOptions server_options;
   server_options.listen = config->listen;
   server_options.drain_timeout = config->drain_timeout;
+  server_options.metrics = metrics->get();
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(server_options, services, /*initially_serving=*/false);
   if (!server.ok()) {
@@ -169,7 +194,9 @@ int RunServiceMain(absl::string_view service_name, int default_port,
       LogFields()
           .Add("service", service_name)
           .Add("listen", config->listen)
-          .Add("port", (*server)->port()));
+          .Add("port", (*server)->port())
+          .Add("metrics_listen", config->metrics_listen)
+          .Add("metrics_port", (*metrics)->port()));
 
   const int signal_number = WaitForTerminationSignal();
   Log(LogLevel::kInfo, "draining",

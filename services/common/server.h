@@ -17,7 +17,13 @@
 
 namespace prima {
 
+class Metrics;
 class RedisClient;
+
+// The health service name Kubernetes' liveness probe asks for: SERVING from
+// start to shutdown whatever Redis does (a Redis outage must move traffic
+// away, through the overall status, not restart the pods).
+inline constexpr char kLivenessServiceName[] = "liveness";
 
 // Transport settings shared by every Prima server.
 struct ServerOptions {
@@ -25,11 +31,15 @@ struct ServerOptions {
   absl::Duration drain_timeout = absl::Seconds(10);
   int max_receive_message_bytes = 4 * 1024 * 1024;
   int max_send_message_bytes = 16 * 1024 * 1024;
+  // Counts and times every call when set; must outlive the server.
+  Metrics* metrics = nullptr;
 };
 
 // A started gRPC server: callback API, standard health service, reflection,
-// client keepalive pings permitted, message size limits. Health starts
-// NOT_SERVING for a server that depends on Redis until SetServing(true).
+// client keepalive pings permitted, message size limits, and the interceptor
+// of services/common/rpc_interceptor.h (request ids, metrics). The overall
+// health status starts NOT_SERVING for a server that depends on Redis until
+// SetServing(true); kLivenessServiceName is SERVING until Shutdown().
 class Server {
  public:
   // `services` must outlive the server. Fails (e.g. port in use) with the
@@ -40,7 +50,7 @@ class Server {
   ~Server();
 
   int port() const { return port_; }
-  // Overall and per-service health status.
+  // The overall health status (readiness); liveness is left alone.
   void SetServing(bool serving);
 
   // Stops accepting new calls and cancels those still running after the drain
@@ -63,6 +73,9 @@ struct ServiceEnvironment {
   RedisClient& redis;
   const Clock& clock;
   const JwtVerifier& verifier;
+  // The process's metrics, for services that report their own (queue
+  // waiting counts, live watchers, event consumers).
+  Metrics& metrics;
 };
 
 // The services and background workers of one binary, kept alive while it runs.

@@ -154,7 +154,7 @@ class ComplaintServiceImpl final
                                     const v1::FileComplaintRequest* req,
                                     v1::Complaint* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "FileComplaint");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "FileComplaint", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
@@ -424,7 +424,7 @@ class ComplaintServiceImpl final
       CallbackServerContext* ctx, const v1::UpdateDeadlinePolicyRequest* req,
       v1::DeadlinePolicy* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "UpdateDeadlinePolicy");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     RETURN_IF_ERROR_FINISH(
         call, ValidateId("policy.agency_id", req->policy().agency_id()));
     call->set_agency(req->policy().agency_id());
@@ -655,7 +655,7 @@ class ComplaintServiceImpl final
                                 const std::string& receipt_secret, Move move,
                                 v1::Complaint* resp) {
     auto call = std::make_unique<UnaryCall>(ctx, rpc);
-    call->set_request_id(request_id);
+    call->set_idempotency_key(request_id);
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, rpc, "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateMutationRequestId(*p, request_id));

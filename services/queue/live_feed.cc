@@ -655,6 +655,9 @@ absl::Status LiveFeed::Hub::AdmitLocked(const std::shared_ptr<Watcher>& watcher,
                      options_.max_watchers, " live watchers"));
   }
   all_[watcher.get()] = Entry{watcher, std::move(office)};
+  if (options_.on_watchers_change) {
+    options_.on_watchers_change(static_cast<int>(all_.size()));
+  }
   return absl::OkStatus();
 }
 
@@ -695,6 +698,9 @@ void LiveFeed::Hub::Remove(Watcher* watcher) {
   entry_ref = std::move(it->second.watcher);
   const std::string office = std::move(it->second.office);
   all_.erase(it);
+  if (options_.on_watchers_change) {
+    options_.on_watchers_change(static_cast<int>(all_.size()));
+  }
   if (office.empty()) return;
   if (auto b = boards_.find(office); b != boards_.end()) {
     if (auto w = b->second.find(watcher); w != b->second.end()) {

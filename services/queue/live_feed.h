@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -50,6 +51,9 @@ class LiveFeed {
     absl::Duration redis_timeout = absl::Seconds(2);
     // Calls a board keeps for a slow reader; beyond, the oldest are dropped.
     size_t max_pending_calls = 100;
+    // Told the number of live streams whenever it changes (metrics); called
+    // under the feed's lock, so it must be cheap and not call back.
+    std::function<void(int watchers)> on_watchers_change;
   };
 
   // `store` and `clock` must outlive the LiveFeed. `endpoint` is for the

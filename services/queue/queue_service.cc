@@ -18,6 +18,7 @@
 #include "services/common/adapter.h"
 #include "services/common/directory_reader.h"
 #include "services/common/logging.h"
+#include "services/common/metrics.h"
 #include "services/common/proto_time.h"
 #include "services/common/rpc.h"
 #include "services/common/validation.h"
@@ -141,8 +142,11 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
         clock_(env.clock),
         directory_(env.redis, env.config.redis, env.clock),
         store_(env.redis, env.clock),
-        live_(store_, env.config.redis, env.clock, options.live),
-        sweep_interval_(options.sweep_interval) {}
+        live_(store_, env.config.redis, env.clock,
+              WithWatcherMetrics(options.live, env.metrics)),
+        metrics_(env.metrics),
+        sweep_interval_(options.sweep_interval),
+        waiting_metrics_interval_(options.waiting_metrics_interval) {}
 
   ~QueueServiceImpl() override { Stop(); }
 
@@ -150,6 +154,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     directory_.Start();
     live_.Start();
     sweeper_ = std::thread([this] { Sweep(); });
+    waiting_reporter_ = std::thread([this] { ReportWaiting(); });
   }
 
   // Ends the live streams (UNAVAILABLE) so the server's drain is not held up.
@@ -159,6 +164,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     if (stopped_.exchange(true)) return;
     stop_.Notify();
     if (sweeper_.joinable()) sweeper_.join();
+    if (waiting_reporter_.joinable()) waiting_reporter_.join();
     live_.Stop();
     directory_.Stop();
   }
@@ -171,7 +177,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                   const v1::IssueTicketRequest* req,
                                   v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "IssueTicket");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "IssueTicket", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
@@ -221,7 +227,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                    const v1::CancelTicketRequest* req,
                                    v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CancelTicket");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "CancelTicket", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
@@ -304,7 +310,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                       const v1::BookAppointmentRequest* req,
                                       v1::Appointment* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "BookAppointment");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "BookAppointment", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
@@ -385,7 +391,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                         const v1::CancelAppointmentRequest* req,
                                         v1::Appointment* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CancelAppointment");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p =
         auth_.Authorize(*ctx, "CancelAppointment", "");
     if (!p.ok()) return call->Finish(p.status());
@@ -405,7 +411,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                               const v1::CheckInRequest* req,
                               v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CheckIn");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "CheckIn", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
@@ -450,7 +456,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
       const v1::UpdateAppointmentSettingsRequest* req,
       v1::AppointmentSettings* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "UpdateAppointmentSettings");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p =
         auth_.Authorize(*ctx, "UpdateAppointmentSettings", "");
     if (!p.ok()) return call->Finish(p.status());
@@ -529,7 +535,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                const v1::CallNextRequest* req,
                                v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CallNext");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "CallNext", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
@@ -566,7 +572,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                       const v1::CompleteServiceRequest* req,
                                       v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CompleteService");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "CompleteService", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(
@@ -593,7 +599,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                      const v1::TransferTicketRequest* req,
                                      v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "TransferTicket");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "TransferTicket", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(
@@ -779,7 +785,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                 v1::CounterSession* resp,
                                 CounterChange change) {
     auto call = std::make_unique<UnaryCall>(ctx, method);
-    call->set_request_id(request_id);
+    call->set_idempotency_key(request_id);
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, method, "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateRequestId("request_id", request_id));
@@ -811,7 +817,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                const v1::TicketActionRequest& req,
                                TicketAction action, v1::Ticket* resp) {
     auto call = std::make_unique<UnaryCall>(ctx, method);
-    call->set_request_id(req.request_id());
+    call->set_idempotency_key(req.request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, method, "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(
@@ -930,13 +936,52 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     }
   }
 
+  // Reads the region's waiting counts into the metrics. Every replica does,
+  // so whichever one Prometheus scrapes reports the region's truth.
+  void ReportWaiting() {
+    constexpr int kMaxOffices = 10000;
+    do {
+      auto finished = std::make_shared<absl::Notification>();
+      store_.GetWaitingCounts(
+          kMaxOffices,
+          [metrics = &metrics_,
+           finished](absl::StatusOr<std::vector<ServiceQueueWaiting>> counts) {
+            if (counts.ok()) {
+              std::vector<QueueWaitingCount> gauges;
+              gauges.reserve(counts->size());
+              for (ServiceQueueWaiting& count : *counts) {
+                gauges.push_back({std::move(count.office),
+                                  std::move(count.service), count.waiting});
+              }
+              metrics->SetQueueWaiting(gauges);
+            } else {
+              Log(LogLevel::kWarn, "queue waiting counts for metrics failed",
+                  LogFields().Add("error", counts.status().ToString()));
+            }
+            finished->Notify();
+          });
+      finished->WaitForNotificationWithTimeout(absl::Seconds(30));
+    } while (!stop_.WaitForNotificationWithTimeout(waiting_metrics_interval_));
+  }
+
+  static LiveFeed::Options WithWatcherMetrics(LiveFeed::Options options,
+                                              Metrics& metrics) {
+    options.on_watchers_change = [&metrics](int watchers) {
+      metrics.SetLiveWatchers(watchers);
+    };
+    return options;
+  }
+
   Authorizer auth_;
   const Clock& clock_;
   DirectoryReader directory_;
   QueueStore store_;
   LiveFeed live_;
+  Metrics& metrics_;
   const absl::Duration sweep_interval_;
+  const absl::Duration waiting_metrics_interval_;
   std::thread sweeper_;
+  std::thread waiting_reporter_;
   absl::Notification stop_;
   std::atomic<bool> stopped_{false};
 };
@@ -957,6 +1002,10 @@ absl::StatusOr<QueueOptions> QueueOptionsFromEnv() {
   options.live.max_watchers = *watchers;
   options.live.heartbeat = absl::Seconds(*heartbeat);
   options.sweep_interval = absl::Seconds(*sweep);
+  absl::StatusOr<int> waiting_metrics =
+      IntFromEnv("PRIMA_QUEUE_METRICS_SECONDS", 15, 1, 3600);
+  if (!waiting_metrics.ok()) return waiting_metrics.status();
+  options.waiting_metrics_interval = absl::Seconds(*waiting_metrics);
   return options;
 }
 

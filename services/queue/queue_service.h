@@ -21,11 +21,14 @@ struct QueueOptions {
   // How often each replica looks for WAITING tickets past their office's
   // closing time.
   absl::Duration sweep_interval = absl::Seconds(5);
+  // How often each replica reads the region's waiting counts into the
+  // prima_queue_waiting gauges.
+  absl::Duration waiting_metrics_interval = absl::Seconds(15);
 };
 
 // The options from PRIMA_QUEUE_MAX_WATCHERS (1-100000),
-// PRIMA_QUEUE_HEARTBEAT_SECONDS (1-300) and PRIMA_QUEUE_SWEEP_SECONDS (1-3600);
-// an error names the variable.
+// PRIMA_QUEUE_HEARTBEAT_SECONDS (1-300), PRIMA_QUEUE_SWEEP_SECONDS (1-3600)
+// and PRIMA_QUEUE_METRICS_SECONDS (1-3600); an error names the variable.
 absl::StatusOr<QueueOptions> QueueOptionsFromEnv();
 
 // The queue service with what runs beside it (directory cache, live feed,

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "prima/events/v1/events.pb.h"
+#include "services/common/directory_keys.h"
 #include "services/common/events.h"
 #include "services/common/ids.h"
 #include "services/common/lua_script.h"
@@ -638,6 +639,25 @@ const LuaScript& BoardScript() {
 local waiting = redis.call('HGETALL', Q .. 'waiting:' .. ARGV[1])
 local calls = redis.call('LRANGE', Q .. 'calls:' .. ARGV[1], 0, BOARD_CALLS - 1)
 return pack({pack(waiting), pack(calls)})
+)lua"));
+  return *script;
+}
+
+// KEYS[1]: the directory's office index; ARGV: the most offices to read.
+// Replies {office, service, waiting, ...}.
+const LuaScript& WaitingCountsScript() {
+  static const LuaScript* script =
+      new LuaScript(Read("queue_waiting_counts", R"lua(
+local out = {}
+for _, office in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)) do
+  local waiting = redis.call('HGETALL', Q .. 'waiting:' .. office)
+  for i = 1, #waiting, 2 do
+    out[#out + 1] = office
+    out[#out + 1] = waiting[i]
+    out[#out + 1] = waiting[i + 1]
+  end
+end
+return out
 )lua"));
   return *script;
 }
@@ -1339,6 +1359,32 @@ void QueueStore::CheckIn(absl::string_view appointment_id,
 }
 
 // ---- boards and statistics ----
+
+void QueueStore::GetWaitingCounts(int max_offices,
+                                  Done<std::vector<ServiceQueueWaiting>> done) {
+  redis_.Eval(
+      WaitingCountsScript(), {directory::IndexKey(directory::Kind::kOffice)},
+      {absl::StrCat(max_offices)},
+      [done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+        if (!reply.ok()) return done(reply.status());
+        const std::vector<RedisValue>& flat = reply->elements;
+        if (flat.size() % 3 != 0) {
+          return done(absl::InternalError("redis: bad waiting counts reply"));
+        }
+        std::vector<ServiceQueueWaiting> counts;
+        counts.reserve(flat.size() / 3);
+        for (size_t i = 0; i < flat.size(); i += 3) {
+          ServiceQueueWaiting& count = counts.emplace_back();
+          count.office = flat[i].str;
+          count.service = flat[i + 1].str;
+          if (!absl::SimpleAtoi(flat[i + 2].str, &count.waiting)) {
+            count.waiting = 0;
+          }
+        }
+        done(std::move(counts));
+      },
+      {.resend_safe = true});
+}
 
 void QueueStore::GetBoard(absl::string_view office_id, Done<Board> done) {
   redis_.Eval(

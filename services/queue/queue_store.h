@@ -141,6 +141,13 @@ struct Board {
   std::vector<prima::queue::v1::BoardCall> calls;         // newest first
 };
 
+// The WAITING count of one service queue of one office.
+struct ServiceQueueWaiting {
+  std::string office;
+  std::string service;
+  int64_t waiting = 0;
+};
+
 class QueueStore {
  public:
   QueueStore(RedisClient& redis, const Clock& clock);
@@ -208,6 +215,11 @@ class QueueStore {
 
   // ---- boards and statistics ----
   void GetBoard(absl::string_view office_id, Done<Board> done);
+  // The WAITING count of every service queue (services with none may be left
+  // out) of the directory's offices, the first `max_offices` by id. One
+  // read-only script, for metrics.
+  void GetWaitingCounts(int max_offices,
+                        Done<std::vector<ServiceQueueWaiting>> done);
   // Raw figures; `service_id` "" for the whole office.
   void GetStats(absl::string_view office_id, absl::CivilDay date,
                 absl::string_view service_id,

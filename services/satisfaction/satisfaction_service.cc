@@ -22,6 +22,7 @@
 #include "services/common/events.h"
 #include "services/common/ids.h"
 #include "services/common/logging.h"
+#include "services/common/metrics.h"
 #include "services/common/office_time.h"
 #include "services/common/proto_time.h"
 #include "services/common/rpc.h"
@@ -495,7 +496,7 @@ class SatisfactionServiceImpl final
     for (const char* producer : {"queue", "complaint"}) {
       consumers_.push_back(std::make_unique<EventConsumer>(
           env.config.redis, env.config.redis_timeout,
-          VisitConsumerOptions(producer),
+          env.metrics.ObserveConsumer(VisitConsumerOptions(producer)),
           MakeVisitHandler(store_, env.clock, options.invitation_ttl)));
     }
   }
@@ -565,7 +566,7 @@ class SatisfactionServiceImpl final
                                    const v1::SaveTemplateRequest* req,
                                    v1::Template* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "SaveTemplate");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     RETURN_IF_ERROR_FINISH(
         call, ValidateId("template.agency_id", req->template_().agency_id()));
     absl::StatusOr<Principal> p =
@@ -587,7 +588,7 @@ class SatisfactionServiceImpl final
                                        const v1::CreateInvitationRequest* req,
                                        v1::Invitation* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CreateInvitation");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     RETURN_IF_ERROR_FINISH(call, ValidateId("agency_id", req->agency_id()));
     call->set_agency(req->agency_id());
     absl::StatusOr<Principal> p =
@@ -670,7 +671,7 @@ class SatisfactionServiceImpl final
                                      const v1::SubmitResponseRequest* req,
                                      v1::Response* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "SubmitResponse");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "SubmitResponse", "");
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
@@ -896,7 +897,7 @@ class SatisfactionServiceImpl final
       CallbackServerContext* ctx, const v1::UpdateScoreSettingsRequest* req,
       v1::ScoreSettings* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "UpdateScoreSettings");
-    call->set_request_id(req->request_id());
+    call->set_idempotency_key(req->request_id());
     const v1::ScoreSettings& settings = req->settings();
     RETURN_IF_ERROR_FINISH(
         call, ValidateId("settings.agency_id", settings.agency_id()));

@@ -43,7 +43,8 @@ TEST(CatalogE2eTest, DirectoryCourseEnrolCompleteVerify) {
       {PRIMA_CATALOG_PATH},
       {absl::StrCat("PRIMA_LISTEN=", address),
        absl::StrCat("PRIMA_REDIS_URL=", (*redis)->url()),
-       absl::StrCat("PRIMA_JWT_SECRET=", kSecret), "PRIMA_LOG_LEVEL=warn"});
+       absl::StrCat("PRIMA_JWT_SECRET=", kSecret), "PRIMA_LOG_LEVEL=warn",
+       "PRIMA_METRICS_LISTEN=127.0.0.1:0"});
   ASSERT_TRUE(catalog.started());
 
   auto prima = [&](std::vector<std::string> args,

@@ -50,7 +50,7 @@ TEST(StackTest, FourServicesServeHealthAndReflectionAndDrainOnSigterm) {
             absl::StrCat("PRIMA_LISTEN=", address),
             absl::StrCat("PRIMA_REDIS_URL=", redis_url),
             "PRIMA_JWT_SECRET=e2e-secret-0123456789abcdef0123456789",
-            "PRIMA_LOG_LEVEL=warn"}));
+            "PRIMA_LOG_LEVEL=warn", "PRIMA_METRICS_LISTEN=127.0.0.1:0"}));
     ASSERT_TRUE(services.back()->started()) << binary.name;
     cli_flags.push_back(absl::StrCat("--", binary.name, "-addr"));
     cli_flags.push_back(address);

@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +20,7 @@
 #include "prima/testing/v1/echo.grpc.pb.h"
 #include "services/common/auth.h"
 #include "services/common/directory_keys.h"
+#include "services/common/logging.h"
 #include "services/common/rpc.h"
 #include "tests/testing/redis_sentinel.h"
 #include "tests/testing/redis_server.h"
@@ -67,12 +70,14 @@ class SlowEcho final : public EchoService::CallbackService {
 };
 
 HealthCheckResponse::ServingStatus CheckHealth(
-    const std::shared_ptr<grpc::Channel>& channel, grpc::Status* status) {
+    const std::shared_ptr<grpc::Channel>& channel, grpc::Status* status,
+    const std::string& service = "") {
   auto stub = Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(2));
   HealthCheckRequest request;
+  request.set_service(service);
   HealthCheckResponse response;
   *status = stub->Check(&context, request, &response);
   return response.status();
@@ -89,6 +94,81 @@ TEST(ServerTest, HealthFollowsSetServing) {
   (*server)->server().SetServing(true);
   EXPECT_EQ(CheckHealth((*server)->NewChannel(), &status),
             HealthCheckResponse::SERVING);
+}
+
+// Kubernetes: readiness asks for the overall status, liveness for
+// "liveness", which a Redis outage (SetServing(false)) must not touch.
+TEST(ServerTest, LivenessStaysServingUntilShutdown) {
+  SlowEcho echo(absl::ZeroDuration());
+  auto server = testing::TestServer::Start({&echo}, /*serving=*/false);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = (*server)->NewChannel();
+  grpc::Status status;
+  EXPECT_EQ(CheckHealth(channel, &status, kLivenessServiceName),
+            HealthCheckResponse::SERVING);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  (*server)->server().SetServing(true);
+  (*server)->server().SetServing(false);
+  EXPECT_EQ(CheckHealth(channel, &status), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(CheckHealth(channel, &status, kLivenessServiceName),
+            HealthCheckResponse::SERVING);
+
+  // Watch sees the shutdown (a Check after it finds no server).
+  auto stub = Health::NewStub(channel);
+  grpc::ClientContext watch_context;
+  HealthCheckRequest request;
+  request.set_service(kLivenessServiceName);
+  auto reader = stub->Watch(&watch_context, request);
+  HealthCheckResponse update;
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::SERVING);
+  std::thread stopper([&] { (*server)->server().Shutdown(); });
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::NOT_SERVING);
+  watch_context.TryCancel();
+  stopper.join();
+  (*server)->server().Wait();
+}
+
+// The request id: the client's x-request-id, else the traceparent's trace-id,
+// else a generated one; sent back in the initial metadata and logged with the
+// call.
+TEST(ServerTest, RequestIdComesBackAndIsLogged) {
+  SlowEcho echo(absl::ZeroDuration());
+  auto server = testing::TestServer::Start({&echo});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = EchoService::NewStub((*server)->NewChannel());
+  auto call =
+      [&](const std::vector<std::pair<std::string, std::string>>& metadata) {
+        grpc::ClientContext context;
+        for (const auto& [key, value] : metadata)
+          context.AddMetadata(key, value);
+        EchoRequest request;
+        EchoResponse response;
+        EXPECT_TRUE(stub->Echo(&context, request, &response).ok());
+        auto it = context.GetServerInitialMetadata().find("x-request-id");
+        if (it == context.GetServerInitialMetadata().end())
+          return std::string();
+        return std::string(it->second.data(), it->second.size());
+      };
+
+  SetLogLevel(LogLevel::kInfo);  // the default; the call's line is at info
+  ::testing::internal::CaptureStderr();
+  const std::string sent = call({{"x-request-id", "req-42.a_b:c"}});
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(sent, "req-42.a_b:c");
+  EXPECT_NE(log.find("\"request_id\":\"req-42.a_b:c\""), std::string::npos)
+      << log;
+
+  EXPECT_EQ(call({{"traceparent",
+                   "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}),
+            "4bf92f3577b34da6a3ce929d0e0e4736");
+  // A malformed id is replaced, not echoed.
+  const std::string replaced = call({{"x-request-id", "bad id\"}"}});
+  EXPECT_EQ(replaced.size(), 32u) << replaced;
+  const std::string generated = call({});
+  EXPECT_EQ(generated.size(), 32u);
+  EXPECT_NE(generated, call({}));
 }
 
 TEST(ServerTest, DrainLetsInFlightCallsFinishAndRefusesNewOnes) {
@@ -196,7 +276,7 @@ TEST(ServiceBinaryTest, FollowsRedisAndExitsCleanlyOnSigterm) {
        absl::StrCat("PRIMA_REDIS_URL=", (*redis)->url()),
        "PRIMA_JWT_SECRET=0123456789abcdef0123456789abcdef",
        "PRIMA_REDIS_TIMEOUT_MS=300", "PRIMA_LOG_LEVEL=warn",
-       "PRIMA_DRAIN_SECONDS=2"});
+       "PRIMA_DRAIN_SECONDS=2", "PRIMA_METRICS_LISTEN=127.0.0.1:0"});
   ASSERT_TRUE(catalog.started());
 
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),

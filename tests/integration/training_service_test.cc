@@ -496,7 +496,8 @@ TEST_F(TrainingServiceTest, TwoHundredConcurrentEnrolmentsOnThirtySeats) {
   ASSERT_TRUE(client2.ok()) << client2.status();
   ASSERT_TRUE((*client2)->WaitUntilUsable(absl::Seconds(5)));
   const ServiceEnvironment& env = env_->environment();
-  ServiceEnvironment env2{env.config, **client2, clock_, env.verifier};
+  ServiceEnvironment env2{env.config, **client2, clock_, env.verifier,
+                          env.metrics};
   std::unique_ptr<grpc::Service> replica = catalog::MakeTrainingService(env2);
   auto server2 = TestServer::Start({replica.get()});
   ASSERT_TRUE(server2.ok()) << server2.status();

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -14,7 +15,8 @@
 namespace prima::testing {
 
 absl::StatusOr<std::unique_ptr<E2eStack>> E2eStack::Start(
-    std::string cli_path, std::vector<E2eService> services) {
+    std::string cli_path, std::vector<E2eService> services,
+    std::vector<std::string> extra_env) {
   absl::StatusOr<std::unique_ptr<TestRedis>> redis = TestRedis::Start();
   if (!redis.ok()) return redis.status();
   std::unique_ptr<E2eStack> stack(
@@ -23,8 +25,9 @@ absl::StatusOr<std::unique_ptr<E2eStack>> E2eStack::Start(
   for (E2eService& service : services) {
     Running& running = stack->services_.emplace_back();
     running.address = absl::StrCat("127.0.0.1:", FreePort());
-    running.process = StartServiceProcess(service.binary, running.address,
-                                          stack->redis_->url(), kE2eJwtSecret);
+    running.process =
+        StartServiceProcess(service.binary, running.address,
+                            stack->redis_->url(), kE2eJwtSecret, extra_env);
     if (!running.process->started()) {
       return absl::InternalError(
           absl::StrCat("could not start ", service.binary));
@@ -89,10 +92,32 @@ std::string E2eStack::StderrText(absl::string_view name) const {
   return absl::StrCat("(no service ", name, ")");
 }
 
-void E2eTest::StartStack(std::string cli_path,
-                         std::vector<E2eService> services) {
-  absl::StatusOr<std::unique_ptr<E2eStack>> stack =
-      E2eStack::Start(std::move(cli_path), std::move(services));
+std::string E2eStack::Address(absl::string_view name) const {
+  for (const Running& running : services_) {
+    if (running.service.name == name) return running.address;
+  }
+  return "";
+}
+
+int E2eStack::MetricsPort(absl::string_view name) const {
+  const std::string kField = "\"metrics_port\":";
+  const std::string log = StderrText(name);
+  const size_t at = log.find(kField);
+  if (at == std::string::npos) return 0;
+  int port = 0;
+  for (size_t i = at + kField.size();
+       i < log.size() &&
+       absl::ascii_isdigit(static_cast<unsigned char>(log[i]));
+       ++i) {
+    port = port * 10 + (log[i] - '0');
+  }
+  return port;
+}
+
+void E2eTest::StartStack(std::string cli_path, std::vector<E2eService> services,
+                         std::vector<std::string> extra_env) {
+  absl::StatusOr<std::unique_ptr<E2eStack>> stack = E2eStack::Start(
+      std::move(cli_path), std::move(services), std::move(extra_env));
   ASSERT_TRUE(stack.ok()) << stack.status();
   stack_ = *std::move(stack);
 }

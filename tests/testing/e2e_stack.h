@@ -33,8 +33,10 @@ class E2eStack {
   // Starts Redis, then every service, and waits up to 20 s until `prima
   // health` finds them all serving; the error carries what the health check
   // and the servers printed.
+  // `extra_env` ("NAME=value") goes to every service (StartServiceProcess).
   static absl::StatusOr<std::unique_ptr<E2eStack>> Start(
-      std::string cli_path, std::vector<E2eService> services);
+      std::string cli_path, std::vector<E2eService> services,
+      std::vector<std::string> extra_env = {});
   E2eStack(const E2eStack&) = delete;
   E2eStack& operator=(const E2eStack&) = delete;
   // Stops what Stop did not, without judging how the servers exit.
@@ -54,6 +56,11 @@ class E2eStack {
                    const std::string& agency = "") const;
   // What service `name` has printed on stderr, for failure messages.
   std::string StderrText(absl::string_view name) const;
+  // The port service `name` serves /metrics on, from its start-up log line
+  // (so it needs PRIMA_LOG_LEVEL=info in `extra_env`); 0 if not found.
+  int MetricsPort(absl::string_view name) const;
+  // The gRPC address of service `name`.
+  std::string Address(absl::string_view name) const;
 
  private:
   struct Running {
@@ -76,7 +83,8 @@ class E2eStack {
 // ASSERT_NO_FATAL_FAILURE), TearDown stops the servers.
 class E2eTest : public ::testing::Test {
  protected:
-  void StartStack(std::string cli_path, std::vector<E2eService> services);
+  void StartStack(std::string cli_path, std::vector<E2eService> services,
+                  std::vector<std::string> extra_env = {});
   void TearDown() override;
 
   // The region admin applies `file` (an ApplyDirectoryRequest in text).

@@ -26,8 +26,12 @@ absl::StatusOr<std::unique_ptr<TestServiceEnv>> TestServiceEnv::Start(
       JwtVerifier::Create(env->config_.jwt);
   if (!verifier.ok()) return verifier.status();
   env->verifier_ = std::move(*verifier);
-  env->environment_ = std::make_unique<ServiceEnvironment>(
-      ServiceEnvironment{env->config_, *env->client_, clock, *env->verifier_});
+  absl::StatusOr<std::unique_ptr<Metrics>> metrics =
+      Metrics::Start(kMetricsOff);
+  if (!metrics.ok()) return metrics.status();
+  env->metrics_ = std::move(*metrics);
+  env->environment_ = std::make_unique<ServiceEnvironment>(ServiceEnvironment{
+      env->config_, *env->client_, clock, *env->verifier_, *env->metrics_});
   return env;
 }
 

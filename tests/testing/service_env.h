@@ -7,6 +7,7 @@
 #include "services/common/auth.h"
 #include "services/common/clock.h"
 #include "services/common/config.h"
+#include "services/common/metrics.h"
 #include "services/common/redis_client.h"
 #include "services/common/server.h"
 #include "tests/testing/redis_server.h"
@@ -14,8 +15,8 @@
 namespace prima::testing {
 
 // What a service factory needs, made real for a test that runs the service
-// in-process: a redis-server of its own, a connected RedisClient, and a JWT
-// verifier for kSecret.
+// in-process: a redis-server of its own, a connected RedisClient, a JWT
+// verifier for kSecret, and metrics that serve no endpoint.
 class TestServiceEnv {
  public:
   static constexpr char kSecret[] = "service-test-secret-0123456789abcdef";
@@ -27,6 +28,7 @@ class TestServiceEnv {
 
   TestRedis& redis() { return *redis_; }
   RedisClient& client() { return *client_; }
+  Metrics& metrics() { return *metrics_; }
   const ServiceEnvironment& environment() const { return *environment_; }
 
   // An HS256 token for kSecret with one role, valid for a year from the clock's
@@ -42,6 +44,7 @@ class TestServiceEnv {
   std::unique_ptr<RedisClient> client_;
   ServiceConfig config_;
   std::unique_ptr<JwtVerifier> verifier_;
+  std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<ServiceEnvironment> environment_;
 };
 

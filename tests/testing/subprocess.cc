@@ -112,12 +112,14 @@ std::unique_ptr<BackgroundProcess> StartServiceProcess(
     const std::string& binary, const std::string& listen,
     const std::string& redis_url, const std::string& jwt_secret,
     const std::vector<std::string>& extra_env) {
-  std::vector<std::string> env = {
-      "PRIMA_LISTEN=" + listen, "PRIMA_REDIS_URL=" + redis_url,
-      "PRIMA_JWT_SECRET=" + jwt_secret, "PRIMA_LOG_LEVEL=warn"};
-  env.insert(env.end(), extra_env.begin(), extra_env.end());
+  // getenv finds the first of two equal names: extra_env goes first.
+  std::vector<std::string> env = extra_env;
+  env.insert(env.end(),
+             {"PRIMA_LISTEN=" + listen, "PRIMA_REDIS_URL=" + redis_url,
+              "PRIMA_JWT_SECRET=" + jwt_secret, "PRIMA_LOG_LEVEL=warn",
+              "PRIMA_METRICS_LISTEN=127.0.0.1:0"});
   return std::make_unique<BackgroundProcess>(std::vector<std::string>{binary},
-                                             env);
+                                             std::move(env));
 }
 
 }  // namespace prima::testing

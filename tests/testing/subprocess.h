@@ -41,8 +41,9 @@ class BackgroundProcess {
 };
 
 // A Prima service binary serving on `listen` against `redis_url`, verifying
-// HS256 tokens with `jwt_secret`, logging at warn, with `extra_env`
-// ("NAME=value") added: how end-to-end tests start the real servers.
+// HS256 tokens with `jwt_secret`, logging at warn, metrics on a free port (so
+// parallel tests never collide on the default one): how end-to-end tests
+// start the real servers. `extra_env` ("NAME=value") wins over those.
 std::unique_ptr<BackgroundProcess> StartServiceProcess(
     const std::string& binary, const std::string& listen,
     const std::string& redis_url, const std::string& jwt_secret,

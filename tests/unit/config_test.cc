@@ -243,6 +243,45 @@ TEST(ConfigFromValuesTest, Defaults) {
   EXPECT_EQ(config->log_level, LogLevel::kInfo);
   EXPECT_EQ(config->drain_timeout, absl::Seconds(10));
   EXPECT_EQ(config->redis_timeout, absl::Seconds(2));
+  EXPECT_EQ(config->metrics_listen, "127.0.0.1:51051");
+}
+
+TEST(ConfigFromValuesTest, MetricsListenDefaultsToTheServicePortPlus1000) {
+  for (const auto& [port, want] :
+       std::vector<std::pair<int, std::string>>{{50051, "127.0.0.1:51051"},
+                                                {50052, "127.0.0.1:51052"},
+                                                {50053, "127.0.0.1:51053"},
+                                                {50054, "127.0.0.1:51054"},
+                                                {0, "127.0.0.1:0"},
+                                                {65000, "127.0.0.1:0"}}) {
+    absl::StatusOr<ServiceConfig> config = ConfigFromValues("s", port, Base());
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->metrics_listen, want) << port;
+  }
+}
+
+TEST(ConfigFromValuesTest, MetricsListenForms) {
+  for (const char* ok : {"0.0.0.0:9090", "127.0.0.1:0", "[::1]:9090", "off"}) {
+    absl::StatusOr<ServiceConfig> config =
+        ConfigFromValues("queue", 50052, With(Base(), kEnvMetricsListen, ok));
+    ASSERT_TRUE(config.ok()) << ok << ": " << config.status();
+    EXPECT_EQ(config->metrics_listen, ok);
+  }
+  for (const auto& [bad, detail] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"9090", "host:port"},
+           {"0.0.0.0:99999", "port must be 0-65535"},
+           {"0.0.0.0:", "port must be 0-65535"},
+           {"OFF", "host:port"},
+           {"[::1:9090", "]"}}) {
+    absl::StatusOr<ServiceConfig> config =
+        ConfigFromValues("queue", 50052, With(Base(), kEnvMetricsListen, bad));
+    ExpectError(config, kEnvMetricsListen, detail);
+    if (!config.ok()) {
+      EXPECT_TRUE(absl::StrContains(config.status().message(), "or off"))
+          << config.status();
+    }
+  }
 }
 
 TEST(ConfigFromValuesTest, AllSet) {
@@ -529,7 +568,8 @@ class EnvTest : public ::testing::Test {
                                           kEnvJwtAudience,
                                           kEnvLogLevel,
                                           kEnvDrainSeconds,
-                                          kEnvRedisTimeoutMs};
+                                          kEnvRedisTimeoutMs,
+                                          kEnvMetricsListen};
   std::vector<std::pair<std::string, std::string>> saved_;
 };
 
@@ -585,6 +625,18 @@ TEST_F(EnvTest, RedisSentinelFlagsAndEnvironment) {
   ExpectError(Load({"--redis-sentinels", "a"}), kEnvRedisSentinels);
 }
 
+TEST_F(EnvTest, MetricsListenFromFlagOrEnvironment) {
+  setenv(kEnvJwtSecret, kSecret.c_str(), 1);
+  setenv(kEnvMetricsListen, "0.0.0.0:9090", 1);
+  absl::StatusOr<ServiceConfig> config = Load({});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->metrics_listen, "0.0.0.0:9090");
+  config = Load({"--metrics-listen", "off"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->metrics_listen, "off");
+  ExpectError(Load({"--metrics-listen=9090"}), kEnvMetricsListen, "host:port");
+}
+
 TEST_F(EnvTest, DefaultsWithOnlyASecretFlag) {
   absl::StatusOr<ServiceConfig> config = Load({"--jwt-secret", kSecret});
   ASSERT_TRUE(config.ok()) << config.status();
@@ -611,7 +663,8 @@ TEST_F(EnvTest, Help) {
         "--redis-sentinel-master", "--redis-sentinel-password",
         "PRIMA_REDIS_SENTINELS", "--jwt-secret", "--jwt-public-key-file",
         "--jwt-issuer", "--jwt-audience", "--log-level", "--drain-seconds",
-        "--redis-timeout-ms", "PRIMA_REDIS_URL", "PRIMA_JWT_SECRET"}) {
+        "--redis-timeout-ms", "--metrics-listen", "PRIMA_REDIS_URL",
+        "PRIMA_JWT_SECRET", "PRIMA_METRICS_LISTEN"}) {
     EXPECT_TRUE(absl::StrContains(config.status().message(), text))
         << text << " missing from:\n"
         << config.status().message();

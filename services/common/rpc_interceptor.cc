@@ -1,0 +1,110 @@
+#include "services/common/rpc_interceptor.h"
+
+#include <map>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "services/common/metrics.h"
+#include "services/common/request_id.h"
+
+namespace prima {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+using grpc::experimental::InterceptorBatchMethods;
+
+absl::string_view ToStringView(const grpc::string_ref& ref) {
+  return absl::string_view(ref.data(), ref.size());
+}
+
+class RpcInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  RpcInterceptor(Metrics* metrics, absl::string_view method)
+      : metrics_(metrics),
+        method_(metrics != nullptr ? &metrics->Method(method) : nullptr),
+        start_(absl::Now()) {
+    if (method_ != nullptr) metrics_->RpcStarted(*method_);
+  }
+
+  // The call is over (the library destroys its interceptors then), whether
+  // or not a status was sent: a call that never sent one was cancelled.
+  ~RpcInterceptor() override {
+    if (method_ == nullptr) return;
+    const absl::Time end = status_sent_ ? status_time_ : absl::Now();
+    metrics_->RpcFinished(*method_, code_, end - start_);
+  }
+
+  void Intercept(InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      AdoptRequestId(*methods->GetRecvInitialMetadata());
+    }
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_INITIAL_METADATA) &&
+        !request_id_.empty()) {
+      methods->GetSendInitialMetadata()->emplace(kRequestIdMetadataKey,
+                                                 request_id_);
+    }
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
+      code_ = methods->GetSendStatus().error_code();
+      status_time_ = absl::Now();
+      status_sent_ = true;
+    }
+    methods->Proceed();
+  }
+
+ private:
+  void AdoptRequestId(
+      std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+    absl::string_view client_id;
+    absl::string_view traceparent;
+    if (auto it = metadata.find(kRequestIdMetadataKey); it != metadata.end()) {
+      client_id = ToStringView(it->second);
+    }
+    if (auto it = metadata.find(kTraceparentMetadataKey);
+        it != metadata.end()) {
+      traceparent = ToStringView(it->second);
+    }
+    request_id_ = ChooseRequestId(client_id, traceparent);
+    // Handlers read the id from the metadata; the map holds references, and
+    // request_id_ lives (unchanged) as long as the call.
+    metadata.erase(kRequestIdMetadataKey);
+    metadata.emplace(grpc::string_ref(kRequestIdMetadataKey),
+                     grpc::string_ref(request_id_));
+  }
+
+  Metrics* const metrics_;
+  Metrics::RpcMethod* const method_;
+  const absl::Time start_;
+  std::string request_id_;
+  int code_ = grpc::StatusCode::CANCELLED;
+  bool status_sent_ = false;
+  absl::Time status_time_;
+};
+
+class RpcInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit RpcInterceptorFactory(Metrics* metrics) : metrics_(metrics) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    const char* method = info->method();
+    return new RpcInterceptor(metrics_, method != nullptr ? method : "");
+  }
+
+ private:
+  Metrics* const metrics_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+MakeRpcInterceptorFactory(Metrics* metrics) {
+  return std::make_unique<RpcInterceptorFactory>(metrics);
+}
+
+}  // namespace prima
