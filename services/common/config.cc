@@ -357,6 +357,8 @@ absl::StatusOr<RedisEndpoint> ParseRedisUrl(absl::string_view url) {
   return endpoint;
 }
 
+std::string HostPort::ToString() const { return absl::StrCat(host, ":", port); }
+
 absl::StatusOr<std::vector<HostPort>> ParseSentinels(absl::string_view list) {
   std::vector<HostPort> sentinels;
   for (absl::string_view item : absl::StrSplit(list, ',')) {

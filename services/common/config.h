@@ -21,6 +21,10 @@ absl::StatusOr<int> IntFromEnv(const char* name, int default_value, int lo,
 struct HostPort {
   std::string host;
   int port = 0;
+
+  bool operator==(const HostPort&) const = default;
+  // "host:port", for logs and messages.
+  std::string ToString() const;
 };
 
 // Where the region's Redis is: parsed from

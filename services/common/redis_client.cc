@@ -38,17 +38,9 @@ constexpr absl::Duration kTick = absl::Milliseconds(20);
 // redisAsyncCommandArgv with the arguments of a vector.
 int AsyncCommand(redisAsyncContext* context, redisCallbackFn* callback,
                  void* privdata, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  argv.reserve(args.size());
-  lengths.reserve(args.size());
-  for (const std::string& arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
-  return redisAsyncCommandArgv(context, callback, privdata,
-                               static_cast<int>(argv.size()), argv.data(),
-                               lengths.data());
+  RedisArgv argv(args);
+  return redisAsyncCommandArgv(context, callback, privdata, argv.argc(),
+                               argv.argv(), argv.lengths());
 }
 
 void InitLibeventThreadsOnce() {
@@ -402,9 +394,7 @@ void RedisClient::AskSentinel(size_t index) {
     redisAsyncContext* context = OpenSentinel(sentinel, &error);
     if (context == nullptr) {
       Log(LogLevel::kWarn, "redis sentinel unreachable",
-          LogFields()
-              .Add("sentinel", absl::StrCat(sentinel.host, ":", sentinel.port))
-              .Add("error", error));
+          LogFields().Add("sentinel", sentinel.ToString()).Add("error", error));
       continue;
     }
     AsyncCommand(context, &RedisClient::SentinelReplyThunk, nullptr,
@@ -433,10 +423,10 @@ void RedisClient::OnSentinelReply(redisAsyncContext* context, void* reply_ptr) {
   }
   const HostPort& sentinel = options_.endpoint.sentinels[sentinel_index_];
   if (watch_context_ == nullptr) WatchSentinel(sentinel);
-  if (primary->host != address_.host || primary->port != address_.port) {
+  if (*primary != address_) {
     Log(LogLevel::kInfo, "redis primary from sentinel",
         LogFields()
-            .Add("sentinel", absl::StrCat(sentinel.host, ":", sentinel.port))
+            .Add("sentinel", sentinel.ToString())
             .Add("master", options_.endpoint.sentinel_master)
             .Add("host", primary->host)
             .Add("port", primary->port));
@@ -452,7 +442,7 @@ void RedisClient::SentinelFailed(absl::string_view why) {
     const HostPort& sentinel = options_.endpoint.sentinels[sentinel_index_];
     Log(LogLevel::kWarn, "redis sentinel gave no primary",
         LogFields()
-            .Add("sentinel", absl::StrCat(sentinel.host, ":", sentinel.port))
+            .Add("sentinel", sentinel.ToString())
             .Add("master", options_.endpoint.sentinel_master)
             .Add("error", why));
   }

@@ -8,6 +8,15 @@
 
 namespace prima {
 
+RedisArgv::RedisArgv(const std::vector<std::string>& args) {
+  argv_.reserve(args.size());
+  lengths_.reserve(args.size());
+  for (const std::string& arg : args) {
+    argv_.push_back(arg.data());
+    lengths_.push_back(arg.size());
+  }
+}
+
 RedisValue RedisValue::Integer(int64_t value) {
   RedisValue v;
   v.type = Type::kInteger;

@@ -35,6 +35,20 @@ struct RedisValue {
   static RedisValue FromReply(const redisReply& reply);
 };
 
+// A command's arguments as the argc/argv/argvlen triple hiredis's
+// *CommandArgv functions take; it points into `args`, which must outlive it.
+class RedisArgv {
+ public:
+  explicit RedisArgv(const std::vector<std::string>& args);
+  int argc() const { return static_cast<int>(argv_.size()); }
+  const char** argv() { return argv_.data(); }
+  const size_t* lengths() const { return lengths_.data(); }
+
+ private:
+  std::vector<const char*> argv_;
+  std::vector<size_t> lengths_;
+};
+
 // Maps a Redis error reply to a status. Scripts signal domain errors with
 // redis.error_reply("<CANONICAL_CODE> <message>"), e.g. "NOT_FOUND ticket t-1
 // does not exist": such errors keep their code. Redis's transient conditions

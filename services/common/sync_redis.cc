@@ -20,14 +20,9 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 // context is then dead), error replies come back as kError values.
 absl::StatusOr<RedisValue> RunCommand(redisContext* context,
                                       const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (const std::string& arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
-  ReplyPtr reply(static_cast<redisReply*>(redisCommandArgv(
-      context, static_cast<int>(argv.size()), argv.data(), lengths.data())));
+  RedisArgv argv(args);
+  ReplyPtr reply(static_cast<redisReply*>(
+      redisCommandArgv(context, argv.argc(), argv.argv(), argv.lengths())));
   if (reply == nullptr) {
     return absl::UnavailableError(absl::StrCat("redis: ", context->errstr));
   }
@@ -54,7 +49,7 @@ absl::StatusOr<SyncRedis::ContextPtr> SyncRedis::Dial(const HostPort& address,
       redisConnectWithTimeout(address.host.c_str(), address.port, tv));
   if (context == nullptr || context->err) {
     return absl::UnavailableError(absl::StrCat(
-        "redis: connect to ", address.host, ":", address.port,
+        "redis: connect to ", address.ToString(),
         " failed: ", context == nullptr ? "out of memory" : context->errstr));
   }
   redisSetTimeout(context.get(), tv);
@@ -81,9 +76,8 @@ absl::StatusOr<HostPort> SyncRedis::PrimaryFromSentinels() const {
         reply.ok() ? PrimaryFromSentinelReply(*reply, endpoint_.sentinel_master)
                    : absl::StatusOr<HostPort>(reply.status());
     if (primary.ok()) return primary;
-    last = absl::UnavailableError(absl::StrCat("sentinel ", sentinel.host, ":",
-                                               sentinel.port, ": ",
-                                               primary.status().message()));
+    last = absl::UnavailableError(absl::StrCat(
+        "sentinel ", sentinel.ToString(), ": ", primary.status().message()));
   }
   return absl::UnavailableError(absl::StrCat(
       "redis: no Sentinel named the primary; last: ", last.message()));
@@ -97,8 +91,7 @@ void SyncRedis::RecheckPrimary() {
   primary_checked_ = absl::Now();
   // With no Sentinel answering, the connection we have is the best guess.
   absl::StatusOr<HostPort> primary = PrimaryFromSentinels();
-  if (primary.ok() &&
-      (primary->host != address_.host || primary->port != address_.port)) {
+  if (primary.ok() && *primary != address_) {
     context_.reset();
   }
 }
