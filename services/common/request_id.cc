@@ -4,16 +4,11 @@
 #include <vector>
 
 #include "absl/random/random.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
+#include "services/common/validation.h"
 
 namespace prima {
 namespace {
-
-bool IsRequestIdChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-         c == '_' || c == ':' || c == '-';
-}
 
 bool IsLowerHex(absl::string_view text, size_t length) {
   return text.size() == length &&
@@ -29,10 +24,7 @@ bool AllZero(absl::string_view text) {
 }  // namespace
 
 std::optional<std::string> ValidRequestId(absl::string_view text) {
-  if (text.empty() || text.size() > kMaxRequestIdChars ||
-      !std::all_of(text.begin(), text.end(), IsRequestIdChar)) {
-    return std::nullopt;
-  }
+  if (!IsWellFormedRequestId(text)) return std::nullopt;
   return std::string(text);
 }
 

@@ -15,11 +15,10 @@ namespace prima {
 inline constexpr char kRequestIdMetadataKey[] = "x-request-id";
 // W3C Trace Context: "<version>-<trace-id>-<parent-id>-<flags>".
 inline constexpr char kTraceparentMetadataKey[] = "traceparent";
-inline constexpr size_t kMaxRequestIdChars = 128;
 
-// `text` when it is usable as a request id in logs and headers: 1-128
-// characters of [A-Za-z0-9._:-]; nullopt otherwise (so nothing a client sends
-// can break a JSON log line or grow it without bound).
+// `text` when it is usable as a request id in logs and headers
+// (IsWellFormedRequestId: the rule of idempotency keys); nullopt otherwise (so
+// nothing a client sends can break a JSON log line or grow it without bound).
 std::optional<std::string> ValidRequestId(absl::string_view text);
 
 // The trace-id (32 lowercase hex digits) of a well-formed traceparent header;

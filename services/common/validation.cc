@@ -1,5 +1,6 @@
 #include "services/common/validation.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -114,6 +115,11 @@ absl::Status ValidateOptionalId(absl::string_view field,
   return ValidateId(field, value);
 }
 
+bool IsWellFormedRequestId(absl::string_view value) {
+  return !value.empty() && value.size() <= 128 &&
+         std::all_of(value.begin(), value.end(), IsRequestIdChar);
+}
+
 absl::Status ValidateRequestId(absl::string_view field,
                                absl::string_view value) {
   constexpr absl::string_view kRule =
@@ -122,11 +128,9 @@ absl::Status ValidateRequestId(absl::string_view field,
   if (value.empty()) {
     return Invalid(field, absl::StrCat("is required; ", kRule));
   }
-  bool ok = value.size() <= 128;
-  for (size_t i = 0; ok && i < value.size(); ++i) {
-    ok = IsRequestIdChar(value[i]);
+  if (!IsWellFormedRequestId(value)) {
+    return Invalid(field, absl::StrCat(kRule, "; got ", Echo(value)));
   }
-  if (!ok) return Invalid(field, absl::StrCat(kRule, "; got ", Echo(value)));
   return absl::OkStatus();
 }
 

@@ -23,8 +23,10 @@ absl::Status ValidateId(absl::string_view field, absl::string_view value);
 absl::Status ValidateOptionalId(absl::string_view field,
                                 absl::string_view value);
 
-// Idempotency keys chosen by clients: 1-128 characters of [A-Za-z0-9._:-].
-// Required.
+// Ids chosen by clients (idempotency keys, the x-request-id header): 1-128
+// characters of [A-Za-z0-9._:-].
+bool IsWellFormedRequestId(absl::string_view value);
+// The same rule for a required request field.
 absl::Status ValidateRequestId(absl::string_view field,
                                absl::string_view value);
 
