@@ -418,7 +418,7 @@ absl::StatusOr<ServiceConfig> ConfigFromValues(
 
   // PRIMA_METRICS_LISTEN
   if (const std::string* listen = Lookup(values, kEnvMetricsListen)) {
-    if (*listen != "off") {
+    if (*listen != kMetricsOff) {
       if (absl::Status s = ValidateListen(kEnvMetricsListen, *listen, "9090");
           !s.ok()) {
         return absl::InvalidArgumentError(

@@ -92,6 +92,8 @@ inline constexpr char kEnvLogLevel[] = "PRIMA_LOG_LEVEL";
 inline constexpr char kEnvDrainSeconds[] = "PRIMA_DRAIN_SECONDS";
 inline constexpr char kEnvRedisTimeoutMs[] = "PRIMA_REDIS_TIMEOUT_MS";
 inline constexpr char kEnvMetricsListen[] = "PRIMA_METRICS_LISTEN";
+// PRIMA_METRICS_LISTEN's value that serves no endpoint.
+inline constexpr char kMetricsOff[] = "off";
 
 // The metrics port of a service whose gRPC default is `default_grpc_port`:
 // 1000 above it (catalog 51051, queue 51052, ...).

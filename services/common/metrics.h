@@ -15,13 +15,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/common/config.h"
 #include "services/common/events.h"
 #include "services/common/redis_client.h"
 
 namespace prima {
-
-// PRIMA_METRICS_LISTEN's value that serves no endpoint.
-inline constexpr char kMetricsOff[] = "off";
 
 // The waiting count of one service queue of one office.
 struct QueueWaitingCount {
@@ -33,8 +31,8 @@ struct QueueWaitingCount {
 class Metrics {
  public:
   // Serves /metrics on `listen` (host:port; port 0 picks a free one), or on
-  // nothing when `listen` is "off" (the calls below still work). Fails when
-  // the address cannot be bound.
+  // nothing when `listen` is kMetricsOff (the calls below still work). Fails
+  // when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<Metrics>> Start(
       absl::string_view listen);
   ~Metrics();
