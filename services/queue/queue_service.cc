@@ -945,15 +945,9 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
       store_.GetWaitingCounts(
           kMaxOffices,
           [metrics = &metrics_,
-           finished](absl::StatusOr<std::vector<ServiceQueueWaiting>> counts) {
+           finished](absl::StatusOr<std::vector<QueueWaitingCount>> counts) {
             if (counts.ok()) {
-              std::vector<QueueWaitingCount> gauges;
-              gauges.reserve(counts->size());
-              for (ServiceQueueWaiting& count : *counts) {
-                gauges.push_back({std::move(count.office),
-                                  std::move(count.service), count.waiting});
-              }
-              metrics->SetQueueWaiting(gauges);
+              metrics->SetQueueWaiting(*counts);
             } else {
               Log(LogLevel::kWarn, "queue waiting counts for metrics failed",
                   LogFields().Add("error", counts.status().ToString()));

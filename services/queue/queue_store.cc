@@ -1361,7 +1361,7 @@ void QueueStore::CheckIn(absl::string_view appointment_id,
 // ---- boards and statistics ----
 
 void QueueStore::GetWaitingCounts(int max_offices,
-                                  Done<std::vector<ServiceQueueWaiting>> done) {
+                                  Done<std::vector<QueueWaitingCount>> done) {
   redis_.Eval(
       WaitingCountsScript(), {directory::IndexKey(directory::Kind::kOffice)},
       {absl::StrCat(max_offices)},
@@ -1371,10 +1371,10 @@ void QueueStore::GetWaitingCounts(int max_offices,
         if (flat.size() % 3 != 0) {
           return done(absl::InternalError("redis: bad waiting counts reply"));
         }
-        std::vector<ServiceQueueWaiting> counts;
+        std::vector<QueueWaitingCount> counts;
         counts.reserve(flat.size() / 3);
         for (size_t i = 0; i < flat.size(); i += 3) {
-          ServiceQueueWaiting& count = counts.emplace_back();
+          QueueWaitingCount& count = counts.emplace_back();
           count.office = flat[i].str;
           count.service = flat[i + 1].str;
           if (!absl::SimpleAtoi(flat[i + 2].str, &count.waiting)) {

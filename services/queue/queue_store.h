@@ -43,6 +43,7 @@
 #include "prima/queue/v1/queue.pb.h"
 #include "services/common/clock.h"
 #include "services/common/done.h"
+#include "services/common/metrics.h"  // QueueWaitingCount
 #include "services/common/redis_client.h"
 
 namespace prima::queue {
@@ -141,13 +142,6 @@ struct Board {
   std::vector<prima::queue::v1::BoardCall> calls;         // newest first
 };
 
-// The WAITING count of one service queue of one office.
-struct ServiceQueueWaiting {
-  std::string office;
-  std::string service;
-  int64_t waiting = 0;
-};
-
 class QueueStore {
  public:
   QueueStore(RedisClient& redis, const Clock& clock);
@@ -219,7 +213,7 @@ class QueueStore {
   // out) of the directory's offices, the first `max_offices` by id. One
   // read-only script, for metrics.
   void GetWaitingCounts(int max_offices,
-                        Done<std::vector<ServiceQueueWaiting>> done);
+                        Done<std::vector<QueueWaitingCount>> done);
   // Raw figures; `service_id` "" for the whole office.
   void GetStats(absl::string_view office_id, absl::CivilDay date,
                 absl::string_view service_id,
