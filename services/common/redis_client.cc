@@ -214,8 +214,7 @@ void RedisClient::FailOrHold(std::unique_ptr<Pending> pending,
                              absl::string_view why) {
   if (shutting_down_ || pending->internal) {
     Complete(*pending, absl::UnavailableError(absl::StrCat("redis: ", why)),
-             shutting_down_ ? RedisCommandOutcome::kStopped
-                            : RedisCommandOutcome::kConnectionLost);
+             LostOutcome());
     return;
   }
   if (absl::Now() >= pending->deadline) {
@@ -262,6 +261,12 @@ void RedisClient::SendInternal(
   pending->internal = true;
   pending->deadline = absl::Now() + options_.stall_timeout;
   Send(std::move(pending));
+}
+
+RedisCommandOutcome RedisClient::LostOutcome() const {
+  // Stopping fails what is left; that is not a Redis failure to count.
+  return shutting_down_ ? RedisCommandOutcome::kStopped
+                        : RedisCommandOutcome::kConnectionLost;
 }
 
 void RedisClient::Complete(Pending& pending, absl::StatusOr<RedisValue> result,
@@ -330,8 +335,7 @@ void RedisClient::OnReply(redisAsyncContext*, void* reply_ptr,
         absl::UnavailableError(
             shutting_down_ ? "redis client stopped"
                            : "redis connection lost; the command may have run"),
-        shutting_down_ ? RedisCommandOutcome::kStopped
-                       : RedisCommandOutcome::kConnectionLost);
+        LostOutcome());
     return;
   }
 
@@ -687,8 +691,7 @@ void RedisClient::ConnectionLost() {
   for (auto& pending : inflight_) {  // anything hiredis did not hand back
     if (pending->callback) {
       Complete(*pending, absl::UnavailableError("redis connection lost"),
-               shutting_down_ ? RedisCommandOutcome::kStopped
-                              : RedisCommandOutcome::kConnectionLost);
+               LostOutcome());
     }
   }
   inflight_.clear();

@@ -186,6 +186,8 @@ class RedisClient {
   void FailOrHold(std::unique_ptr<Pending> pending, absl::string_view why);
   void Complete(Pending& pending, absl::StatusOr<RedisValue> result,
                 RedisCommandOutcome outcome);
+  // How a command that found no connection ended: kStopped once stopping.
+  RedisCommandOutcome LostOutcome() const;
   void SetUsable(bool usable);
   void ShutdownOnLoop();
 
