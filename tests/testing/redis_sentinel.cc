@@ -1,8 +1,6 @@
 #include "tests/testing/redis_sentinel.h"
 
 #include <signal.h>
-#include <stdlib.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/redis_sentinel.h"
+#include "tests/testing/subprocess.h"
 
 namespace prima::testing {
 
@@ -63,22 +62,17 @@ std::string TestSentinel::address() const {
 }
 
 absl::Status TestSentinel::Launch() {
-  absl::StatusOr<pid_t> pid =
-      SpawnRedisServer({dir_ + "/sentinel.conf", "--sentinel"});
-  if (!pid.ok()) return pid.status();
-  pid_ = *pid;
   RedisEndpoint endpoint;
   endpoint.host = "127.0.0.1";
   endpoint.port = port_;
   endpoint.password = options_.requirepass;
-  admin_ = std::make_unique<SyncRedis>(endpoint, absl::Seconds(2));
-  return WaitForRedisPing(pid_, *admin_,
-                          absl::StrCat("redis sentinel on port ", port_));
+  return process_.Start({dir_ + "/sentinel.conf", "--sentinel"}, endpoint,
+                        absl::StrCat("redis sentinel on port ", port_));
 }
 
 absl::StatusOr<RedisValue> TestSentinel::Command(
     const std::vector<std::string>& args) {
-  return admin_->Command(args);
+  return process_.Command(args);
 }
 
 absl::StatusOr<int> TestSentinel::PrimaryPort() {
@@ -92,13 +86,7 @@ absl::StatusOr<int> TestSentinel::PrimaryPort() {
   return primary->port;
 }
 
-void TestSentinel::Stop() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
-  if (admin_) admin_->Disconnect();
-}
+void TestSentinel::Stop() { process_.Stop(SIGTERM); }
 
 absl::Status TestSentinel::Restart() {
   Stop();

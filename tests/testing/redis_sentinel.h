@@ -49,8 +49,7 @@ class TestSentinel {
   Options options_;
   std::string dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
-  std::unique_ptr<SyncRedis> admin_;
+  RedisProcess process_;
 };
 
 // A primary, one replica of it and a Sentinel monitoring them as "prima":

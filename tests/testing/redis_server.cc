@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/events.h"
+#include "tests/testing/subprocess.h"
 
 extern char** environ;
 
@@ -55,43 +56,49 @@ TestRedis::~TestRedis() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-absl::StatusOr<std::string> MakeTempDir(absl::string_view prefix) {
-  std::string tmpl =
-      std::filesystem::temp_directory_path() / absl::StrCat(prefix, "XXXXXX");
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    return absl::InternalError("mkdtemp failed");
-  }
-  return tmpl;
-}
-
-absl::StatusOr<pid_t> SpawnRedisServer(std::vector<std::string> args) {
+absl::Status RedisProcess::Start(std::vector<std::string> args,
+                                 const RedisEndpoint& endpoint,
+                                 absl::string_view what) {
+  Stop(SIGTERM);  // one that never answered, from an earlier attempt
   args.insert(args.begin(), "redis-server");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  pid_t pid;
-  if (posix_spawnp(&pid, "redis-server", nullptr, nullptr, argv.data(),
+  if (posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(),
                    environ) != 0) {
+    pid_ = -1;
     return absl::InternalError("cannot start redis-server (is it installed?)");
   }
-  return pid;
-}
-
-absl::Status WaitForRedisPing(pid_t& pid, SyncRedis& admin,
-                              absl::string_view what) {
+  admin_ = std::make_unique<SyncRedis>(endpoint, absl::Seconds(2));
   const absl::Time until = absl::Now() + absl::Seconds(10);
   while (absl::Now() < until) {
     int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      pid = -1;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
       return absl::UnavailableError(absl::StrCat(what, " exited at start"));
     }
-    absl::StatusOr<RedisValue> pong = admin.Command({"PING"});
+    absl::StatusOr<RedisValue> pong = admin_->Command({"PING"});
     if (pong.ok()) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(10));
   }
   return absl::DeadlineExceededError(
       absl::StrCat(what, " did not answer PING"));
+}
+
+void RedisProcess::Stop(int signal) {
+  if (pid_ <= 0) return;
+  kill(pid_, signal);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  if (admin_) admin_->Disconnect();
+}
+
+absl::StatusOr<RedisValue> RedisProcess::Command(
+    const std::vector<std::string>& args) {
+  if (admin_ == nullptr) {
+    return absl::FailedPreconditionError("redis-server was never started");
+  }
+  return admin_->Command(args);
 }
 
 RedisEndpoint TestRedis::endpoint() const {
@@ -127,17 +134,13 @@ absl::Status TestRedis::Launch() {
   }
   // A replica syncs at once rather than after the default 5 s.
   args.insert(args.end(), {"--repl-diskless-sync-delay", "0"});
-  absl::StatusOr<pid_t> pid = SpawnRedisServer(std::move(args));
-  if (!pid.ok()) return pid.status();
-  pid_ = *pid;
-  admin_ = std::make_unique<SyncRedis>(endpoint(), absl::Seconds(2));
-  return WaitForRedisPing(pid_, *admin_,
-                          absl::StrCat("redis-server on port ", port_));
+  return process_.Start(std::move(args), endpoint(),
+                        absl::StrCat("redis-server on port ", port_));
 }
 
 absl::StatusOr<RedisValue> TestRedis::Command(
     const std::vector<std::string>& args) {
-  return admin_->Command(args);
+  return process_.Command(args);
 }
 
 absl::StatusOr<std::vector<prima::events::v1::EventEnvelope>> TestRedis::Events(
@@ -165,25 +168,13 @@ absl::StatusOr<std::vector<prima::events::v1::EventEnvelope>> TestRedis::Events(
   return out;
 }
 
-void TestRedis::Kill() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
-  admin_->Disconnect();
-}
+void TestRedis::Kill() { process_.Stop(SIGKILL); }
 
 absl::Status TestRedis::Restart() {
   Stop();
   return Launch();
 }
 
-void TestRedis::Stop() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
-  if (admin_) admin_->Disconnect();
-}
+void TestRedis::Stop() { process_.Stop(SIGTERM); }
 
 }  // namespace prima::testing

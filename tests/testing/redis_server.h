@@ -1,5 +1,6 @@
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -14,6 +15,30 @@
 #include "services/common/sync_redis.h"
 
 namespace prima::testing {
+
+// A `redis-server` child process (a Redis or a Sentinel) and the test's own
+// connection to it: what TestRedis and TestSentinel both run.
+class RedisProcess {
+ public:
+  RedisProcess() = default;
+  ~RedisProcess() { Stop(SIGTERM); }
+  RedisProcess(const RedisProcess&) = delete;
+  RedisProcess& operator=(const RedisProcess&) = delete;
+
+  // Stops the process it ran before, if any; starts `redis-server ARGS...`
+  // and polls `endpoint` with PING until it answers, the process exits or
+  // 10 s pass; `what` names it in errors.
+  absl::Status Start(std::vector<std::string> args,
+                     const RedisEndpoint& endpoint, absl::string_view what);
+  // Sends `signal`, waits for the process and drops the connection; nothing
+  // when it is not running.
+  void Stop(int signal);
+  absl::StatusOr<RedisValue> Command(const std::vector<std::string>& args);
+
+ private:
+  pid_t pid_ = -1;
+  std::unique_ptr<SyncRedis> admin_;
+};
 
 // A real redis-server on a free loopback port with its data in a fresh temp
 // dir, for one test binary. Stopped and removed on destruction.
@@ -60,21 +85,10 @@ class TestRedis {
   Options options_;
   std::string dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
-  std::unique_ptr<SyncRedis> admin_;
+  RedisProcess process_;
 };
 
 // A free TCP port on 127.0.0.1 (bound once and released).
 int FreePort();
-
-// A fresh directory under the system's temp dir, named `prefix`XXXXXX.
-absl::StatusOr<std::string> MakeTempDir(absl::string_view prefix);
-
-// Starts `redis-server ARGS...` in the background; its pid.
-absl::StatusOr<pid_t> SpawnRedisServer(std::vector<std::string> args);
-
-// Polls `admin` with PING until it answers, `pid` exits or 10 s pass.
-absl::Status WaitForRedisPing(pid_t& pid, SyncRedis& admin,
-                              absl::string_view what);
 
 }  // namespace prima::testing

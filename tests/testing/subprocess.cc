@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
+
 namespace prima::testing {
 namespace {
 
@@ -19,13 +21,6 @@ std::string ReadFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::string MakeTempDir() {
-  std::string dir =
-      (std::filesystem::temp_directory_path() / "prima-proc-XXXXXX").string();
-  if (mkdtemp(dir.data()) == nullptr) return "";
-  return dir;
 }
 
 // Spawns with stdout/stderr redirected to files in `dir`; returns the pid or
@@ -68,10 +63,19 @@ int Reap(pid_t pid) {
 
 }  // namespace
 
+absl::StatusOr<std::string> MakeTempDir(absl::string_view prefix) {
+  std::string tmpl =
+      std::filesystem::temp_directory_path() / absl::StrCat(prefix, "XXXXXX");
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return absl::InternalError("mkdtemp failed");
+  }
+  return tmpl;
+}
+
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env) {
   ProcessResult result;
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("prima-proc-").value_or("");
   if (dir.empty()) return result;
   const pid_t pid = Spawn(argv, env, dir);
   if (pid > 0) {
@@ -86,7 +90,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 
 BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
                                      const std::vector<std::string>& env)
-    : dir_(MakeTempDir()) {
+    : dir_(MakeTempDir("prima-proc-").value_or("")) {
   if (!dir_.empty()) pid_ = Spawn(argv, env, dir_);
 }
 

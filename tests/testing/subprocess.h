@@ -6,7 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
 namespace prima::testing {
+
+// A fresh directory under the system's temp dir, named `prefix`XXXXXX.
+absl::StatusOr<std::string> MakeTempDir(absl::string_view prefix);
 
 struct ProcessResult {
   int exit_code = -1;  // -1 when it could not start or died by a signal
