@@ -67,29 +67,29 @@ class DirectoryServiceImpl final : public DirectoryService::CallbackService {
   grpc::ServerUnaryReactor* CreateAgency(grpc::CallbackServerContext* context,
                                          const CreateAgencyRequest* request,
                                          Agency* response) override {
-    return Write(context, "CreateAgency", /*create=*/true,
+    return Write(context, *request, "CreateAgency", /*create=*/true,
                  request->request_id(), "agency", request->agency(),
                  ValidateAgency, response);
   }
   grpc::ServerUnaryReactor* UpdateAgency(grpc::CallbackServerContext* context,
                                          const UpdateAgencyRequest* request,
                                          Agency* response) override {
-    return Write(context, "UpdateAgency", /*create=*/false,
+    return Write(context, *request, "UpdateAgency", /*create=*/false,
                  request->request_id(), "agency", request->agency(),
                  ValidateAgency, response);
   }
   grpc::ServerUnaryReactor* GetAgency(grpc::CallbackServerContext* context,
                                       const GetAgencyRequest* request,
                                       Agency* response) override {
-    return Read(context, "GetAgency", "agency_id", request->agency_id(),
-                response);
+    return Read(context, *request, "GetAgency", "agency_id",
+                request->agency_id(), response);
   }
   grpc::ServerUnaryReactor* ListAgencies(
       grpc::CallbackServerContext* context, const ListAgenciesRequest* request,
       ListAgenciesResponse* response) override {
     ListQuery query;
     query.kind = Kind::kAgency;
-    return ListPage<Agency>(context, "ListAgencies", std::move(query),
+    return ListPage<Agency>(context, *request, "ListAgencies", std::move(query),
                             request->page_size(), request->page_token(),
                             response, response->mutable_agencies());
   }
@@ -98,20 +98,21 @@ class DirectoryServiceImpl final : public DirectoryService::CallbackService {
   grpc::ServerUnaryReactor* CreateOffice(grpc::CallbackServerContext* context,
                                          const CreateOfficeRequest* request,
                                          Office* response) override {
-    return Write(context, "CreateOffice", true, request->request_id(), "office",
-                 request->office(), ValidateOffice, response);
+    return Write(context, *request, "CreateOffice", true, request->request_id(),
+                 "office", request->office(), ValidateOffice, response);
   }
   grpc::ServerUnaryReactor* UpdateOffice(grpc::CallbackServerContext* context,
                                          const UpdateOfficeRequest* request,
                                          Office* response) override {
-    return Write(context, "UpdateOffice", false, request->request_id(),
-                 "office", request->office(), ValidateOffice, response);
+    return Write(context, *request, "UpdateOffice", false,
+                 request->request_id(), "office", request->office(),
+                 ValidateOffice, response);
   }
   grpc::ServerUnaryReactor* GetOffice(grpc::CallbackServerContext* context,
                                       const GetOfficeRequest* request,
                                       Office* response) override {
-    return Read(context, "GetOffice", "office_id", request->office_id(),
-                response);
+    return Read(context, *request, "GetOffice", "office_id",
+                request->office_id(), response);
   }
   grpc::ServerUnaryReactor* ListOffices(
       grpc::CallbackServerContext* context, const ListOfficesRequest* request,
@@ -119,7 +120,7 @@ class DirectoryServiceImpl final : public DirectoryService::CallbackService {
     ListQuery query;
     query.kind = Kind::kOffice;
     query.agency_id = request->agency_id();
-    return ListPage<Office>(context, "ListOffices", std::move(query),
+    return ListPage<Office>(context, *request, "ListOffices", std::move(query),
                             request->page_size(), request->page_token(),
                             response, response->mutable_offices());
   }
@@ -129,23 +130,23 @@ class DirectoryServiceImpl final : public DirectoryService::CallbackService {
       grpc::CallbackServerContext* context,
       const CreatePublicServiceRequest* request,
       PublicService* response) override {
-    return Write(context, "CreatePublicService", true, request->request_id(),
-                 "public_service", request->public_service(),
-                 ValidatePublicService, response);
+    return Write(context, *request, "CreatePublicService", true,
+                 request->request_id(), "public_service",
+                 request->public_service(), ValidatePublicService, response);
   }
   grpc::ServerUnaryReactor* UpdatePublicService(
       grpc::CallbackServerContext* context,
       const UpdatePublicServiceRequest* request,
       PublicService* response) override {
-    return Write(context, "UpdatePublicService", false, request->request_id(),
-                 "public_service", request->public_service(),
-                 ValidatePublicService, response);
+    return Write(context, *request, "UpdatePublicService", false,
+                 request->request_id(), "public_service",
+                 request->public_service(), ValidatePublicService, response);
   }
   grpc::ServerUnaryReactor* GetPublicService(
       grpc::CallbackServerContext* context,
       const GetPublicServiceRequest* request,
       PublicService* response) override {
-    return Read(context, "GetPublicService", "public_service_id",
+    return Read(context, *request, "GetPublicService", "public_service_id",
                 request->public_service_id(), response);
   }
   grpc::ServerUnaryReactor* ListPublicServices(
@@ -155,29 +156,32 @@ class DirectoryServiceImpl final : public DirectoryService::CallbackService {
     ListQuery query;
     query.kind = Kind::kPublicService;
     query.agency_id = request->agency_id();
-    return ListPage<PublicService>(
-        context, "ListPublicServices", std::move(query), request->page_size(),
-        request->page_token(), response, response->mutable_public_services());
+    return ListPage<PublicService>(context, *request, "ListPublicServices",
+                                   std::move(query), request->page_size(),
+                                   request->page_token(), response,
+                                   response->mutable_public_services());
   }
 
   // ---- counters ----
   grpc::ServerUnaryReactor* CreateCounter(grpc::CallbackServerContext* context,
                                           const CreateCounterRequest* request,
                                           Counter* response) override {
-    return Write(context, "CreateCounter", true, request->request_id(),
-                 "counter", request->counter(), ValidateCounter, response);
+    return Write(context, *request, "CreateCounter", true,
+                 request->request_id(), "counter", request->counter(),
+                 ValidateCounter, response);
   }
   grpc::ServerUnaryReactor* UpdateCounter(grpc::CallbackServerContext* context,
                                           const UpdateCounterRequest* request,
                                           Counter* response) override {
-    return Write(context, "UpdateCounter", false, request->request_id(),
-                 "counter", request->counter(), ValidateCounter, response);
+    return Write(context, *request, "UpdateCounter", false,
+                 request->request_id(), "counter", request->counter(),
+                 ValidateCounter, response);
   }
   grpc::ServerUnaryReactor* GetCounter(grpc::CallbackServerContext* context,
                                        const GetCounterRequest* request,
                                        Counter* response) override {
-    return Read(context, "GetCounter", "counter_id", request->counter_id(),
-                response);
+    return Read(context, *request, "GetCounter", "counter_id",
+                request->counter_id(), response);
   }
   grpc::ServerUnaryReactor* ListCounters(
       grpc::CallbackServerContext* context, const ListCountersRequest* request,
@@ -185,29 +189,32 @@ class DirectoryServiceImpl final : public DirectoryService::CallbackService {
     ListQuery query;
     query.kind = Kind::kCounter;
     query.office_id = request->office_id();
-    return ListPage<Counter>(context, "ListCounters", std::move(query),
-                             request->page_size(), request->page_token(),
-                             response, response->mutable_counters());
+    return ListPage<Counter>(context, *request, "ListCounters",
+                             std::move(query), request->page_size(),
+                             request->page_token(), response,
+                             response->mutable_counters());
   }
 
   // ---- officers ----
   grpc::ServerUnaryReactor* CreateOfficer(grpc::CallbackServerContext* context,
                                           const CreateOfficerRequest* request,
                                           Officer* response) override {
-    return Write(context, "CreateOfficer", true, request->request_id(),
-                 "officer", request->officer(), ValidateOfficer, response);
+    return Write(context, *request, "CreateOfficer", true,
+                 request->request_id(), "officer", request->officer(),
+                 ValidateOfficer, response);
   }
   grpc::ServerUnaryReactor* UpdateOfficer(grpc::CallbackServerContext* context,
                                           const UpdateOfficerRequest* request,
                                           Officer* response) override {
-    return Write(context, "UpdateOfficer", false, request->request_id(),
-                 "officer", request->officer(), ValidateOfficer, response);
+    return Write(context, *request, "UpdateOfficer", false,
+                 request->request_id(), "officer", request->officer(),
+                 ValidateOfficer, response);
   }
   grpc::ServerUnaryReactor* GetOfficer(grpc::CallbackServerContext* context,
                                        const GetOfficerRequest* request,
                                        Officer* response) override {
-    return Read(context, "GetOfficer", "officer_id", request->officer_id(),
-                response);
+    return Read(context, *request, "GetOfficer", "officer_id",
+                request->officer_id(), response);
   }
   grpc::ServerUnaryReactor* ListOfficers(
       grpc::CallbackServerContext* context, const ListOfficersRequest* request,
@@ -217,9 +224,10 @@ class DirectoryServiceImpl final : public DirectoryService::CallbackService {
     query.agency_id = request->agency_id();
     query.office_id = request->office_id();
     query.only_agency = request->agency_id();
-    return ListPage<Officer>(context, "ListOfficers", std::move(query),
-                             request->page_size(), request->page_token(),
-                             response, response->mutable_officers());
+    return ListPage<Officer>(context, *request, "ListOfficers",
+                             std::move(query), request->page_size(),
+                             request->page_token(), response,
+                             response->mutable_officers());
   }
 
   // ---- the whole directory ----
@@ -232,7 +240,7 @@ class DirectoryServiceImpl final : public DirectoryService::CallbackService {
     const std::string agency = SingleAgencyOf(*request);
     call->set_agency(agency);
     absl::StatusOr<Principal> principal =
-        authorizer_.Authorize(*context, "ApplyDirectory", agency);
+        authorizer_.Admit(*context, "ApplyDirectory", agency, *request);
     if (!principal.ok()) return call->Finish(principal.status());
     const bool region_admin = principal->Has(Role::kRegionAdmin);
     if (!region_admin && agency.empty() &&
@@ -261,6 +269,7 @@ class DirectoryServiceImpl final : public DirectoryService::CallbackService {
   // one script.
   template <typename T>
   grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* context,
+                                  const google::protobuf::Message& request,
                                   absl::string_view method, bool create,
                                   const std::string& request_id,
                                   absl::string_view field, const T& resource,
@@ -269,7 +278,7 @@ class DirectoryServiceImpl final : public DirectoryService::CallbackService {
     grpc::ServerUnaryReactor* reactor = call->reactor();
     call->set_agency(AgencyOf(resource));
     absl::StatusOr<Principal> principal =
-        authorizer_.Authorize(*context, method, AgencyOf(resource));
+        authorizer_.Admit(*context, method, AgencyOf(resource), request);
     if (!principal.ok()) return call->Finish(principal.status());
     if (absl::Status s = ValidateRequestId("request_id", request_id); !s.ok()) {
       return call->Finish(s);
@@ -293,13 +302,14 @@ class DirectoryServiceImpl final : public DirectoryService::CallbackService {
   // Get of one resource. Officers: staff of the officer's agency only.
   template <typename T>
   grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* context,
+                                 const google::protobuf::Message& request,
                                  absl::string_view method,
                                  absl::string_view field, const std::string& id,
                                  T* response) {
     auto call = std::make_unique<UnaryCall>(context, method);
     grpc::ServerUnaryReactor* reactor = call->reactor();
     absl::StatusOr<Principal> principal =
-        authorizer_.Authorize(*context, method, "");
+        authorizer_.Admit(*context, method, "", request);
     if (!principal.ok()) return call->Finish(principal.status());
     if (absl::Status s = ValidateId(field, id); !s.ok()) return call->Finish(s);
     store_.Get<T>(id, [call = std::move(call), response,
@@ -321,14 +331,15 @@ class DirectoryServiceImpl final : public DirectoryService::CallbackService {
   // One page of a list, filters validated.
   template <typename T, typename Response>
   grpc::ServerUnaryReactor* ListPage(
-      grpc::CallbackServerContext* context, absl::string_view method,
+      grpc::CallbackServerContext* context,
+      const google::protobuf::Message& request, absl::string_view method,
       ListQuery query, int32_t page_size, const std::string& page_token,
       Response* response, google::protobuf::RepeatedPtrField<T>* items) {
     auto call = std::make_unique<UnaryCall>(context, method);
     grpc::ServerUnaryReactor* reactor = call->reactor();
     call->set_agency(query.agency_id);
     absl::StatusOr<Principal> principal =
-        authorizer_.Authorize(*context, method, query.agency_id);
+        authorizer_.Admit(*context, method, query.agency_id, request);
     if (!principal.ok()) return call->Finish(principal.status());
     if (absl::Status s = ValidateOptionalId("agency_id", query.agency_id);
         !s.ok()) {

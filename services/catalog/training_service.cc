@@ -105,7 +105,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
     auto call = std::make_unique<UnaryCall>(ctx, "CreateCourse");
     call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "CreateCourse", req->course().owner_agency());
+        auth_.Admit(*ctx, "CreateCourse", req->course().owner_agency(), *req);
     if (!p.ok()) return call->Finish(p.status());
     call->set_agency(p->agency);
     if (req->course().owner_agency().empty() && !p->Has(Role::kRegionAdmin)) {
@@ -127,7 +127,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                 const v1::GetCourseRequest* req,
                                 v1::Course* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetCourse");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetCourse", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "GetCourse", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("course_id", req->course_id()));
     auto* reactor = call->reactor();
@@ -153,7 +153,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                   const v1::ListCoursesRequest* req,
                                   v1::ListCoursesResponse* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "ListCourses");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "ListCourses", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "ListCourses", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateOptionalId("competency", req->competency()));
@@ -199,7 +199,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                    v1::Course* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "UpdateCourse");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "UpdateCourse", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "UpdateCourse", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateRequestId("request_id", req->request_id()));
@@ -214,15 +214,15 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
   ServerUnaryReactor* PublishCourse(CallbackServerContext* ctx,
                                     const v1::PublishCourseRequest* req,
                                     v1::Course* resp) override {
-    return SetStatus(ctx, "PublishCourse", req->course_id(), req->request_id(),
-                     v1::COURSE_STATUS_PUBLISHED, resp);
+    return SetStatus(ctx, *req, "PublishCourse", req->course_id(),
+                     req->request_id(), v1::COURSE_STATUS_PUBLISHED, resp);
   }
 
   ServerUnaryReactor* ArchiveCourse(CallbackServerContext* ctx,
                                     const v1::ArchiveCourseRequest* req,
                                     v1::Course* resp) override {
-    return SetStatus(ctx, "ArchiveCourse", req->course_id(), req->request_id(),
-                     v1::COURSE_STATUS_ARCHIVED, resp);
+    return SetStatus(ctx, *req, "ArchiveCourse", req->course_id(),
+                     req->request_id(), v1::COURSE_STATUS_ARCHIVED, resp);
   }
 
   // ---- offerings ----
@@ -233,7 +233,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
     auto call = std::make_unique<UnaryCall>(ctx, "CreateOffering");
     call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "CreateOffering", req->offering().agency());
+        auth_.Admit(*ctx, "CreateOffering", req->offering().agency(), *req);
     if (!p.ok()) return call->Finish(p.status());
     call->set_agency(req->offering().agency());
     RETURN_IF_ERROR_FINISH(call,
@@ -254,7 +254,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                   const v1::GetOfferingRequest* req,
                                   v1::Offering* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetOffering");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetOffering", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "GetOffering", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("offering_id", req->offering_id()));
     auto* reactor = call->reactor();
@@ -266,7 +266,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                     const v1::ListOfferingsRequest* req,
                                     v1::ListOfferingsResponse* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "ListOfferings");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "ListOfferings", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "ListOfferings", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("course_id", req->course_id()));
     absl::StatusOr<int> size =
@@ -303,7 +303,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                              v1::Enrolment* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "Enroll");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "Enroll", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "Enroll", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("offering_id", req->offering_id()));
     RETURN_IF_ERROR_FINISH(call, ValidateId("officer_id", req->officer_id()));
@@ -328,7 +328,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                v1::WithdrawResponse* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "Withdraw");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "Withdraw", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "Withdraw", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("offering_id", req->offering_id()));
     RETURN_IF_ERROR_FINISH(call, ValidateId("officer_id", req->officer_id()));
@@ -355,7 +355,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                      v1::Enrolment* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "RecordProgress");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "RecordProgress", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "RecordProgress", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("offering_id", req->offering_id()));
     RETURN_IF_ERROR_FINISH(call, ValidateId("officer_id", req->officer_id()));
@@ -390,7 +390,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                v1::Enrolment* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "Complete");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "Complete", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "Complete", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("offering_id", req->offering_id()));
     RETURN_IF_ERROR_FINISH(call, ValidateId("officer_id", req->officer_id()));
@@ -409,7 +409,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                         v1::Certificate* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "VerifyCertificate");
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "VerifyCertificate", "");
+        auth_.Admit(*ctx, "VerifyCertificate", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateVerificationCode("verification_code",
@@ -425,32 +425,35 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                                         v1::TrainingRecord* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetTrainingRecord");
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "GetTrainingRecord", "");
+        auth_.Admit(*ctx, "GetTrainingRecord", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("officer_id", req->officer_id()));
-    // The officer sees everything; supervisors and admins see the enrolments
-    // made within their agency; region_admin everything.
-    std::string scope;
-    if (p->subject == req->officer_id() || p->Has(Role::kRegionAdmin)) {
-      scope = "*";
-    } else if (p->HasAny(Roles({Role::kSupervisor, Role::kAgencyAdmin}))) {
-      scope = p->agency;
-    } else {
+    // The officer and region admins see everything. Supervisors and admins
+    // of the officer's agency (as the directory has it) see the enrolments
+    // made within their agency; of another agency's officer, nothing
+    // (PERMISSION_DENIED). An officer the directory does not know has no
+    // agency to compare: they see the enrolments made within theirs.
+    bool sees_all =
+        p->subject == req->officer_id() || p->Has(Role::kRegionAdmin);
+    if (!sees_all &&
+        !p->HasAny(Roles({Role::kSupervisor, Role::kAgencyAdmin}))) {
       return call->Finish(absl::PermissionDeniedError(
           "GetTrainingRecord: an officer may read only their own record"));
     }
     auto* reactor = call->reactor();
     store_.GetTrainingRecord(
         req->officer_id(),
-        [call = std::move(call), resp,
-         scope](absl::StatusOr<v1::TrainingRecord> record) mutable {
-          if (!record.ok()) {
-            call->Finish(record.status());
-            return;
+        [call = std::move(call), resp, sees_all, agency = p->agency](
+            absl::StatusOr<TrainingStore::OfficerRecord> found) mutable {
+          if (!found.ok()) return (void)call->Finish(found.status());
+          if (!sees_all && !found->officer_agency.empty() &&
+              found->officer_agency != agency) {
+            return (void)call->Finish(absl::PermissionDeniedError(
+                "GetTrainingRecord: the officer is of another agency"));
           }
-          resp->set_officer_id(record->officer_id());
-          for (v1::Enrolment& e : *record->mutable_enrolments()) {
-            if (scope == "*" || e.agency() == scope) {
+          resp->set_officer_id(found->record.officer_id());
+          for (v1::Enrolment& e : *found->record.mutable_enrolments()) {
+            if (sees_all || e.agency() == agency) {
               *resp->add_enrolments() = std::move(e);
             }
           }
@@ -467,7 +470,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
     auto call = std::make_unique<UnaryCall>(ctx, "SetRequiredCourses");
     call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "SetRequiredCourses", req->agency());
+        auth_.Admit(*ctx, "SetRequiredCourses", req->agency(), *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("agency", req->agency()));
     RETURN_IF_ERROR_FINISH(call,
@@ -496,7 +499,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
       v1::RequiredCourses* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetRequiredCourses");
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "GetRequiredCourses", req->agency());
+        auth_.Admit(*ctx, "GetRequiredCourses", req->agency(), *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("agency", req->agency()));
     auto* reactor = call->reactor();
@@ -509,7 +512,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
       v1::ListComplianceGapsResponse* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "ListComplianceGaps");
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "ListComplianceGaps", req->agency());
+        auth_.Admit(*ctx, "ListComplianceGaps", req->agency(), *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("agency", req->agency()));
     absl::StatusOr<int> size =
@@ -542,7 +545,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
       v1::ListRecommendationsResponse* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "ListRecommendations");
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "ListRecommendations", req->agency());
+        auth_.Admit(*ctx, "ListRecommendations", req->agency(), *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("agency", req->agency()));
     RETURN_IF_ERROR_FINISH(call,
@@ -589,7 +592,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
   ServerUnaryReactor* AcceptRecommendation(
       CallbackServerContext* ctx, const v1::AcceptRecommendationRequest* req,
       v1::Recommendation* resp) override {
-    return CloseRecommendation(ctx, "AcceptRecommendation",
+    return CloseRecommendation(ctx, *req, "AcceptRecommendation",
                                req->recommendation_id(), req->request_id(),
                                v1::RECOMMENDATION_STATUS_ACCEPTED, resp);
   }
@@ -597,7 +600,7 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
   ServerUnaryReactor* DismissRecommendation(
       CallbackServerContext* ctx, const v1::DismissRecommendationRequest* req,
       v1::Recommendation* resp) override {
-    return CloseRecommendation(ctx, "DismissRecommendation",
+    return CloseRecommendation(ctx, *req, "DismissRecommendation",
                                req->recommendation_id(), req->request_id(),
                                v1::RECOMMENDATION_STATUS_DISMISSED, resp);
   }
@@ -633,13 +636,14 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
   }
 
   ServerUnaryReactor* SetStatus(CallbackServerContext* ctx,
+                                const google::protobuf::Message& request,
                                 absl::string_view method,
                                 const std::string& course_id,
                                 const std::string& request_id,
                                 v1::CourseStatus to, v1::Course* resp) {
     auto call = std::make_unique<UnaryCall>(ctx, method);
     call->set_idempotency_key(request_id);
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, method, "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, method, "", request);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("course_id", course_id));
     RETURN_IF_ERROR_FINISH(call, ValidateRequestId("request_id", request_id));
@@ -649,15 +653,14 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
     return reactor;
   }
 
-  ServerUnaryReactor* CloseRecommendation(CallbackServerContext* ctx,
-                                          absl::string_view method,
-                                          const std::string& id,
-                                          const std::string& request_id,
-                                          v1::RecommendationStatus to,
-                                          v1::Recommendation* resp) {
+  ServerUnaryReactor* CloseRecommendation(
+      CallbackServerContext* ctx, const google::protobuf::Message& request,
+      absl::string_view method, const std::string& id,
+      const std::string& request_id, v1::RecommendationStatus to,
+      v1::Recommendation* resp) {
     auto call = std::make_unique<UnaryCall>(ctx, method);
     call->set_idempotency_key(request_id);
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, method, "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, method, "", request);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("recommendation_id", id));
     RETURN_IF_ERROR_FINISH(call, ValidateRequestId("request_id", request_id));

@@ -429,6 +429,13 @@ if full and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[12]) then
   return redis.error_reply('RESOURCE_EXHAUSTED offering ' .. ARGV[11] .. ' has a full waitlist')
 end
 local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+-- Enrolment times follow seq (and so waitlist positions): a call whose clock
+-- read came earlier but whose script ran later takes the previous time.
+-- (Kept as strings: Lua would print a number of microseconds as 1.7e+15.)
+local now = ARGV[4]
+local last = redis.call('HGET', KEYS[2], 'enrolled_at')
+if last and tonumber(last) > tonumber(now) then now = last end
+redis.call('HSET', KEYS[2], 'enrolled_at', now)
 local status = 'ENROLLED'
 if full then
   status = 'WAITLISTED'
@@ -439,9 +446,9 @@ end
 redis.call('DEL', KEYS[5])
 redis.call('HSET', KEYS[5], 'officer', ARGV[2], 'offering', ARGV[11],
            'course', off[1], 'agency', ARGV[3], 'status', status, 'seq', seq,
-           'created', ARGV[4], 'updated', ARGV[4], 'attendance', '0',
+           'created', now, 'updated', now, 'attendance', '0',
            'modules', ',', 'title', c[2] or '')
-redis.call('ZADD', KEYS[6], ARGV[4], ARGV[11])
+redis.call('ZADD', KEYS[6], now, ARGV[11])
 redis.call('HSET', KEYS[7], off[1], ARGV[11])
 redis.call('SADD', KEYS[8], ARGV[2])
 local res = redis.call('HGETALL', KEYS[5])
@@ -576,7 +583,7 @@ return pack(redis.call('HGETALL', KEYS[2]))
 const LuaScript& TrainingRecordScript() {
   static const auto* s = new LuaScript(Read("training_record", R"lua(
 local ids = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-local out = {}
+local out = {redis.call('HGET', KEYS[2], 'agency') or ''}
 for _, off in ipairs(ids) do
   local key = 'prima:catalog:enrolment:' .. off .. ':' .. ARGV[1]
   local res = redis.call('HGETALL', key)
@@ -1228,23 +1235,29 @@ void TrainingStore::VerifyCertificate(absl::string_view code,
 }
 
 void TrainingStore::GetTrainingRecord(absl::string_view officer_id,
-                                      StoreDone<TrainingRecord> done) {
-  RunRead(redis_, TrainingRecordScript(), {OfficerEnrolmentsKey(officer_id)},
+                                      StoreDone<OfficerRecord> done) {
+  RunRead(redis_, TrainingRecordScript(),
+          {OfficerEnrolmentsKey(officer_id),
+           directory::ResourceKey(directory::Kind::kOfficer, officer_id)},
           {std::string(officer_id), absl::StrCat(kMaxRecordEntries)},
-          Decode<TrainingRecord>(
+          Decode<OfficerRecord>(
               std::move(done),
               [officer = std::string(officer_id)](
-                  const std::string& packed) -> absl::StatusOr<TrainingRecord> {
+                  const std::string& packed) -> absl::StatusOr<OfficerRecord> {
                 absl::StatusOr<std::vector<std::string>> items = Unpack(packed);
                 if (!items.ok()) return items.status();
-                TrainingRecord record;
-                record.set_officer_id(officer);
-                for (const std::string& item : *items) {
-                  absl::StatusOr<Enrolment> e = DecodeEnrolment(item);
-                  if (!e.ok()) return e.status();
-                  *record.add_enrolments() = std::move(*e);
+                if (items->empty()) {
+                  return absl::InternalError("training record: empty reply");
                 }
-                return record;
+                OfficerRecord out;
+                out.officer_agency = (*items)[0];
+                out.record.set_officer_id(officer);
+                for (size_t i = 1; i < items->size(); ++i) {
+                  absl::StatusOr<Enrolment> e = DecodeEnrolment((*items)[i]);
+                  if (!e.ok()) return e.status();
+                  *out.record.add_enrolments() = std::move(*e);
+                }
+                return out;
               }));
 }
 

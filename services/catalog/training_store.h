@@ -137,8 +137,14 @@ class TrainingStore {
                 StoreDone<prima::catalog::v1::Enrolment> done);
   void VerifyCertificate(absl::string_view code,
                          StoreDone<prima::catalog::v1::Certificate> done);
+  // The officer's enrolments, and the officer's agency as the directory has
+  // it ("" when the directory does not know the officer), in one round trip.
+  struct OfficerRecord {
+    prima::catalog::v1::TrainingRecord record;
+    std::string officer_agency;
+  };
   void GetTrainingRecord(absl::string_view officer_id,
-                         StoreDone<prima::catalog::v1::TrainingRecord> done);
+                         StoreDone<OfficerRecord> done);
 
   // ---- compliance ----
   void SetRequiredCourses(absl::string_view agency,

@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "jwt/jwt.hpp"
 #include "services/common/logging.h"
+#include "services/common/request_bounds.h"
 
 namespace prima {
 namespace {
@@ -455,9 +456,10 @@ absl::StatusOr<Principal> Authorizer::Authorize(
   return principal;
 }
 
-absl::StatusOr<Principal> Authorizer::Authorize(
+absl::StatusOr<Principal> Authorizer::Admit(
     const grpc::ServerContextBase& context, absl::string_view method,
-    absl::string_view request_agency) const {
+    absl::string_view request_agency,
+    const google::protobuf::Message& request) const {
   const auto& metadata = context.client_metadata();
   auto range = metadata.equal_range("authorization");
   if (range.first != range.second && std::next(range.first) != range.second) {
@@ -468,7 +470,13 @@ absl::StatusOr<Principal> Authorizer::Authorize(
     value = absl::string_view(range.first->second.data(),
                               range.first->second.size());
   }
-  return Authorize(value, method, request_agency);
+  absl::StatusOr<Principal> principal =
+      Authorize(value, method, request_agency);
+  if (!principal.ok()) return principal.status();
+  if (absl::Status bounds = CheckRequestBounds(request); !bounds.ok()) {
+    return bounds;
+  }
+  return principal;
 }
 
 absl::Status CheckSameAgency(const Principal& principal,

@@ -18,6 +18,9 @@
 namespace grpc {
 class ServerContextBase;
 }
+namespace google::protobuf {
+class Message;
+}
 
 namespace prima {
 
@@ -134,10 +137,14 @@ class Authorizer {
                                       absl::string_view method,
                                       absl::string_view request_agency) const;
 
-  // Same, reading the `authorization` metadata of a server call.
-  absl::StatusOr<Principal> Authorize(const grpc::ServerContextBase& context,
-                                      absl::string_view method,
-                                      absl::string_view request_agency) const;
+  // How every handler starts: Authorize with the call's `authorization`
+  // metadata, then CheckRequestBounds(request) (services/common/
+  // request_bounds.h), so a caller without access gets UNAUTHENTICATED or
+  // PERMISSION_DENIED before any rule about the request's content.
+  absl::StatusOr<Principal> Admit(
+      const grpc::ServerContextBase& context, absl::string_view method,
+      absl::string_view request_agency,
+      const google::protobuf::Message& request) const;
 
  private:
   const JwtVerifier* verifier_;

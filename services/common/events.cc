@@ -214,7 +214,64 @@ void EventConsumer::Start() {
 
 void EventConsumer::Stop() {
   if (!stop_requested_.exchange(true)) stop_.Notify();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+    // A clean stop leaves no consumer name behind (unless entries are still
+    // pending: removing it would drop them; others reclaim them, then forget
+    // it).
+    if (group_ready_) {
+      if (absl::Status s = ForgetConsumers(/*only_self=*/true); !s.ok()) {
+        Log(LogLevel::kWarn, "event consumer not removed from its group",
+            LogFields()
+                .Add("stream", options_.stream)
+                .Add("group", options_.group)
+                .Add("error", s.message()));
+      }
+    }
+  }
+}
+
+namespace {
+
+// Removes consumers of a group that have nothing pending and have not read
+// for a while, in one script so that none gets an entry in between (removing
+// a consumer drops its pending entries).
+// KEYS[1] = stream; ARGV: group, this consumer, idle ms, only this one (0/1).
+// Replies the number removed.
+const LuaScript& ForgetConsumersScript() {
+  static const auto* s = new LuaScript("forget_consumers", R"lua(
+local removed = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local name, pending, idle
+  for i = 1, #c, 2 do
+    if c[i] == 'name' then name = c[i + 1]
+    elseif c[i] == 'pending' then pending = c[i + 1]
+    elseif c[i] == 'idle' then idle = c[i + 1] end
+  end
+  local eligible
+  if ARGV[4] == '1' then
+    eligible = name == ARGV[2]
+  else
+    eligible = name ~= ARGV[2] and idle >= tonumber(ARGV[3])
+  end
+  if eligible and pending == 0 then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+    removed = removed + 1
+  end
+end
+return removed
+)lua");
+  return *s;
+}
+
+}  // namespace
+
+absl::Status EventConsumer::ForgetConsumers(bool only_self) {
+  const LuaScript& script = ForgetConsumersScript();
+  absl::StatusOr<RedisValue> r = redis_.Command(
+      {"EVAL", script.source(), "1", options_.stream, options_.group,
+       options_.consumer, Millis(options_.forget_idle), only_self ? "1" : "0"});
+  return r.status();
 }
 
 EventConsumer::Stats EventConsumer::stats() const {
@@ -265,6 +322,9 @@ absl::StatusOr<int> EventConsumer::RunOnce(absl::Duration block) {
     absl::StatusOr<int> n = Reclaim();
     if (!n.ok()) return n.status();
     handled += *n;
+    if (absl::Status s = ForgetConsumers(/*only_self=*/false); !s.ok()) {
+      return s;
+    }
   }
   std::vector<std::string> read = {
       "XREADGROUP",      "GROUP", options_.group,

@@ -25,6 +25,8 @@ struct RedisClient::Pending {
       script;         // set for EVALSHA: NOSCRIPT falls back to EVAL
   Callback callback;  // empty once answered (e.g. timed out)
   absl::Time deadline;
+  // While held for a connection: when it gives up waiting (at most deadline).
+  absl::Time hold_until;
   absl::Time sent_at;
   absl::Time submitted_at;
   bool resend_safe = false;
@@ -34,6 +36,10 @@ struct RedisClient::Pending {
 namespace {
 
 constexpr absl::Duration kTick = absl::Milliseconds(20);
+// How often a Redis that answers LOADING is asked again.
+constexpr absl::Duration kLoadingRetry = absl::Milliseconds(50);
+// How often a Redis out of memory is asked whether it takes writes again.
+constexpr absl::Duration kWriteProbeInterval = absl::Milliseconds(200);
 
 // redisAsyncCommandArgv with the arguments of a vector.
 int AsyncCommand(redisAsyncContext* context, redisCallbackFn* callback,
@@ -231,6 +237,8 @@ void RedisClient::FailOrHold(std::unique_ptr<Pending> pending,
              RedisCommandOutcome::kConnectionLost);
     return;
   }
+  pending->hold_until = std::min(
+      pending->deadline, absl::Now() + options_.max_wait_for_connection);
   held_.push_back(std::move(pending));
 }
 
@@ -362,10 +370,20 @@ void RedisClient::OnReply(redisAsyncContext*, void* reply_ptr,
       Send(std::move(pending));
       return;
     }
+    const bool out_of_memory = absl::StartsWith(error, "OOM");
+    if (out_of_memory && !write_refused_) {
+      // Writes (and scripts) are refused until memory is freed: not ready
+      // to serve, until the probe in OnTimer finds a script runs again.
+      write_refused_ = true;
+      Log(LogLevel::kError, "redis refuses writes: out of memory",
+          LogFields().Add("error", error));
+      SetUsable(false);
+    }
     absl::Status status = StatusFromRedisError(error);
-    // Redis's own failures map to these two; any other code is a script's
-    // answer about the domain: Redis worked.
-    const bool redis_failed = status.code() == absl::StatusCode::kInternal ||
+    // Redis's own failures map to these; any other code is a script's answer
+    // about the domain: Redis worked.
+    const bool redis_failed = out_of_memory ||
+                              status.code() == absl::StatusCode::kInternal ||
                               status.code() == absl::StatusCode::kUnavailable;
     Complete(*pending, std::move(status),
              redis_failed ? RedisCommandOutcome::kReplyError
@@ -600,8 +618,14 @@ void RedisClient::OnConnected(redisAsyncContext* context, int status) {
   reset_requested_ = false;
   last_activity_ = absl::Now();
   const RedisEndpoint& ep = options_.endpoint;
+  handshake_ping_due_ = absl::InfiniteFuture();
   auto check = [this](absl::string_view step) {
     return [this, step = std::string(step)](absl::StatusOr<RedisValue> r) {
+      // A Redis still loading refuses SCRIPT LOAD: the PING step waits for
+      // it, and a script it lacks later is sent with EVAL (NOSCRIPT).
+      if (!r.ok() && absl::StrContains(r.status().message(), "LOADING")) {
+        return;
+      }
       if (!r.ok() && context_ != nullptr) {
         Log(LogLevel::kError, "redis handshake failed",
             LogFields().Add("step", step).Add("error", r.status().message()));
@@ -629,17 +653,29 @@ void RedisClient::OnConnected(redisAsyncContext* context, int status) {
     SendInternal({"SCRIPT", "LOAD", script.source()},
                  check(absl::StrCat("SCRIPT LOAD ", script.name())));
   }
+  SendHandshakePing();
+}
+
+void RedisClient::SendHandshakePing() {
   // PING answers (LOADING while Redis reads its AOF is an error) once the
   // connection really works: only then do held commands go out, in order.
-  SendInternal({"PING"}, [this, ping_failed = check("PING")](
-                             absl::StatusOr<RedisValue> r) mutable {
-    if (!r.ok() || state_ != State::kHandshaking || reset_requested_) {
-      ping_failed(std::move(r));
+  SendInternal({"PING"}, [this](absl::StatusOr<RedisValue> r) {
+    if (state_ != State::kHandshaking || reset_requested_) return;
+    if (!r.ok()) {
+      if (absl::StrContains(r.status().message(), "LOADING")) {
+        // Restarted and reading its data: ask again soon on this connection
+        // rather than reconnect after a backoff.
+        handshake_ping_due_ = absl::Now() + kLoadingRetry;
+        return;
+      }
+      Log(LogLevel::kError, "redis handshake failed",
+          LogFields().Add("step", "PING").Add("error", r.status().message()));
+      RequestReset("handshake failed");
       return;
     }
     state_ = State::kReady;
     backoff_ = absl::ZeroDuration();
-    SetUsable(true);
+    SetUsable(!write_refused_);
     std::deque<std::unique_ptr<Pending>> held;
     held.swap(held_);
     for (auto& pending : held) {
@@ -749,9 +785,17 @@ void RedisClient::OnTimer() {
           absl::UnavailableError("redis: timed out waiting for a connection"),
           RedisCommandOutcome::kTimeout);
       it = held_.erase(it);
+    } else if (now >= (*it)->hold_until) {
+      Complete(**it, absl::UnavailableError("redis: no usable connection"),
+               RedisCommandOutcome::kConnectionLost);
+      it = held_.erase(it);
     } else {
       ++it;
     }
+  }
+  if (state_ == State::kHandshaking && now >= handshake_ping_due_) {
+    handshake_ping_due_ = absl::InfiniteFuture();
+    SendHandshakePing();
   }
   if (state_ != State::kReady && state_ != State::kHandshaking) return;
   if (!inflight_.empty() &&
@@ -759,11 +803,26 @@ void RedisClient::OnTimer() {
     ResetConnection("no reply within the stall timeout");
     return;
   }
+  if (state_ == State::kReady && write_refused_ &&
+      now - last_write_probe_ > kWriteProbeInterval) {
+    // SETRANGE is refused while Redis is out of memory (it may grow memory);
+    // with an empty value on a missing key it writes nothing.
+    last_write_probe_ = now;
+    SendInternal({"SETRANGE", "prima:health:write-probe", "0", ""},
+                 [this](absl::StatusOr<RedisValue> r) {
+                   if (r.ok() && write_refused_) {
+                     write_refused_ = false;
+                     Log(LogLevel::kInfo, "redis accepts writes again",
+                         LogFields());
+                     SetUsable(true);
+                   }
+                 });
+  }
   if (state_ == State::kReady && inflight_.empty() &&
       now - last_activity_ > options_.ping_interval) {
     last_activity_ = now;
     SendInternal({"PING"}, [this](absl::StatusOr<RedisValue> r) {
-      if (r.ok()) SetUsable(true);
+      if (r.ok() && !write_refused_) SetUsable(true);
     });
   }
 }

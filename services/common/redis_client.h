@@ -54,10 +54,11 @@ enum class RedisCommandOutcome {
 // once;
 // - a connection whose oldest command has been unanswered for `stall_timeout`
 // is reset;
-// - reconnect at once, then with exponential backoff; commands submitted
-// meanwhile are
-//   held (bounded) and sent after the reconnect, each still bound by its
-//   deadline;
+// - reconnect at once, then with exponential backoff (at most
+//   `backoff_max`); commands submitted meanwhile are held (bounded) for at
+//   most `max_wait_for_connection` and sent if the connection is back by
+//   then, else they fail with UNAVAILABLE; a Redis still loading its data
+//   (LOADING) is asked again every 50 ms on the same connection;
 // - on a lost connection, commands already sent may or may not have run: only
 // those
 //   submitted with `resend_safe` (reads, or scripts keyed by a request_id) are
@@ -82,7 +83,14 @@ class RedisClient {
     absl::Duration stall_timeout = absl::Seconds(2);
     absl::Duration connect_timeout = absl::Seconds(2);
     absl::Duration backoff_initial = absl::Milliseconds(50);
-    absl::Duration backoff_max = absl::Seconds(2);
+    // Low enough that the first command after Redis comes back runs within
+    // 0.5 s of it accepting connections (with jitter up to 1.25x).
+    absl::Duration backoff_max = absl::Milliseconds(200);
+    // A command that finds no usable connection waits this long for one (a
+    // connection that dropped and comes straight back), then fails with
+    // UNAVAILABLE: during an outage callers hear of it within 100 ms (the
+    // timer ticks every 20 ms), not at their deadline.
+    absl::Duration max_wait_for_connection = absl::Milliseconds(80);
     // An idle connection is checked with PING this often.
     absl::Duration ping_interval = absl::Seconds(1);
     // Commands waiting for a connection beyond this many fail with UNAVAILABLE
@@ -128,7 +136,8 @@ class RedisClient {
             std::vector<std::string> args, Callback callback,
             CommandOptions options = {});
 
-  // Whether a connection is up and answered its last check.
+  // Whether a connection is up, answered its last check, and Redis accepts
+  // writes (an OOM reply makes it false until a probe write is accepted).
   bool usable() const { return usable_.load(std::memory_order_acquire); }
   // Blocks until usable() or the timeout passes; for start-up and tests.
   bool WaitUntilUsable(absl::Duration timeout) const;
@@ -178,6 +187,8 @@ class RedisClient {
   void OnConnected(redisAsyncContext* context, int status);
   void OnDisconnected(const redisAsyncContext* context);
   void OnReply(redisAsyncContext* context, void* reply, Pending* pending);
+  // The handshake's last step: PING; its answer makes the connection ready.
+  void SendHandshakePing();
   void Send(std::unique_ptr<Pending> pending);
   void SendInternal(std::vector<std::string> args,
                     absl::AnyInvocable<void(absl::StatusOr<RedisValue>)> done);
@@ -226,6 +237,11 @@ class RedisClient {
   redisAsyncContext* watch_context_ = nullptr;
   absl::Time connect_started_;
   absl::Time last_activity_;
+  // When the handshake PING is sent again: Redis answered LOADING.
+  absl::Time handshake_ping_due_ = absl::InfiniteFuture();
+  // Redis answered OOM: not usable until a probe write is accepted again.
+  bool write_refused_ = false;
+  absl::Time last_write_probe_;
   absl::Duration backoff_;
   bool shutting_down_ = false;
   // The handshake failed or a replica answered: reset from the timer.

@@ -92,10 +92,14 @@ absl::Status StatusFromRedisError(absl::string_view error) {
   for (const Mapping& m : kDomain) {
     if (prefix == m.prefix) return absl::Status(m.code, rest);
   }
+  if (prefix == "OOM") {
+    // Redis's own text names its settings; a client gets this instead.
+    return absl::ResourceExhaustedError(kStorageFullMessage);
+  }
   static constexpr absl::string_view kTransient[] = {
-      "LOADING",   "BUSY",        "READONLY", "MASTERDOWN",  "TRYAGAIN",
-      "OOM",       "NOREPLICAS",  "MISCONF",  "CLUSTERDOWN", "NOAUTH",
-      "WRONGPASS", "UNAVAILABLE", "NOSCRIPT", "MASTER_DOWN"};
+      "LOADING",     "BUSY",     "READONLY",    "MASTERDOWN", "TRYAGAIN",
+      "NOREPLICAS",  "MISCONF",  "CLUSTERDOWN", "NOAUTH",     "WRONGPASS",
+      "UNAVAILABLE", "NOSCRIPT", "MASTER_DOWN"};
   for (absl::string_view t : kTransient) {
     if (prefix == t) {
       return absl::UnavailableError(absl::StrCat("redis: ", error));

@@ -52,9 +52,16 @@ class RedisArgv {
 // Maps a Redis error reply to a status. Scripts signal domain errors with
 // redis.error_reply("<CANONICAL_CODE> <message>"), e.g. "NOT_FOUND ticket t-1
 // does not exist": such errors keep their code. Redis's transient conditions
-// (LOADING, BUSY, READONLY, MASTERDOWN, TRYAGAIN, OOM, ...) become UNAVAILABLE;
-// anything else INTERNAL.
+// (LOADING, BUSY, READONLY, MASTERDOWN, TRYAGAIN, ...) become UNAVAILABLE;
+// OOM becomes RESOURCE_EXHAUSTED with kStorageFullMessage; anything else
+// INTERNAL. Messages other than the domain's keep Redis's text: for the log
+// (ToGrpcStatus gives clients a plain one).
 absl::Status StatusFromRedisError(absl::string_view error);
+
+// The RESOURCE_EXHAUSTED message of a write Redis refused for lack of memory
+// (an OOM reply).
+inline constexpr char kStorageFullMessage[] =
+    "storage is full: changes are refused until an operator frees memory";
 
 // Typed accessors that fail with INTERNAL naming what was expected, for store
 // code that decodes script replies.

@@ -6,10 +6,44 @@
 
 namespace prima {
 
+bool IsServerFault(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kUnavailable:
+      return true;
+    default:
+      return false;
+  }
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  if (!IsServerFault(status)) {
+    return grpc::Status(code, std::string(status.message()));
+  }
+  if (status.code() == absl::StatusCode::kUnavailable) {
+    return grpc::Status(code,
+                        "temporarily unavailable: retry shortly (a change "
+                        "with the same request_id is made at most once)");
+  }
+  return grpc::Status(code,
+                      "internal error: the server's log has the details "
+                      "under this call's x-request-id");
+}
+
+grpc::Status StreamEndStatus(absl::string_view method,
+                             const absl::Status& status) {
+  if (IsServerFault(status)) {
+    Log(LogLevel::kWarn, "stream failed",
+        LogFields()
+            .Add("method", method)
+            .Add("code", absl::StatusCodeToString(status.code()))
+            .Add("error", status.message()));
+  }
+  return ToGrpcStatus(status);
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
@@ -43,10 +77,7 @@ UnaryCall::~UnaryCall() {
 grpc::ServerUnaryReactor* UnaryCall::Finish(const absl::Status& status) {
   if (finished_.exchange(true)) return reactor_;
   // Log before finishing: the context may be gone once Finish returns.
-  const bool server_fault = status.code() == absl::StatusCode::kInternal ||
-                            status.code() == absl::StatusCode::kUnavailable ||
-                            status.code() == absl::StatusCode::kUnknown ||
-                            status.code() == absl::StatusCode::kDataLoss;
+  const bool server_fault = IsServerFault(status);
   const LogLevel level = server_fault ? LogLevel::kWarn : LogLevel::kInfo;
   if (LogEnabled(level)) {
     LogFields fields;

@@ -12,8 +12,19 @@
 
 namespace prima {
 
-// absl::Status -> grpc::Status, same canonical code and message.
+// Whether `status` is the server's own fault (INTERNAL, UNKNOWN, DATA_LOSS,
+// UNAVAILABLE) rather than an answer about the request.
+bool IsServerFault(const absl::Status& status);
+
+// absl::Status -> grpc::Status as a client may see it: the same code; the
+// message for answers about the request, but for server faults a plain one
+// (Redis errors, script hashes, Lua line numbers and the like stay in the
+// log: UnaryCall::Finish logs the original with the request id).
 grpc::Status ToGrpcStatus(const absl::Status& status);
+// ToGrpcStatus for the end of a server stream of `method`, which no UnaryCall
+// logs: a server fault's original message is logged here.
+grpc::Status StreamEndStatus(absl::string_view method,
+                             const absl::Status& status);
 // grpc::Status -> absl::Status (client side).
 absl::Status FromGrpcStatus(const grpc::Status& status);
 

@@ -13,7 +13,10 @@ class Metrics;
 //   x-request-id if well-formed, else the traceparent's trace-id, else a new
 //   one. It replaces the x-request-id the handlers see (RequestIdFromMetadata)
 //   and goes back to the client in the initial metadata;
-// - with `metrics` (may be null), counts the call by method and code, times
+// - answers a request that does not parse with INVALID_ARGUMENT and a message
+//   (gRPC's default is UNIMPLEMENTED with none);
+// - with `metrics` (may be null), counts the call by method and code (a call
+//   the client cancelled as CANCELLED, whatever the server answered), times
 //   it and keeps it in the in-flight gauge until it ends.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 MakeRpcInterceptorFactory(Metrics* metrics);

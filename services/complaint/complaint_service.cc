@@ -155,7 +155,7 @@ class ComplaintServiceImpl final
                                     v1::Complaint* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "FileComplaint");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "FileComplaint", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "FileComplaint", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateMutationRequestId(*p, req->request_id()));
@@ -186,7 +186,7 @@ class ComplaintServiceImpl final
                                    const v1::GetComplaintRequest* req,
                                    v1::Complaint* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetComplaint");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetComplaint", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "GetComplaint", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(
         call,
@@ -217,7 +217,7 @@ class ComplaintServiceImpl final
     Move move;
     move.action = req->accept() ? Action::kAccept : Action::kReopen;
     move.note = req->reason();
-    return StartMove(ctx, "RespondToResolution", req->request_id(),
+    return StartMove(ctx, *req, "RespondToResolution", req->request_id(),
                      req->tracking_number(), req->receipt_secret(),
                      std::move(move), resp);
   }
@@ -228,7 +228,7 @@ class ComplaintServiceImpl final
     Move move;
     move.action = Action::kRate;
     move.rating = req->rating();
-    return StartMove(ctx, "RateResolution", req->request_id(),
+    return StartMove(ctx, *req, "RateResolution", req->request_id(),
                      req->tracking_number(), req->receipt_secret(),
                      std::move(move), resp);
   }
@@ -241,8 +241,8 @@ class ComplaintServiceImpl final
     Move move;
     move.action = Action::kVerify;
     move.note = req->note();
-    return StartMove(ctx, "Verify", req->request_id(), req->tracking_number(),
-                     "", std::move(move), resp);
+    return StartMove(ctx, *req, "Verify", req->request_id(),
+                     req->tracking_number(), "", std::move(move), resp);
   }
 
   ServerUnaryReactor* Reject(CallbackServerContext* ctx,
@@ -252,8 +252,8 @@ class ComplaintServiceImpl final
     move.action =
         req->not_in_authority() ? Action::kNotInAuthority : Action::kReject;
     move.note = req->reason();
-    return StartMove(ctx, "Reject", req->request_id(), req->tracking_number(),
-                     "", std::move(move), resp);
+    return StartMove(ctx, *req, "Reject", req->request_id(),
+                     req->tracking_number(), "", std::move(move), resp);
   }
 
   ServerUnaryReactor* Forward(CallbackServerContext* ctx,
@@ -264,8 +264,8 @@ class ComplaintServiceImpl final
     move.to_agency_id = req->to_agency_id();
     move.to_office_id = req->to_office_id();
     move.note = req->note();
-    return StartMove(ctx, "Forward", req->request_id(), req->tracking_number(),
-                     "", std::move(move), resp);
+    return StartMove(ctx, *req, "Forward", req->request_id(),
+                     req->tracking_number(), "", std::move(move), resp);
   }
 
   ServerUnaryReactor* Assign(CallbackServerContext* ctx,
@@ -276,8 +276,8 @@ class ComplaintServiceImpl final
     move.officer_id = req->officer_id();
     move.office_id = req->office_id();
     move.note = req->note();
-    return StartMove(ctx, "Assign", req->request_id(), req->tracking_number(),
-                     "", std::move(move), resp);
+    return StartMove(ctx, *req, "Assign", req->request_id(),
+                     req->tracking_number(), "", std::move(move), resp);
   }
 
   ServerUnaryReactor* StartWork(CallbackServerContext* ctx,
@@ -286,7 +286,7 @@ class ComplaintServiceImpl final
     Move move;
     move.action = Action::kStartWork;
     move.note = req->note();
-    return StartMove(ctx, "StartWork", req->request_id(),
+    return StartMove(ctx, *req, "StartWork", req->request_id(),
                      req->tracking_number(), "", std::move(move), resp);
   }
 
@@ -296,8 +296,8 @@ class ComplaintServiceImpl final
     Move move;
     move.action = Action::kResolve;
     move.note = req->resolution();
-    return StartMove(ctx, "Resolve", req->request_id(), req->tracking_number(),
-                     "", std::move(move), resp);
+    return StartMove(ctx, *req, "Resolve", req->request_id(),
+                     req->tracking_number(), "", std::move(move), resp);
   }
 
   ServerUnaryReactor* AddComment(CallbackServerContext* ctx,
@@ -307,7 +307,7 @@ class ComplaintServiceImpl final
     move.action = Action::kComment;
     move.note = req->text();
     move.internal = req->internal();
-    return StartMove(ctx, "AddComment", req->request_id(),
+    return StartMove(ctx, *req, "AddComment", req->request_id(),
                      req->tracking_number(), "", std::move(move), resp);
   }
 
@@ -315,11 +315,11 @@ class ComplaintServiceImpl final
       CallbackServerContext* ctx, const v1::ListComplaintsRequest* req,
       v1::ListComplaintsResponse* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "ListComplaints");
-    RETURN_IF_ERROR_FINISH(call, ValidateId("agency_id", req->agency_id()));
     call->set_agency(req->agency_id());
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "ListComplaints", req->agency_id());
+        auth_.Admit(*ctx, "ListComplaints", req->agency_id(), *req);
     if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateId("agency_id", req->agency_id()));
     RETURN_IF_ERROR_FINISH(call,
                            ValidateOptionalId("office_id", req->office_id()));
     RETURN_IF_ERROR_FINISH(call,
@@ -377,11 +377,11 @@ class ComplaintServiceImpl final
                                         const v1::GetComplaintStatsRequest* req,
                                         v1::ComplaintStats* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetComplaintStats");
-    RETURN_IF_ERROR_FINISH(call, ValidateId("agency_id", req->agency_id()));
     call->set_agency(req->agency_id());
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "GetComplaintStats", req->agency_id());
+        auth_.Admit(*ctx, "GetComplaintStats", req->agency_id(), *req);
     if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateId("agency_id", req->agency_id()));
     RETURN_IF_ERROR_FINISH(call,
                            ValidateOptionalId("office_id", req->office_id()));
     RETURN_IF_ERROR_FINISH(call,
@@ -425,12 +425,12 @@ class ComplaintServiceImpl final
       v1::DeadlinePolicy* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "UpdateDeadlinePolicy");
     call->set_idempotency_key(req->request_id());
+    call->set_agency(req->policy().agency_id());
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "UpdateDeadlinePolicy",
+                                              req->policy().agency_id(), *req);
+    if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(
         call, ValidateId("policy.agency_id", req->policy().agency_id()));
-    call->set_agency(req->policy().agency_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "UpdateDeadlinePolicy",
-                                                  req->policy().agency_id());
-    if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateMutationRequestId(*p, req->request_id()));
     const v1::DeadlinePolicy policy = WithDefaults(req->policy());
@@ -649,6 +649,7 @@ class ComplaintServiceImpl final
   // ---- moves ----
 
   ServerUnaryReactor* StartMove(CallbackServerContext* ctx,
+                                const google::protobuf::Message& rpc_request,
                                 absl::string_view rpc,
                                 const std::string& request_id,
                                 const std::string& tracking_number,
@@ -656,7 +657,7 @@ class ComplaintServiceImpl final
                                 v1::Complaint* resp) {
     auto call = std::make_unique<UnaryCall>(ctx, rpc);
     call->set_idempotency_key(request_id);
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, rpc, "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, rpc, "", rpc_request);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateMutationRequestId(*p, request_id));
     RETURN_IF_ERROR_FINISH(

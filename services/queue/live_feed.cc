@@ -346,7 +346,8 @@ class BoardWatcher final : public Stream<v1::BoardUpdate> {
     if (precheck == nullptr) return ReadSnapshot();
     precheck([self = std::static_pointer_cast<BoardWatcher>(
                   shared_from_this())](absl::Status status) {
-      if (!status.ok()) return self->Shutdown(ToGrpcStatus(status));
+      if (!status.ok())
+        return self->Shutdown(StreamEndStatus("WatchOffice", status));
       self->ReadSnapshot();
     });
   }
@@ -396,7 +397,8 @@ class BoardWatcher final : public Stream<v1::BoardUpdate> {
   }
 
   void OnSnapshot(absl::StatusOr<Board> board) {
-    if (!board.ok()) return Shutdown(ToGrpcStatus(board.status()));
+    if (!board.ok())
+      return Shutdown(StreamEndStatus("WatchOffice", board.status()));
     {
       absl::MutexLock lock(&mu_);
       if (finished_) return;
@@ -539,7 +541,7 @@ class TicketWatcher final : public Stream<v1::TicketUpdate> {
         if (!have_ticket_ || code == absl::StatusCode::kNotFound ||
             code == absl::StatusCode::kPermissionDenied) {
           if (!finish_now_.has_value()) {
-            finish_now_ = ToGrpcStatus(ticket.status());
+            finish_now_ = StreamEndStatus("WatchTicket", ticket.status());
           }
         } else {
           transient = ticket.status();

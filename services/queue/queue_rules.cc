@@ -231,6 +231,13 @@ std::vector<Interval> SlotsOf(const Office& office, const absl::TimeZone& zone,
   if (slot_minutes <= 0) return slots;
   const absl::Duration length = absl::Minutes(slot_minutes);
   for (const Interval& interval : OpeningIntervals(office, zone, day)) {
+    // A day beyond absl::Time's civil range has infinite bounds: no slots,
+    // rather than a loop that never ends (requests bound their timestamps
+    // to 0001..9999, services/common/request_bounds.h).
+    if (interval.start == absl::InfinitePast() ||
+        interval.end == absl::InfiniteFuture()) {
+      continue;
+    }
     for (absl::Time start = interval.start; start + length <= interval.end;
          start += length) {
       slots.push_back({start, start + length});

@@ -178,7 +178,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                   v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "IssueTicket");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "IssueTicket", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "IssueTicket", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateMutationRequestId(*p, req->request_id()));
@@ -213,7 +213,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                 const v1::GetTicketRequest* req,
                                 v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetTicket");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetTicket", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "GetTicket", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("ticket_id", req->ticket_id()));
     RETURN_IF_ERROR_FINISH(call, ValidateReceiptSecret(req->receipt_secret()));
@@ -228,7 +228,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                    v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CancelTicket");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "CancelTicket", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "CancelTicket", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateMutationRequestId(*p, req->request_id()));
@@ -243,7 +243,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
 
   grpc::ServerWriteReactor<v1::TicketUpdate>* WatchTicket(
       CallbackServerContext* ctx, const v1::WatchTicketRequest* req) override {
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "WatchTicket", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "WatchTicket", "", *req);
     absl::Status status = p.status();
     if (status.ok()) status = ValidateId("ticket_id", req->ticket_id());
     if (status.ok()) status = ValidateReceiptSecret(req->receipt_secret());
@@ -259,7 +259,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
       v1::ListAvailableSlotsResponse* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "ListAvailableSlots");
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "ListAvailableSlots", "");
+        auth_.Admit(*ctx, "ListAvailableSlots", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("office_id", req->office_id()));
     RETURN_IF_ERROR_FINISH(call, ValidateId("service_id", req->service_id()));
@@ -311,7 +311,8 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                       v1::Appointment* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "BookAppointment");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "BookAppointment", "");
+    absl::StatusOr<Principal> p =
+        auth_.Admit(*ctx, "BookAppointment", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateMutationRequestId(*p, req->request_id()));
@@ -375,7 +376,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                      const v1::GetAppointmentRequest* req,
                                      v1::Appointment* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetAppointment");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetAppointment", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "GetAppointment", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateId("appointment_id", req->appointment_id()));
@@ -393,7 +394,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     auto call = std::make_unique<UnaryCall>(ctx, "CancelAppointment");
     call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "CancelAppointment", "");
+        auth_.Admit(*ctx, "CancelAppointment", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateMutationRequestId(*p, req->request_id()));
@@ -412,7 +413,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                               v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CheckIn");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "CheckIn", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "CheckIn", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateMutationRequestId(*p, req->request_id()));
@@ -458,7 +459,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     auto call = std::make_unique<UnaryCall>(ctx, "UpdateAppointmentSettings");
     call->set_idempotency_key(req->request_id());
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "UpdateAppointmentSettings", "");
+        auth_.Admit(*ctx, "UpdateAppointmentSettings", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateRequestId("request_id", req->request_id()));
@@ -492,26 +493,26 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
   ServerUnaryReactor* OpenCounter(CallbackServerContext* ctx,
                                   const v1::OpenCounterRequest* req,
                                   v1::CounterSession* resp) override {
-    return CounterOp(ctx, "OpenCounter", req->request_id(), req->counter_id(),
-                     resp, CounterChange::kOpen);
+    return CounterOp(ctx, *req, "OpenCounter", req->request_id(),
+                     req->counter_id(), resp, CounterChange::kOpen);
   }
   ServerUnaryReactor* CloseCounter(CallbackServerContext* ctx,
                                    const v1::CloseCounterRequest* req,
                                    v1::CounterSession* resp) override {
-    return CounterOp(ctx, "CloseCounter", req->request_id(), req->counter_id(),
-                     resp, CounterChange::kClose);
+    return CounterOp(ctx, *req, "CloseCounter", req->request_id(),
+                     req->counter_id(), resp, CounterChange::kClose);
   }
   ServerUnaryReactor* PauseCounter(CallbackServerContext* ctx,
                                    const v1::PauseCounterRequest* req,
                                    v1::CounterSession* resp) override {
-    return CounterOp(ctx, "PauseCounter", req->request_id(), req->counter_id(),
-                     resp, CounterChange::kPause);
+    return CounterOp(ctx, *req, "PauseCounter", req->request_id(),
+                     req->counter_id(), resp, CounterChange::kPause);
   }
   ServerUnaryReactor* ResumeCounter(CallbackServerContext* ctx,
                                     const v1::ResumeCounterRequest* req,
                                     v1::CounterSession* resp) override {
-    return CounterOp(ctx, "ResumeCounter", req->request_id(), req->counter_id(),
-                     resp, CounterChange::kResume);
+    return CounterOp(ctx, *req, "ResumeCounter", req->request_id(),
+                     req->counter_id(), resp, CounterChange::kResume);
   }
 
   ServerUnaryReactor* GetCounterSession(CallbackServerContext* ctx,
@@ -519,7 +520,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                         v1::CounterSession* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetCounterSession");
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "GetCounterSession", "");
+        auth_.Admit(*ctx, "GetCounterSession", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("counter_id", req->counter_id()));
     auto* reactor = call->reactor();
@@ -536,7 +537,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CallNext");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "CallNext", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "CallNext", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateRequestId("request_id", req->request_id()));
@@ -573,7 +574,8 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                       v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CompleteService");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "CompleteService", "");
+    absl::StatusOr<Principal> p =
+        auth_.Admit(*ctx, "CompleteService", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(
         call, ValidateTicketAction(req->request_id(), req->counter_id(),
@@ -600,7 +602,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                      v1::Ticket* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "TransferTicket");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "TransferTicket", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "TransferTicket", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(
         call, ValidateTicketAction(req->request_id(), req->counter_id(),
@@ -643,7 +645,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
 
   grpc::ServerWriteReactor<v1::BoardUpdate>* WatchOffice(
       CallbackServerContext* ctx, const v1::WatchOfficeRequest* req) override {
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "WatchOffice", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "WatchOffice", "", *req);
     absl::Status status = p.status();
     if (status.ok()) status = ValidateId("office_id", req->office_id());
     if (!status.ok()) return FailedStream<v1::BoardUpdate>(status);
@@ -664,7 +666,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                     const v1::GetQueueStatsRequest* req,
                                     v1::QueueStats* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetQueueStats");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetQueueStats", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "GetQueueStats", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("office_id", req->office_id()));
     RETURN_IF_ERROR_FINISH(call,
@@ -779,6 +781,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
   }
 
   ServerUnaryReactor* CounterOp(CallbackServerContext* ctx,
+                                const google::protobuf::Message& request,
                                 absl::string_view method,
                                 const std::string& request_id,
                                 const std::string& counter_id,
@@ -786,7 +789,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                 CounterChange change) {
     auto call = std::make_unique<UnaryCall>(ctx, method);
     call->set_idempotency_key(request_id);
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, method, "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, method, "", request);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateRequestId("request_id", request_id));
     RETURN_IF_ERROR_FINISH(call, ValidateId("counter_id", counter_id));
@@ -818,7 +821,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
                                TicketAction action, v1::Ticket* resp) {
     auto call = std::make_unique<UnaryCall>(ctx, method);
     call->set_idempotency_key(req.request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, method, "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, method, "", req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(
         call, ValidateTicketAction(req.request_id(), req.counter_id(),

@@ -823,15 +823,19 @@ v1::Ticket TicketFromFields(const Fields& f) {
   t.set_priority_class(static_cast<v1::PriorityClass>(FieldInt(f, "class")));
   t.set_status(static_cast<v1::TicketStatus>(FieldInt(f, "status")));
   *t.mutable_local_date() = LocalDateField(f, "date");
-  auto time_field = [&](absl::string_view name,
-                        google::protobuf::Timestamp* out) {
-    if (FieldInt(f, name) > 0) *out = ToProtoTime(FromMs(FieldInt(f, name)));
+  // A time not reached yet (0) stays unset: calling mutable_*() would make
+  // the field present, as the epoch.
+  using TimeField = google::protobuf::Timestamp* (v1::Ticket::*)();
+  auto time_field = [&](absl::string_view name, TimeField field) {
+    if (const int64_t ms = FieldInt(f, name); ms > 0) {
+      *(t.*field)() = ToProtoTime(FromMs(ms));
+    }
   };
-  time_field("issued", t.mutable_issue_time());
-  time_field("wait_from", t.mutable_wait_start_time());
-  time_field("called", t.mutable_call_time());
-  time_field("started", t.mutable_service_start_time());
-  time_field("ended", t.mutable_end_time());
+  time_field("issued", &v1::Ticket::mutable_issue_time);
+  time_field("wait_from", &v1::Ticket::mutable_wait_start_time);
+  time_field("called", &v1::Ticket::mutable_call_time);
+  time_field("started", &v1::Ticket::mutable_service_start_time);
+  time_field("ended", &v1::Ticket::mutable_end_time);
   t.set_counter_id(FieldStr(f, "counter"));
   t.set_counter_name(FieldStr(f, "cname"));
   t.set_officer_id(FieldStr(f, "officer"));
@@ -841,7 +845,7 @@ v1::Ticket TicketFromFields(const Fields& f) {
   t.set_target_counter_id(FieldStr(f, "to_counter"));
   t.set_appointment_id(FieldStr(f, "appt"));
   if (t.status() == v1::TICKET_STATUS_WAITING) {
-    time_field("expires", t.mutable_expire_time());
+    time_field("expires", &v1::Ticket::mutable_expire_time);
     WaitInputs in;
     in.ahead = FieldInt(f, "_ahead");
     in.open_counters = FieldInt(f, "_open");

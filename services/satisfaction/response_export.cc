@@ -46,7 +46,8 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::Response>,
     self_ = std::move(self);
     if (precheck == nullptr) return Go();
     precheck([self = shared_from_this()](absl::Status status) {
-      if (!status.ok()) return self->Stop(ToGrpcStatus(status));
+      if (!status.ok())
+        return self->Stop(StreamEndStatus("ExportResponses", status));
       self->Go();
     });
   }
@@ -159,7 +160,8 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::Response>,
       absl::MutexLock lock(&mu_);
       read_in_flight_ = false;
       if (!page.ok()) {
-        if (!finish_now_.has_value()) finish_now_ = ToGrpcStatus(page.status());
+        if (!finish_now_.has_value())
+          finish_now_ = StreamEndStatus("ExportResponses", page.status());
       } else if (!finished_) {
         // The window is wider than the period: each response's own local
         // date decides. A stored Response carries no citizen identity (the

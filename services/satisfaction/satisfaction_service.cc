@@ -308,10 +308,10 @@ absl::StatusOr<ResolvedPeriod> ResolvePeriod(const v1::Period& period) {
 absl::StatusOr<ExportQuery> ExportQueryOf(
     const Authorizer& auth, const grpc::ServerContextBase& ctx,
     const v1::ExportResponsesRequest& req) {
-  RETURN_IF_ERROR(ValidateId("agency_id", req.agency_id()));
-  absl::StatusOr<Principal> p =
-      auth.Authorize(ctx, "ExportResponses", req.agency_id());
+  absl::StatusOr<Principal> p = auth.Admit(ctx, "ExportResponses", "", req);
   if (!p.ok()) return p.status();
+  RETURN_IF_ERROR(ValidateId("agency_id", req.agency_id()));
+  RETURN_IF_ERROR(CheckSameAgency(*p, req.agency_id()));
   RETURN_IF_ERROR(ValidateOptionalId("office_id", req.office_id()));
   absl::StatusOr<ResolvedPeriod> period = ResolvePeriod(req.period());
   if (!period.ok()) return period.status();
@@ -526,7 +526,7 @@ class SatisfactionServiceImpl final
                                     const v1::ListTemplatesRequest* req,
                                     v1::ListTemplatesResponse* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "ListTemplates");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "ListTemplates", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "ListTemplates", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateOptionalId("agency_id", req->agency_id()));
@@ -550,7 +550,7 @@ class SatisfactionServiceImpl final
                                   const v1::GetTemplateRequest* req,
                                   v1::Template* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetTemplate");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetTemplate", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "GetTemplate", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateId("template_id", req->template_id()));
     if (req->version() < 0) {
@@ -567,11 +567,11 @@ class SatisfactionServiceImpl final
                                    v1::Template* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "SaveTemplate");
     call->set_idempotency_key(req->request_id());
+    absl::StatusOr<Principal> p =
+        auth_.Admit(*ctx, "SaveTemplate", req->template_().agency_id(), *req);
+    if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(
         call, ValidateId("template.agency_id", req->template_().agency_id()));
-    absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "SaveTemplate", req->template_().agency_id());
-    if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateMutationRequestId(*p, req->request_id()));
     RETURN_IF_ERROR_FINISH(call, ValidateCustomTemplate(req->template_()));
@@ -589,11 +589,11 @@ class SatisfactionServiceImpl final
                                        v1::Invitation* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "CreateInvitation");
     call->set_idempotency_key(req->request_id());
-    RETURN_IF_ERROR_FINISH(call, ValidateId("agency_id", req->agency_id()));
     call->set_agency(req->agency_id());
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "CreateInvitation", req->agency_id());
+        auth_.Admit(*ctx, "CreateInvitation", req->agency_id(), *req);
     if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateId("agency_id", req->agency_id()));
     RETURN_IF_ERROR_FINISH(call,
                            ValidateMutationRequestId(*p, req->request_id()));
     RETURN_IF_ERROR_FINISH(call, ValidateId("office_id", req->office_id()));
@@ -657,7 +657,7 @@ class SatisfactionServiceImpl final
                                     const v1::GetInvitationRequest* req,
                                     v1::Invitation* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetInvitation");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetInvitation", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "GetInvitation", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, RequireNonEmpty("token", req->token()));
     RETURN_IF_ERROR_FINISH(call, ValidateReceiptSecret(req->token()));
@@ -672,7 +672,7 @@ class SatisfactionServiceImpl final
                                      v1::Response* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "SubmitResponse");
     call->set_idempotency_key(req->request_id());
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "SubmitResponse", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "SubmitResponse", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call,
                            ValidateMutationRequestId(*p, req->request_id()));
@@ -777,7 +777,7 @@ class SatisfactionServiceImpl final
                                const v1::GetIndexRequest* req,
                                v1::Index* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetIndex");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetIndex", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "GetIndex", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateScope(req->scope()));
     absl::StatusOr<ResolvedPeriod> period = ResolvePeriod(req->period());
@@ -814,7 +814,7 @@ class SatisfactionServiceImpl final
                                const v1::GetTrendRequest* req,
                                v1::Trend* resp) override {
     auto call = std::make_unique<UnaryCall>(ctx, "GetTrend");
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, "GetTrend", "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "GetTrend", "", *req);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateScope(req->scope()));
     absl::StatusOr<std::vector<std::string>> keys = TrendKeys(*req);
@@ -887,8 +887,8 @@ class SatisfactionServiceImpl final
   ServerUnaryReactor* RankAgencies(CallbackServerContext* ctx,
                                    const v1::RankAgenciesRequest* req,
                                    v1::Ranking* resp) override {
-    return Rank(ctx, "RankAgencies", v1::SCOPE_KIND_AGENCY, "", req->period(),
-                req->template_id(), resp);
+    return Rank(ctx, *req, "RankAgencies", v1::SCOPE_KIND_AGENCY, "",
+                req->period(), req->template_id(), resp);
   }
 
   // ---- settings ----
@@ -899,12 +899,12 @@ class SatisfactionServiceImpl final
     auto call = std::make_unique<UnaryCall>(ctx, "UpdateScoreSettings");
     call->set_idempotency_key(req->request_id());
     const v1::ScoreSettings& settings = req->settings();
-    RETURN_IF_ERROR_FINISH(
-        call, ValidateId("settings.agency_id", settings.agency_id()));
     call->set_agency(settings.agency_id());
     absl::StatusOr<Principal> p =
-        auth_.Authorize(*ctx, "UpdateScoreSettings", settings.agency_id());
+        auth_.Admit(*ctx, "UpdateScoreSettings", settings.agency_id(), *req);
     if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateId("settings.agency_id", settings.agency_id()));
     RETURN_IF_ERROR_FINISH(call,
                            ValidateMutationRequestId(*p, req->request_id()));
     const double threshold = settings.low_element_threshold();
@@ -956,8 +956,8 @@ class SatisfactionServiceImpl final
   ServerUnaryReactor* RankOffices(CallbackServerContext* ctx,
                                   const v1::RankOfficesRequest* req,
                                   v1::Ranking* resp) override {
-    return Rank(ctx, "RankOffices", v1::SCOPE_KIND_OFFICE, req->agency_id(),
-                req->period(), req->template_id(), resp);
+    return Rank(ctx, *req, "RankOffices", v1::SCOPE_KIND_OFFICE,
+                req->agency_id(), req->period(), req->template_id(), resp);
   }
 
  private:
@@ -1120,13 +1120,15 @@ class SatisfactionServiceImpl final
                           ReplyInto(std::move(call), resp));
   }
 
-  ServerUnaryReactor* Rank(CallbackServerContext* ctx, absl::string_view rpc,
-                           v1::ScopeKind kind, const std::string& agency_id,
+  ServerUnaryReactor* Rank(CallbackServerContext* ctx,
+                           const google::protobuf::Message& request,
+                           absl::string_view rpc, v1::ScopeKind kind,
+                           const std::string& agency_id,
                            const v1::Period& requested,
                            const std::string& requested_template,
                            v1::Ranking* resp) {
     auto call = std::make_unique<UnaryCall>(ctx, rpc);
-    absl::StatusOr<Principal> p = auth_.Authorize(*ctx, rpc, "");
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, rpc, "", request);
     if (!p.ok()) return call->Finish(p.status());
     RETURN_IF_ERROR_FINISH(call, ValidateOptionalId("agency_id", agency_id));
     if (requested.kind() == v1::PERIOD_KIND_CUSTOM) {

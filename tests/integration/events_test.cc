@@ -72,6 +72,21 @@ class EventsTest : public ::testing::Test {
     return options;
   }
 
+  // The consumer names the group has, from XINFO CONSUMERS.
+  std::vector<std::string> ConsumerNames() {
+    std::vector<std::string> names;
+    auto consumers =
+        redis_->Command({"XINFO", "CONSUMERS", kStream, "satisfaction"});
+    EXPECT_TRUE(consumers.ok()) << consumers.status();
+    if (!consumers.ok()) return names;
+    for (const RedisValue& c : consumers->elements) {
+      for (size_t i = 0; i + 1 < c.elements.size(); i += 2) {
+        if (c.elements[i].str == "name") names.push_back(c.elements[i + 1].str);
+      }
+    }
+    return names;
+  }
+
   int64_t PendingCount() {
     auto summary = redis_->Command({"XPENDING", kStream, "satisfaction"});
     EXPECT_TRUE(summary.ok()) << summary.status();
@@ -295,6 +310,75 @@ TEST_F(EventsTest, BackgroundConsumerHandlesNewEvents) {
   }
   consumer.Stop();
   EXPECT_EQ(handled.load(), 2);
+}
+
+// With the default timings, a crashed replica's entry is handled by a live
+// one within 5 s.
+TEST_F(EventsTest, CrashedReplicasEntryIsTakenOverWithinFiveSeconds) {
+  Publish("t-1", "req-1");
+  ConsumerOptions defaults;
+  defaults.stream = kStream;
+  defaults.group = "satisfaction";
+  {
+    ConsumerOptions options = defaults;
+    options.consumer = "crashed";
+    EventConsumer crashed(redis_->endpoint(), absl::Seconds(2), options,
+                          [](const StreamEvent&, SyncRedis&) {
+                            return absl::UnavailableError("pod killed");
+                          });
+    ASSERT_TRUE(crashed.RunOnce().ok());  // read, never acknowledged
+  }
+  const absl::Time crash = absl::Now();
+  std::atomic<int> handled{0};
+  ConsumerOptions options = defaults;
+  options.consumer = "live";
+  options.block = absl::Milliseconds(100);
+  EventConsumer live(redis_->endpoint(), absl::Seconds(2), options,
+                     [&](const StreamEvent&, SyncRedis&) {
+                       ++handled;
+                       return absl::OkStatus();
+                     });
+  live.Start();
+  while (handled.load() < 1 && absl::Now() - crash < absl::Seconds(10)) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  const absl::Duration took = absl::Now() - crash;
+  live.Stop();
+  EXPECT_EQ(handled.load(), 1);
+  EXPECT_LT(took, absl::Seconds(5));
+  EXPECT_EQ(PendingCount(), 0);
+}
+
+// Names of processes that are gone leave the group: one that stopped cleanly
+// removes itself; one that vanished with nothing pending is removed by a live
+// consumer once it has not read for forget_idle.
+TEST_F(EventsTest, ConsumersOfGoneProcessesLeaveTheGroup) {
+  Publish("t-1", "req-1");
+  {
+    EventConsumer vanished(
+        redis_->endpoint(), absl::Seconds(2), Options("vanished"),
+        [](const StreamEvent&, SyncRedis&) { return absl::OkStatus(); });
+    ASSERT_TRUE(vanished.RunOnce().ok());  // never Start()ed: no clean stop
+  }
+  {
+    ConsumerOptions options = Options("stopped");
+    options.block = absl::Milliseconds(50);
+    EventConsumer stopped(
+        redis_->endpoint(), absl::Seconds(2), options,
+        [](const StreamEvent&, SyncRedis&) { return absl::OkStatus(); });
+    stopped.Start();
+    absl::SleepFor(absl::Milliseconds(200));
+    stopped.Stop();
+  }
+  EXPECT_EQ(ConsumerNames(), std::vector<std::string>{"vanished"});
+  ConsumerOptions options = Options("live");
+  options.forget_idle = absl::Milliseconds(100);
+  EventConsumer live(
+      redis_->endpoint(), absl::Seconds(2), options,
+      [](const StreamEvent&, SyncRedis&) { return absl::OkStatus(); });
+  absl::SleepFor(absl::Milliseconds(150));
+  ASSERT_TRUE(live.RunOnce().ok());
+  EXPECT_EQ(ConsumerNames(), std::vector<std::string>{"live"});
 }
 
 TEST(EventIdsTest, AreTimeOrderedAndUnique) {

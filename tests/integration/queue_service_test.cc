@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <memory>
 #include <set>
 #include <string>
@@ -41,6 +42,7 @@ using namespace ::prima::queue::v1;  // NOLINT
 namespace cat = ::prima::catalog::v1;
 using ::prima::testing::TestServer;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 constexpr char kAgency[] = "dukcapil";
 constexpr char kOtherAgency[] = "samsat";
@@ -295,6 +297,10 @@ TEST_F(QueueServiceTest, IssueGivesNumberPositionEstimateAndSecret) {
   EXPECT_EQ(first.id().size(), 26u);
   EXPECT_EQ(first.receipt_secret().size(), 32u);
   EXPECT_GT(first.expire_time().seconds(), first.issue_time().seconds());
+  // Times not reached yet are absent, not the epoch.
+  EXPECT_FALSE(first.has_call_time());
+  EXPECT_FALSE(first.has_service_start_time());
+  EXPECT_FALSE(first.has_end_time());
   Ticket second = MustIssue("ktp");
   EXPECT_EQ(second.number(), "A-002");
   EXPECT_EQ(second.position(), 2);
@@ -1152,6 +1158,24 @@ TEST_F(QueueAppointmentTest, BookingChecksTheSlotAndItsCapacity) {
             grpc::StatusCode::FAILED_PRECONDITION);  // past
   EXPECT_EQ(Book(Wib(23, 8, 0) + absl::Hours(24 * 20), &c).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);  // beyond 14 days
+  // Timestamps at the ends of int64 are refused at once (they used to hang
+  // the server in an endless slot enumeration).
+  for (int64_t seconds : {std::numeric_limits<int64_t>::min(),
+                          std::numeric_limits<int64_t>::max()}) {
+    grpc::ClientContext extreme;
+    Prepare(&extreme, "");
+    extreme.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(2));
+    BookAppointmentRequest req;
+    req.set_request_id(RequestId());
+    req.set_office_id("kantor-a");
+    req.set_service_id("ktp");
+    req.mutable_slot_start_time()->set_seconds(seconds);
+    grpc::Status status = stub_->BookAppointment(&extreme, req, &c);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(),
+                StartsWith("slot_start_time.seconds: "));
+  }
   // Cancelling frees the place; the secret of another booking can't.
   grpc::ClientContext ctx;
   Prepare(&ctx, "");

@@ -149,24 +149,36 @@ TEST_F(RedisClientTest, KilledConnectionReconnectsAndLoadsScripts) {
   EXPECT_GE(client->stats().connects, 2u);
 }
 
-TEST_F(RedisClientTest, RestartedRedisIsRejoinedAndWaitingCommandsGoThrough) {
+// While Redis is down, commands fail with UNAVAILABLE within 100 ms instead
+// of holding each call for its whole deadline; once Redis accepts connections
+// again, the first write goes through within 0.5 s (the reconnect backoff is
+// capped at 200 ms).
+TEST_F(RedisClientTest,
+       DownRedisFailsWithin100MsAndIsRejoinedWithinHalfASecond) {
   auto client = NewClient(absl::Seconds(5));
   ASSERT_TRUE(Run(*client, {"PING"}).ok());
   redis_->Kill();
-  // While Redis is down the client says so...
   const absl::Time until = absl::Now() + absl::Seconds(5);
   while (client->usable() && absl::Now() < until) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   EXPECT_FALSE(client->usable());
-  // ...and commands submitted now wait for the reconnect within their deadline.
-  Result held;
-  client->Command({"SET", "after", "restart"}, held.Callback());
-  absl::SleepFor(absl::Milliseconds(200));
-  ASSERT_TRUE(redis_->Restart().ok());
-  absl::StatusOr<RedisValue> r = held.Get();
+  for (int i = 0; i < 3; ++i) {
+    const absl::Time start = absl::Now();
+    absl::StatusOr<RedisValue> r = Run(*client, {"SET", "during", "outage"});
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(100));
+  }
+  // Long enough for the backoff to reach its cap.
+  absl::SleepFor(absl::Milliseconds(1500));
+  ASSERT_TRUE(redis_->Restart().ok());  // returns once Redis answers PING
+  const absl::Time back = absl::Now();
+  absl::StatusOr<RedisValue> r;
+  do {
+    r = Run(*client, {"SET", "after", "restart"});
+  } while (!r.ok() && absl::Now() - back < absl::Seconds(5));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_TRUE(client->WaitUntilUsable(absl::Seconds(5)));
+  EXPECT_LT(absl::Now() - back, absl::Milliseconds(500));
   EXPECT_EQ(redis_->Command({"GET", "after"})->str, "restart");
 }
 
@@ -177,6 +189,33 @@ TEST_F(RedisClientTest, DownRedisFailsFastWithUnavailable) {
   absl::StatusOr<RedisValue> r = Run(*client, {"GET", "k"});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+// Redis out of memory: writes answer RESOURCE_EXHAUSTED with a plain message
+// (not Redis's text), the client reports itself not usable (readiness
+// NOT_SERVING) until a probe finds writes are accepted again; the probe
+// leaves no key behind.
+TEST_F(RedisClientTest, OutOfMemoryIsResourceExhaustedAndNotUsableUntilFreed) {
+  auto client = NewClient();
+  LuaScript script("set", "return redis.call('SET', KEYS[1], ARGV[1])");
+  ASSERT_TRUE(redis_->Command({"CONFIG", "SET", "maxmemory", "1"}).ok());
+  Result refused;
+  client->Eval(script, {"k"}, {"v"}, refused.Callback());
+  absl::StatusOr<RedisValue> r = refused.Get();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(r.status().message(), kStorageFullMessage);
+  EXPECT_EQ(Run(*client, {"SET", "k", "v"}).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_FALSE(client->usable());
+  // Still not usable a little later: the periodic PING works, writes don't.
+  absl::SleepFor(absl::Milliseconds(400));
+  EXPECT_FALSE(client->usable());
+  ASSERT_TRUE(redis_->Command({"CONFIG", "SET", "maxmemory", "0"}).ok());
+  EXPECT_TRUE(client->WaitUntilUsable(absl::Seconds(2)));
+  Result accepted;
+  client->Eval(script, {"k"}, {"v"}, accepted.Callback());
+  EXPECT_TRUE(accepted.Get().ok());
+  EXPECT_EQ(redis_->Command({"DBSIZE"})->integer, 1);  // just k
 }
 
 TEST_F(RedisClientTest, StalledRedisTimesOutThenRecovers) {

@@ -21,7 +21,10 @@
 #include "services/common/auth.h"
 #include "services/common/directory_keys.h"
 #include "services/common/logging.h"
+#include "services/common/metrics.h"
 #include "services/common/rpc.h"
+#include "tests/testing/http_get.h"
+#include "tests/testing/raw_call.h"
 #include "tests/testing/redis_sentinel.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/subprocess.h"
@@ -169,6 +172,96 @@ TEST(ServerTest, RequestIdComesBackAndIsLogged) {
   const std::string generated = call({});
   EXPECT_EQ(generated.size(), 32u);
   EXPECT_NE(generated, call({}));
+}
+
+// A request the library cannot parse gets INVALID_ARGUMENT with a message, not
+// gRPC's default UNIMPLEMENTED with none; the handler never runs.
+TEST(ServerTest, UnparseableRequestIsInvalidArgumentWithAMessage) {
+  SlowEcho echo(absl::ZeroDuration());
+  auto server = testing::TestServer::Start({&echo});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = (*server)->NewChannel();
+  const std::string method = "/prima.testing.v1.EchoService/Echo";
+
+  EchoRequest valid;
+  valid.set_message("halo");
+  std::string reply;
+  grpc::Status status =
+      testing::RawUnaryCall(channel, method, valid.SerializeAsString(), &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EchoResponse response;
+  ASSERT_TRUE(response.ParseFromString(reply));
+  EXPECT_EQ(response.message(), "halo");
+
+  const std::vector<std::pair<std::string, std::string>> malformed = {
+      {"truncated", std::string("\x0a\x05ab", 4)},
+      {"invalid UTF-8", std::string("\x0a\x02\xff\xfe", 4)},
+      {"bad wire type", std::string("\x0f\x01\x02", 3)},
+      {"varint that never ends", std::string(12, '\xff')},
+  };
+  for (const auto& [name, bytes] : malformed) {
+    status = testing::RawUnaryCall(channel, method, bytes);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << name;
+    EXPECT_NE(status.error_message().find("request: not a valid message"),
+              std::string::npos)
+        << name << ": " << status.error_message();
+  }
+  EXPECT_EQ(echo.started(), 1);
+}
+
+// A call its client gave up on is counted as CANCELLED, whatever the handler
+// answered later (load tools that stop mid-flight used to show a trickle of
+// UNIMPLEMENTED or OK for such calls).
+TEST(ServerTest, CancelledCallIsCountedAsCancelled) {
+  SlowEcho echo(absl::Milliseconds(500));
+  absl::StatusOr<std::unique_ptr<Metrics>> metrics =
+      Metrics::Start("127.0.0.1:0");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  ServerOptions options;
+  options.metrics = metrics->get();
+  auto server = Server::Start(options, {&echo}, /*initially_serving=*/true);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+                          grpc::InsecureChannelCredentials());
+  auto stub = EchoService::NewStub(channel);
+
+  const std::string method = "/prima.testing.v1.EchoService/Echo";
+  auto count = [&](const std::string& code) {
+    absl::StatusOr<std::string> body =
+        testing::HttpGet((*metrics)->port(), "/metrics");
+    EXPECT_TRUE(body.ok()) << body.status();
+    return testing::MetricValue(body.ok() ? *body : "",
+                                "prima_rpc_requests_total",
+                                {{"method", method}, {"code", code}})
+        .value_or(0);
+  };
+
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(100));
+    EchoRequest request;
+    EchoResponse response;
+    EXPECT_EQ(stub->Echo(&context, request, &response).error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  {
+    grpc::ClientContext context;
+    EchoRequest request;
+    EchoResponse response;
+    EXPECT_TRUE(stub->Echo(&context, request, &response).ok());
+  }
+  // A call is counted when the library releases it, just after its reply.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while ((count("CANCELLED") < 1 || count("OK") < 1) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(count("CANCELLED"), 1);
+  EXPECT_EQ(count("OK"), 1);
+  (*server)->Shutdown();
+  (*server)->Wait();
 }
 
 TEST(ServerTest, DrainLetsInFlightCallsFinishAndRefusesNewOnes) {

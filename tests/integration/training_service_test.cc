@@ -24,7 +24,9 @@
 #include "services/catalog/training_store.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
+#include "services/common/directory_keys.h"
 #include "services/common/done.h"
+#include "services/common/proto_time.h"
 #include "services/common/redis_client.h"
 #include "services/common/server.h"
 #include "tests/testing/redis_server.h"
@@ -528,7 +530,6 @@ TEST_F(TrainingServiceTest, TwoHundredConcurrentEnrolmentsOnThirtySeats) {
   (*client2)->Stop();
   int enrolled = 0;
   std::vector<int> positions;
-  std::vector<std::pair<int64_t, int>> arrival;  // (enroll time, position)
   for (const auto& r : results) {
     ASSERT_TRUE(r->status.ok()) << r->status.error_message();
     if (r->resp.status() == ENROLMENT_STATUS_ENROLLED) {
@@ -641,6 +642,25 @@ TEST_F(TrainingServiceTest, EnrolRulesAndAccess) {
   clock_.Advance(absl::Hours(200));
   EXPECT_EQ(Enroll("o1", "late", region_, &e).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// Enrolment times agree with the order the script saw the calls in: a call
+// whose clock read came earlier but whose script ran later (another replica,
+// a slower thread) takes the previous time, so no later position carries an
+// earlier time.
+TEST_F(TrainingServiceTest, EnrolTimesFollowTheOrderOfEnrolment) {
+  PublishedCourseWithOffering("pp", "o1", 1);
+  Enrolment first, second, third;
+  ASSERT_TRUE(Enroll("o1", "budi", region_, &first, "", kAgency).ok());
+  clock_.Advance(-absl::Seconds(5));  // this replica's clock is behind
+  ASSERT_TRUE(Enroll("o1", "sari", region_, &second, "", kAgency).ok());
+  clock_.Advance(absl::Seconds(10));
+  ASSERT_TRUE(Enroll("o1", "andi", region_, &third, "", kAgency).ok());
+  EXPECT_EQ(second.waitlist_position(), 1);
+  EXPECT_EQ(third.waitlist_position(), 2);
+  EXPECT_EQ(ToAbslTime(second.enroll_time()), ToAbslTime(first.enroll_time()));
+  EXPECT_EQ(ToAbslTime(third.enroll_time()),
+            ToAbslTime(first.enroll_time()) + absl::Seconds(5));
 }
 
 TEST_F(TrainingServiceTest, EnrolInArchivedCourseFails) {
@@ -767,8 +787,24 @@ TEST_F(TrainingServiceTest, CompleteCertificateRetakeAndRecord) {
   EXPECT_EQ(
       Record("sari", Token("officer", kAgency, "budi"), &record).error_code(),
       grpc::StatusCode::PERMISSION_DENIED);
+  // An officer the directory does not know: another agency's supervisor sees
+  // only what was made within their agency (nothing).
   ASSERT_TRUE(Record("sari", Token("supervisor", kOther), &record).ok());
-  EXPECT_EQ(record.enrolments_size(), 0);  // nothing of the other agency
+  EXPECT_EQ(record.enrolments_size(), 0);
+  // Once the directory knows sari's agency, another agency's staff are
+  // refused, as the proto says; sari's agency's admin reads it all.
+  ASSERT_TRUE(
+      redis_
+          ->Command({"HSET",
+                     directory::ResourceKey(directory::Kind::kOfficer, "sari"),
+                     directory::kAgencyField, kAgency})
+          .ok());
+  EXPECT_EQ(Record("sari", Token("supervisor", kOther), &record).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Record("sari", Token("agency_admin", kOther), &record).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(Record("sari", Token("agency_admin", kAgency), &record).ok());
+  EXPECT_EQ(record.enrolments_size(), 2);
 
   // Events: every mutation appended one.
   auto len = redis_->Command({"XLEN", "prima:events:catalog"});

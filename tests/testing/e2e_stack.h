@@ -61,6 +61,8 @@ class E2eStack {
   int MetricsPort(absl::string_view name) const;
   // The gRPC address of service `name`.
   std::string Address(absl::string_view name) const;
+  // The services' Redis, to look at what they stored.
+  TestRedis& redis() { return *redis_; }
 
  private:
   struct Running {

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "prima/queue/v1/queue.pb.h"
 #include "services/common/clock.h"
 #include "services/common/config.h"
 #include "tests/testing/keys.h"
@@ -727,22 +729,24 @@ TEST_F(AuthorizerTest, UnknownMethod) {
             absl::StatusCode::kPermissionDenied);
 }
 
-TEST_F(AuthorizerTest, ReadsServerContextMetadata) {
+TEST_F(AuthorizerTest, AdmitReadsServerContextMetadata) {
+  const prima::queue::v1::BookAppointmentRequest request;
   {
     grpc::ServerContext context;
     grpc::testing::ServerContextTestSpouse spouse(&context);
     spouse.AddClientMetadata("authorization", Bearer({"supervisor"}));
     absl::StatusOr<Principal> principal =
-        authorizer_.Authorize(context, "CallNext", "dukcapil");
+        authorizer_.Admit(context, "CallNext", "dukcapil", request);
     ASSERT_TRUE(principal.ok()) << principal.status();
     EXPECT_TRUE(principal->Has(Role::kSupervisor));
   }
   {
     grpc::ServerContext context;
-    EXPECT_EQ(
-        authorizer_.Authorize(context, "CallNext", "dukcapil").status().code(),
-        absl::StatusCode::kUnauthenticated);
-    EXPECT_FALSE(authorizer_.Authorize(context, "GetServiceStandard", "")
+    EXPECT_EQ(authorizer_.Admit(context, "CallNext", "dukcapil", request)
+                  .status()
+                  .code(),
+              absl::StatusCode::kUnauthenticated);
+    EXPECT_FALSE(authorizer_.Admit(context, "GetServiceStandard", "", request)
                      ->authenticated);
   }
   {
@@ -750,9 +754,51 @@ TEST_F(AuthorizerTest, ReadsServerContextMetadata) {
     grpc::testing::ServerContextTestSpouse spouse(&context);
     spouse.AddClientMetadata("authorization", Bearer({"supervisor"}));
     spouse.AddClientMetadata("authorization", Bearer({"region_admin"}));
-    EXPECT_EQ(
-        authorizer_.Authorize(context, "CallNext", "dukcapil").status().code(),
-        absl::StatusCode::kUnauthenticated);
+    EXPECT_EQ(authorizer_.Admit(context, "CallNext", "dukcapil", request)
+                  .status()
+                  .code(),
+              absl::StatusCode::kUnauthenticated);
+  }
+}
+
+// The caller first, then the request: a request out of bounds from a caller
+// without access learns nothing about the request's rules.
+TEST_F(AuthorizerTest, AdmitChecksTheCallerBeforeTheRequest) {
+  prima::queue::v1::BookAppointmentRequest request;
+  request.mutable_slot_start_time()->set_seconds(
+      std::numeric_limits<int64_t>::max());
+  {
+    grpc::ServerContext context;  // no token
+    EXPECT_EQ(authorizer_.Admit(context, "CallNext", "dukcapil", request)
+                  .status()
+                  .code(),
+              absl::StatusCode::kUnauthenticated);
+  }
+  {
+    grpc::ServerContext context;
+    grpc::testing::ServerContextTestSpouse spouse(&context);
+    spouse.AddClientMetadata("authorization", Bearer({"citizen"}));
+    EXPECT_EQ(authorizer_.Admit(context, "CallNext", "dukcapil", request)
+                  .status()
+                  .code(),
+              absl::StatusCode::kPermissionDenied);
+  }
+  {
+    grpc::ServerContext context;
+    grpc::testing::ServerContextTestSpouse spouse(&context);
+    spouse.AddClientMetadata("authorization", Bearer({"supervisor"}));
+    const absl::Status status =
+        authorizer_.Admit(context, "CallNext", "dukcapil", request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StartsWith(status.message(), "slot_start_time.seconds: "))
+        << status;
+  }
+  {
+    grpc::ServerContext context;  // public: the request is checked at once
+    EXPECT_EQ(authorizer_.Admit(context, "GetServiceStandard", "", request)
+                  .status()
+                  .code(),
+              absl::StatusCode::kInvalidArgument);
   }
 }
 

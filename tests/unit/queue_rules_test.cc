@@ -4,6 +4,7 @@
 #include "services/queue/queue_rules.h"
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -389,6 +390,18 @@ TEST(SlotsOfTest, WholeSlotsPerInterval) {
       SlotsOf(TestOffice(), zone, absl::CivilDay(2026, 12, 25), 30).empty());
   EXPECT_TRUE(
       SlotsOf(TestOffice(), zone, absl::CivilDay(2026, 11, 25), 0).empty());
+}
+
+// The day of a timestamp of extreme int64 seconds: enumerating its slots used
+// to never end (infinite bounds); it ends, with at most a day's slots.
+TEST(SlotsOfTest, EndsOnTheDaysOfExtremeTimestamps) {
+  const absl::TimeZone zone = Zone("Asia/Jakarta");
+  for (int64_t seconds : {std::numeric_limits<int64_t>::min(),
+                          std::numeric_limits<int64_t>::max()}) {
+    const absl::CivilDay day =
+        absl::ToCivilDay(absl::FromUnixSeconds(seconds), zone);
+    EXPECT_LE(SlotsOf(TestOffice(), zone, day, 30).size(), 48u) << day;
+  }
 }
 
 class CheckBookableSlotTest : public ::testing::Test {

@@ -1,0 +1,114 @@
+#include "services/common/request_bounds.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+#include "services/common/validation.h"
+
+namespace prima {
+namespace {
+
+using ::google::protobuf::Descriptor;
+using ::google::protobuf::FieldDescriptor;
+using ::google::protobuf::Message;
+using ::google::protobuf::Reflection;
+
+constexpr int kMaxNanos = 999999999;
+// Requests nest a few levels at most; a deeper one is refused rather than
+// walked (the protobuf parser already caps recursion at 100).
+constexpr int kMaxDepth = 32;
+
+std::string FieldPath(const std::string& parent, const FieldDescriptor& field,
+                      int index) {
+  std::string path =
+      parent.empty() ? field.name() : absl::StrCat(parent, ".", field.name());
+  if (index >= 0) absl::StrAppend(&path, "[", index, "]");
+  return path;
+}
+
+// The two int fields of a Timestamp or Duration (seconds = 1, nanos = 2).
+void SecondsAndNanos(const Message& message, int64_t* seconds, int32_t* nanos) {
+  const Descriptor* type = message.GetDescriptor();
+  const Reflection* reflection = message.GetReflection();
+  *seconds = reflection->GetInt64(message, type->FindFieldByNumber(1));
+  *nanos = reflection->GetInt32(message, type->FindFieldByNumber(2));
+}
+
+absl::Status CheckTimestamp(const std::string& path, const Message& message) {
+  int64_t seconds = 0;
+  int32_t nanos = 0;
+  SecondsAndNanos(message, &seconds, &nanos);
+  if (seconds < kMinTimestampSeconds || seconds > kMaxTimestampSeconds) {
+    return Invalid(
+        absl::StrCat(path, ".seconds"),
+        absl::StrCat("must be within 0001-01-01..9999-12-31 (",
+                     kMinTimestampSeconds, "..", kMaxTimestampSeconds, ")"));
+  }
+  if (nanos < 0 || nanos > kMaxNanos) {
+    return Invalid(absl::StrCat(path, ".nanos"), "must be 0..999999999");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDuration(const std::string& path, const Message& message) {
+  int64_t seconds = 0;
+  int32_t nanos = 0;
+  SecondsAndNanos(message, &seconds, &nanos);
+  if (seconds < -kMaxDurationSeconds || seconds > kMaxDurationSeconds) {
+    return Invalid(absl::StrCat(path, ".seconds"),
+                   absl::StrCat("must be within -", kMaxDurationSeconds, "..",
+                                kMaxDurationSeconds, " (10,000 years)"));
+  }
+  if (nanos < -kMaxNanos || nanos > kMaxNanos || (seconds > 0 && nanos < 0) ||
+      (seconds < 0 && nanos > 0)) {
+    return Invalid(absl::StrCat(path, ".nanos"),
+                   "must be -999999999..999999999 with the sign of seconds");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMessage(const std::string& path, const Message& message,
+                          int depth) {
+  const std::string& type = message.GetDescriptor()->full_name();
+  if (type == "google.protobuf.Timestamp") return CheckTimestamp(path, message);
+  if (type == "google.protobuf.Duration") return CheckDuration(path, message);
+  if (depth > kMaxDepth) {
+    return Invalid(path.empty() ? "request" : path, "is nested too deeply");
+  }
+  const Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);  // only the fields that are set
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (field->is_map() &&
+        field->message_type()->FindFieldByNumber(2)->cpp_type() !=
+            FieldDescriptor::CPPTYPE_MESSAGE) {
+      continue;  // a map of scalars holds no message
+    }
+    if (field->is_repeated()) {
+      const int size = reflection->FieldSize(message, field);
+      for (int i = 0; i < size; ++i) {
+        absl::Status s = CheckMessage(
+            FieldPath(path, *field, i),
+            reflection->GetRepeatedMessage(message, field, i), depth + 1);
+        if (!s.ok()) return s;
+      }
+    } else {
+      absl::Status s =
+          CheckMessage(FieldPath(path, *field, -1),
+                       reflection->GetMessage(message, field), depth + 1);
+      if (!s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckRequestBounds(const Message& request) {
+  return CheckMessage("", request, 0);
+}
+
+}  // namespace prima

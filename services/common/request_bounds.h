@@ -1,0 +1,30 @@
+#pragma once
+
+// Checks every request meets before its handler reads it (after the caller is
+// authenticated): the bounds that hold for every field of a kind, wherever it
+// sits in the message. Field-specific rules (ids, texts, windows such as an
+// appointment's booking horizon) stay in each service's validation.
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
+
+namespace prima {
+
+// The range of a google.protobuf.Timestamp in a request: 0001-01-01T00:00:00Z
+// to 9999-12-31T23:59:59.999999999Z (as the type's own documentation says),
+// nanos 0..999,999,999.
+inline constexpr int64_t kMinTimestampSeconds = -62135596800;
+inline constexpr int64_t kMaxTimestampSeconds = 253402300799;
+// A google.protobuf.Duration: within ±10,000 years, nanos of the same sign
+// as the seconds and below one second.
+inline constexpr int64_t kMaxDurationSeconds = 315576000000;
+
+// Every Timestamp and Duration set anywhere in `request` (nested and repeated
+// messages included) is within the ranges above. INVALID_ARGUMENT naming the
+// field's path, e.g. `slot_start_time.seconds: must be within
+// 0001-01-01..9999-12-31 (-62135596800..253402300799)`.
+absl::Status CheckRequestBounds(const google::protobuf::Message& request);
+
+}  // namespace prima

@@ -1,0 +1,44 @@
+#include "tests/testing/raw_call.h"
+
+#include <grpcpp/generic/generic_stub.h>
+
+#include <chrono>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+
+namespace prima::testing {
+
+grpc::Status RawUnaryCall(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+    absl::string_view request, std::string* response, absl::Duration timeout,
+    const std::multimap<std::string, std::string>& metadata) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       absl::ToChronoMilliseconds(timeout));
+  for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
+  grpc::Slice slice(request.data(), request.size());
+  grpc::ByteBuffer request_buffer(&slice, 1);
+  grpc::ByteBuffer response_buffer;
+  grpc::Status status;
+  absl::Notification done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request_buffer,
+                 &response_buffer, [&](grpc::Status s) {
+                   status = std::move(s);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  if (response != nullptr) {
+    response->clear();
+    std::vector<grpc::Slice> slices;
+    if (status.ok() && response_buffer.Dump(&slices).ok()) {
+      for (const grpc::Slice& s : slices) {
+        response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+    }
+  }
+  return status;
+}
+
+}  // namespace prima::testing
