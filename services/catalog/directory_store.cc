@@ -371,20 +371,20 @@ void DirectoryStore::Put(absl::string_view mode, const T& resource,
   args.push_back(std::string(mode));
   for (std::string& a : EnvelopeArgs(envelope)) args.push_back(std::move(a));
   AppendItem(item, FieldOf(item.kind), args);
-  RunIdempotent(
-      redis_, PutScript(),
-      {kProducer, context.rpc, context.caller.subject, context.request_id},
-      {EventStreamKey(kProducer)}, std::move(args),
-      [done =
-           std::move(done)](absl::StatusOr<IdempotentResult> result) mutable {
-        if (!result.ok()) return done(result.status());
-        T stored;
-        if (!stored.ParseFromString(result->value)) {
-          return done(
-              absl::InternalError("directory: unreadable stored value"));
-        }
-        done(std::move(stored));
-      });
+  RunIdempotent(redis_, PutScript(),
+                {kProducer, context.rpc, context.caller.subject,
+                 context.request_id, context.caller.request_fingerprint},
+                {EventStreamKey(kProducer)}, std::move(args),
+                [done = std::move(done)](
+                    absl::StatusOr<IdempotentResult> result) mutable {
+                  if (!result.ok()) return done(result.status());
+                  T stored;
+                  if (!stored.ParseFromString(result->value)) {
+                    return done(absl::InternalError(
+                        "directory: unreadable stored value"));
+                  }
+                  done(std::move(stored));
+                });
 }
 
 template <typename T>
@@ -489,7 +489,8 @@ void DirectoryStore::Apply(const ApplyDirectoryRequest& request,
   }
   RunIdempotent(
       redis_, ApplyScript(),
-      {kProducer, context.rpc, context.caller.subject, context.request_id},
+      {kProducer, context.rpc, context.caller.subject, context.request_id,
+       context.caller.request_fingerprint},
       {EventStreamKey(kProducer)}, std::move(args),
       [done =
            std::move(done)](absl::StatusOr<IdempotentResult> result) mutable {

@@ -85,6 +85,7 @@ TrainingActor ActorOf(const Principal& p, absl::string_view request_id,
   TrainingActor actor;
   actor.subject = p.subject;
   actor.request_id = std::string(request_id);
+  actor.request_fingerprint = p.request_fingerprint;
   actor.scope = std::move(scope);
   actor.actor = ActorProto(p);
   return actor;

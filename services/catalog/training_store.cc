@@ -767,7 +767,9 @@ void RunMutation(RedisClient& redis, const LuaScript& script,
                  absl::string_view rpc, const TrainingActor& actor,
                  std::vector<std::string> keys, std::vector<std::string> args,
                  StoreDone<std::string> done) {
-  RunIdempotent(redis, script, {kService, rpc, actor.subject, actor.request_id},
+  RunIdempotent(redis, script,
+                {kService, rpc, actor.subject, actor.request_id,
+                 actor.request_fingerprint},
                 std::move(keys), std::move(args),
                 [done = std::move(done)](
                     absl::StatusOr<IdempotentResult> result) mutable {

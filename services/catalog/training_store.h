@@ -57,6 +57,7 @@ namespace prima::catalog {
 struct TrainingActor {
   std::string subject;     // token `sub` (idempotency keys are per caller)
   std::string request_id;  // the mutation's idempotency key (validated)
+  std::string request_fingerprint;  // Principal::request_fingerprint
   // The agency whose resources the caller may touch; "*" for any (region_admin
   // or an officer acting on their own enrolment).
   std::string scope = "*";

@@ -476,6 +476,7 @@ absl::StatusOr<Principal> Authorizer::Admit(
   if (absl::Status bounds = CheckRequestBounds(request); !bounds.ok()) {
     return bounds;
   }
+  principal->request_fingerprint = RequestFingerprint(request);
   return principal;
 }
 

@@ -55,6 +55,9 @@ struct Principal {
   std::string agency;   // `agency`; empty for citizens and some region admins
   RoleSet roles = 0;
   bool authenticated = false;
+  // Set by Authorizer::Admit: RequestFingerprint of the admitted request, so
+  // that an idempotency record answers only a replay of the same request.
+  std::string request_fingerprint;
 
   bool Has(Role role) const {
     return (roles & static_cast<RoleSet>(role)) != 0;
@@ -140,7 +143,8 @@ class Authorizer {
   // How every handler starts: Authorize with the call's `authorization`
   // metadata, then CheckRequestBounds(request) (services/common/
   // request_bounds.h), so a caller without access gets UNAUTHENTICATED or
-  // PERMISSION_DENIED before any rule about the request's content.
+  // PERMISSION_DENIED before any rule about the request's content. The
+  // principal carries the request's fingerprint.
   absl::StatusOr<Principal> Admit(
       const grpc::ServerContextBase& context, absl::string_view method,
       absl::string_view request_agency,

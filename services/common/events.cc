@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
@@ -107,18 +108,57 @@ std::string IdempotencyKey(absl::string_view service, absl::string_view rpc,
                           reinterpret_cast<const char*>(digest), 16)));
 }
 
+namespace {
+
+// A record made for a request with a fingerprint: "fp1:<fingerprint>:<result>"
+// (a script's result is a packed list or a serialized message, neither of
+// which starts so).
+constexpr char kRecordPrefix[] = "fp1:";
+constexpr char kReusedRequestId[] =
+    "request_id: already used for a different request; a retry must repeat "
+    "the first request exactly, a new request needs a new request_id";
+
+}  // namespace
+
 LuaScript MakeIdempotentScript(absl::string_view name, absl::string_view body) {
   return LuaScript(name, absl::StrCat(kLuaPrelude, R"lua(
+local ttl, fp = string.match(ARGV[1], '^(%d+):?(%x*)$')
 local prior = redis.call('GET', KEYS[1])
-if prior then return {1, prior} end
+if prior then
+  local pfp, rest = string.match(prior, '^fp1:(%x+):(.*)$')
+  if pfp then
+    if fp ~= '' and pfp ~= fp then
+      return redis.error_reply('ALREADY_EXISTS )lua",
+                                      kReusedRequestId, R"lua(')
+    end
+    prior = rest
+  end
+  return {1, prior}
+end
 local result = (function()
 )lua",
                                       body, R"lua(
 end)()
 if type(result) == 'table' and result.err then return result end
-redis.call('SET', KEYS[1], result, 'EX', ARGV[1])
+local record = result
+if fp ~= '' then record = 'fp1:' .. fp .. ':' .. result end
+redis.call('SET', KEYS[1], record, 'EX', ttl)
 return {0, result}
 )lua"));
+}
+
+absl::StatusOr<std::string> RecordedResult(absl::string_view record,
+                                           absl::string_view fingerprint) {
+  if (!absl::StartsWith(record, kRecordPrefix)) return std::string(record);
+  record.remove_prefix(sizeof(kRecordPrefix) - 1);
+  const size_t colon = record.find(':');
+  if (colon == absl::string_view::npos) {
+    return absl::InternalError("redis: malformed idempotency record");
+  }
+  if (!fingerprint.empty() && record.substr(0, colon) != fingerprint) {
+    return absl::AlreadyExistsError(kReusedRequestId);
+  }
+  return std::string(record.substr(colon + 1));
 }
 
 absl::StatusOr<IdempotentResult> ParseIdempotentReply(const RedisValue& reply) {
@@ -137,8 +177,11 @@ void RunIdempotent(
     absl::AnyInvocable<void(absl::StatusOr<IdempotentResult>)> done) {
   keys.insert(keys.begin(), IdempotencyKey(scope.service, scope.rpc,
                                            scope.caller, scope.request_id));
-  args.insert(args.begin(),
-              absl::StrCat(absl::ToInt64Seconds(kIdempotencyTtl)));
+  std::string ttl = absl::StrCat(absl::ToInt64Seconds(kIdempotencyTtl));
+  if (!scope.request_fingerprint.empty()) {
+    absl::StrAppend(&ttl, ":", scope.request_fingerprint);
+  }
+  args.insert(args.begin(), std::move(ttl));
   redis.Eval(
       script, std::move(keys), std::move(args),
       [done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {

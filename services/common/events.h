@@ -83,8 +83,9 @@ std::string IdempotencyKey(absl::string_view service, absl::string_view rpc,
                            absl::string_view request_id);
 
 // Wraps a script body into an idempotent script. Conventions:
-//   KEYS[1] = the idempotency key, ARGV[1] = its TTL in seconds; the body uses
-//   the other KEYS/ARGV. The body returns a string (usually a serialized
+//   KEYS[1] = the idempotency key, ARGV[1] = its TTL in seconds, optionally
+//   followed by ":" and the request's fingerprint (RunIdempotent); the body
+//   uses the other KEYS/ARGV. The body returns a string (usually a serialized
 //   response) or redis.error_reply("<CODE> message"). It must check everything
 //   before writing anything: Redis does not roll a script back. Errors are not
 //   recorded, so a retry after an error runs again.
@@ -97,6 +98,12 @@ struct IdempotentResult {
 };
 absl::StatusOr<IdempotentResult> ParseIdempotentReply(const RedisValue& reply);
 
+// The result in an idempotency record as stored (read with GET): the script's
+// result, or ALREADY_EXISTS when it was recorded for a request with another
+// fingerprint (`fingerprint` empty: not checked).
+absl::StatusOr<std::string> RecordedResult(absl::string_view record,
+                                           absl::string_view fingerprint);
+
 // Runs a MakeIdempotentScript script: puts KEYS[1] = IdempotencyKey(service,
 // rpc, caller, request_id) and ARGV[1] = the TTL in front of `keys` and `args`,
 // sends it as safe to resend (the key makes a second run a replay), and hands
@@ -106,6 +113,10 @@ struct IdempotencyScope {
   absl::string_view rpc;
   absl::string_view caller;
   absl::string_view request_id;
+  // RequestFingerprint of the request, recorded with the result: a replay
+  // with another fingerprint fails with ALREADY_EXISTS instead of getting the
+  // first result. Empty: not checked (internal callers).
+  absl::string_view request_fingerprint;
 };
 void RunIdempotent(
     RedisClient& redis, const LuaScript& script, const IdempotencyScope& scope,

@@ -230,6 +230,11 @@ void RedisClient::FailOrHold(std::unique_ptr<Pending> pending,
              RedisCommandOutcome::kTimeout);
     return;
   }
+  if (outage_confirmed_) {
+    Complete(*pending, absl::UnavailableError(absl::StrCat("redis: ", why)),
+             RedisCommandOutcome::kConnectionLost);
+    return;
+  }
   if (held_.size() >= options_.max_held_commands) {
     Complete(*pending,
              absl::UnavailableError(
@@ -237,6 +242,10 @@ void RedisClient::FailOrHold(std::unique_ptr<Pending> pending,
              RedisCommandOutcome::kConnectionLost);
     return;
   }
+  Hold(std::move(pending));
+}
+
+void RedisClient::Hold(std::unique_ptr<Pending> pending) {
   pending->hold_until = std::min(
       pending->deadline, absl::Now() + options_.max_wait_for_connection);
   held_.push_back(std::move(pending));
@@ -335,7 +344,7 @@ void RedisClient::OnReply(redisAsyncContext*, void* reply_ptr,
     if (!shutting_down_ && !pending->internal && pending->resend_safe &&
         now < pending->deadline) {
       ++stat_resent_;
-      held_.push_back(std::move(pending));  // merged in order by ConnectionLost
+      Hold(std::move(pending));  // merged in order by ConnectionLost
       return;
     }
     Complete(
@@ -357,7 +366,7 @@ void RedisClient::OnReply(redisAsyncContext*, void* reply_ptr,
       RequestReset("the server is not the primary (READONLY)");
       if (pending->callback && !pending->internal && now < pending->deadline) {
         ++stat_resent_;
-        held_.push_back(std::move(pending));
+        Hold(std::move(pending));
         return;
       }
     }
@@ -675,6 +684,7 @@ void RedisClient::SendHandshakePing() {
     }
     state_ = State::kReady;
     backoff_ = absl::ZeroDuration();
+    outage_confirmed_ = false;
     SetUsable(!write_refused_);
     std::deque<std::unique_ptr<Pending>> held;
     held.swap(held_);
@@ -721,6 +731,10 @@ void RedisClient::RequestReset(absl::string_view why) {
 
 void RedisClient::ConnectionLost() {
   reset_requested_ = false;
+  // A connection that was serving dropped: commands wait briefly for the
+  // immediate reconnect. An attempt that failed confirms an outage: commands
+  // fail at once until a connection is ready again.
+  const bool attempt_failed = !usable_.load();
   // Commands resent after a loss were appended to held_ in send order, behind
   // any commands that were waiting; send order among the resent ones is what
   // matters.
@@ -744,6 +758,16 @@ void RedisClient::ConnectionLost() {
     }
     held_.clear();
     return;
+  }
+  if (attempt_failed && !outage_confirmed_) {
+    outage_confirmed_ = true;
+    for (auto& pending : held_) {
+      if (pending->callback) {
+        Complete(*pending, absl::UnavailableError("redis: unreachable"),
+                 RedisCommandOutcome::kConnectionLost);
+      }
+    }
+    held_.clear();
   }
   ScheduleReconnect();
 }

@@ -57,7 +57,8 @@ enum class RedisCommandOutcome {
 // - reconnect at once, then with exponential backoff (at most
 //   `backoff_max`); commands submitted meanwhile are held (bounded) for at
 //   most `max_wait_for_connection` and sent if the connection is back by
-//   then, else they fail with UNAVAILABLE; a Redis still loading its data
+//   then, else they fail with UNAVAILABLE; after a failed attempt they fail
+//   at once until a connection is ready; a Redis still loading its data
 //   (LOADING) is asked again every 50 ms on the same connection;
 // - on a lost connection, commands already sent may or may not have run: only
 // those
@@ -88,9 +89,10 @@ class RedisClient {
     absl::Duration backoff_max = absl::Milliseconds(200);
     // A command that finds no usable connection waits this long for one (a
     // connection that dropped and comes straight back), then fails with
-    // UNAVAILABLE: during an outage callers hear of it within 100 ms (the
-    // timer ticks every 20 ms), not at their deadline.
-    absl::Duration max_wait_for_connection = absl::Milliseconds(80);
+    // UNAVAILABLE; once a reconnect attempt has failed, commands fail at
+    // once. During an outage callers hear of it within 100 ms (the timer
+    // ticks every 20 ms), not at their deadline.
+    absl::Duration max_wait_for_connection = absl::Milliseconds(60);
     // An idle connection is checked with PING this often.
     absl::Duration ping_interval = absl::Seconds(1);
     // Commands waiting for a connection beyond this many fail with UNAVAILABLE
@@ -195,6 +197,9 @@ class RedisClient {
   void ResetConnection(absl::string_view why);
   void ConnectionLost();
   void FailOrHold(std::unique_ptr<Pending> pending, absl::string_view why);
+  // Keeps `pending` for the next connection, for at most
+  // max_wait_for_connection.
+  void Hold(std::unique_ptr<Pending> pending);
   void Complete(Pending& pending, absl::StatusOr<RedisValue> result,
                 RedisCommandOutcome outcome);
   // How a command that found no connection ended: kStopped once stopping.
@@ -239,6 +244,9 @@ class RedisClient {
   absl::Time last_activity_;
   // When the handshake PING is sent again: Redis answered LOADING.
   absl::Time handshake_ping_due_ = absl::InfiniteFuture();
+  // A connection attempt failed since the last ready connection: commands
+  // fail at once instead of waiting for a connection.
+  bool outage_confirmed_ = false;
   // Redis answered OOM: not usable until a probe write is accepted again.
   bool write_refused_ = false;
   absl::Time last_write_probe_;

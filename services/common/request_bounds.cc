@@ -1,10 +1,15 @@
 #include "services/common/request_bounds.h"
 
+#include <openssl/sha.h>
+
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "services/common/validation.h"
 
 namespace prima {
@@ -109,6 +114,21 @@ absl::Status CheckMessage(const std::string& path, const Message& message,
 
 absl::Status CheckRequestBounds(const Message& request) {
   return CheckMessage("", request, 0);
+}
+
+std::string RequestFingerprint(const Message& request) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&out);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+         digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), 16));
 }
 
 }  // namespace prima

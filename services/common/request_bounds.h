@@ -6,6 +6,7 @@
 // appointment's booking horizon) stay in each service's validation.
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"
@@ -26,5 +27,10 @@ inline constexpr int64_t kMaxDurationSeconds = 315576000000;
 // field's path, e.g. `slot_start_time.seconds: must be within
 // 0001-01-01..9999-12-31 (-62135596800..253402300799)`.
 absl::Status CheckRequestBounds(const google::protobuf::Message& request);
+
+// 32 hex characters (128 bits of SHA-256) of the request's deterministic
+// serialization: the same request gives the same fingerprint, any change of
+// a field (unknown ones included) another.
+std::string RequestFingerprint(const google::protobuf::Message& request);
 
 }  // namespace prima

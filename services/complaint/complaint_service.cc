@@ -63,7 +63,8 @@ constexpr int kMaxMoveAttempts = 5;
 constexpr char kListTokenKind[] = "complaints";
 
 ComplaintActor ActorOf(const Principal& caller, absl::string_view request_id) {
-  return ComplaintActor{caller.subject, std::string(request_id)};
+  return ComplaintActor{caller.subject, std::string(request_id),
+                        caller.request_fingerprint};
 }
 
 // One move request, kept across the attempts of a move.

@@ -562,7 +562,8 @@ void ComplaintStore::File(const NewComplaint& filing,
   args.push_back(filing.receipt_secret);
   Append(args, DeadlineArgs(c));
   RunIdempotent(redis_, FileScript(),
-                {kService, "FileComplaint", actor.subject, actor.request_id},
+                {kService, "FileComplaint", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
                 {EventStreamKey(kComplaintProducer)}, std::move(args),
                 [done = std::move(done)](
                     absl::StatusOr<IdempotentResult> result) mutable {
@@ -617,14 +618,15 @@ void ComplaintStore::Save(absl::string_view rpc, const StoredComplaint& before,
   for (const ev::EventEnvelope& event : change.events) {
     Append(args, EnvelopeArgs(event));
   }
-  RunIdempotent(
-      redis_, SaveScript(), {kService, rpc, actor.subject, actor.request_id},
-      {EventStreamKey(kComplaintProducer)}, std::move(args),
-      [done =
-           std::move(done)](absl::StatusOr<IdempotentResult> result) mutable {
-        if (!result.ok()) return done(result.status());
-        done(ParseRecord(result->value));
-      });
+  RunIdempotent(redis_, SaveScript(),
+                {kService, rpc, actor.subject, actor.request_id,
+                 actor.request_fingerprint},
+                {EventStreamKey(kComplaintProducer)}, std::move(args),
+                [done = std::move(done)](
+                    absl::StatusOr<IdempotentResult> result) mutable {
+                  if (!result.ok()) return done(result.status());
+                  done(ParseRecord(result->value));
+                });
 }
 
 void ComplaintStore::Replay(absl::string_view rpc, const ComplaintActor& actor,
@@ -632,14 +634,17 @@ void ComplaintStore::Replay(absl::string_view rpc, const ComplaintActor& actor,
   // MakeIdempotentScript records the script's result as the key's plain value.
   redis_.Command(
       {"GET", IdempotencyKey(kService, rpc, actor.subject, actor.request_id)},
-      [refusal = std::move(refusal),
+      [refusal = std::move(refusal), fingerprint = actor.request_fingerprint,
        done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
         if (!reply.ok()) return done(reply.status());
         if (reply->is_nil()) return done(std::move(refusal));
         if (!reply->is_string()) {
           return done(absl::InternalError("redis: unexpected recorded result"));
         }
-        done(ParseRecord(reply->str));
+        absl::StatusOr<std::string> result =
+            RecordedResult(reply->str, fingerprint);
+        if (!result.ok()) return done(result.status());
+        done(ParseRecord(*result));
       },
       {.resend_safe = true});
 }
@@ -708,7 +713,9 @@ void ComplaintStore::SetPolicy(const v1::DeadlinePolicy& policy,
                                Done<v1::DeadlinePolicy> done) {
   RunIdempotent(
       redis_, SetPolicyScript(),
-      {kService, "UpdateDeadlinePolicy", actor.subject, actor.request_id}, {},
+      {kService, "UpdateDeadlinePolicy", actor.subject, actor.request_id,
+       actor.request_fingerprint},
+      {},
       {policy.agency_id(), absl::StrCat(static_cast<int>(policy.category())),
        absl::StrCat(policy.verify_working_days()),
        absl::StrCat(policy.follow_up_working_days()),

@@ -67,6 +67,7 @@ struct StoredComplaint {
 struct ComplaintActor {
   std::string subject;  // token `sub`; "" for anonymous callers
   std::string request_id;
+  std::string request_fingerprint;  // Principal::request_fingerprint
 };
 
 // A complaint ready to be written, complete but for its tracking number: the

@@ -68,6 +68,7 @@ QueueActor ActorOf(const Principal& p, absl::string_view request_id) {
   QueueActor actor;
   actor.subject = p.subject;
   actor.request_id = std::string(request_id);
+  actor.request_fingerprint = p.request_fingerprint;
   actor.actor = ActorProto(p);
   return actor;
 }

@@ -1017,7 +1017,8 @@ void QueueStore::IssueTicket(const IssueParams& p, const QueueActor& actor,
       absl::StrCat(kMaxTicketsPerDay)};
   Append(args, EventArgs(envelope));
   RunIdempotent(redis_, IssueScript(),
-                {kService, "IssueTicket", actor.subject, actor.request_id},
+                {kService, "IssueTicket", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
                 {EventStreamKey(kProducer)}, std::move(args),
                 MutationReply(&ParseTicket, std::move(done)));
 }
@@ -1053,7 +1054,8 @@ void QueueStore::CancelTicket(absl::string_view ticket_id,
   args.push_back(envelope.SerializeAsString());
   args.push_back(EnvelopePayload(envelope));
   RunIdempotent(redis_, CancelScript(),
-                {kService, "CancelTicket", actor.subject, actor.request_id},
+                {kService, "CancelTicket", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
                 {EventStreamKey(kProducer)}, std::move(args),
                 MutationReply(&ParseTicket, std::move(done)));
 }
@@ -1122,8 +1124,9 @@ void QueueStore::ChangeCounter(CounterChange change, const CounterInfo& counter,
                                    counter.office_id, counter.agency_id};
   for (const std::string& s : counter.service_ids) args.push_back(s);
   RunIdempotent(redis_, CounterScript(),
-                {kService, rpc, actor.subject, actor.request_id}, {},
-                std::move(args),
+                {kService, rpc, actor.subject, actor.request_id,
+                 actor.request_fingerprint},
+                {}, std::move(args),
                 [counter, done = std::move(done)](
                     absl::StatusOr<IdempotentResult> result) mutable {
                   if (!result.ok()) return done(result.status());
@@ -1163,7 +1166,8 @@ void QueueStore::CallNext(const CounterInfo& counter, const QueueActor& actor,
   Append(args, EventArgs(envelope));
   for (const std::string& s : counter.service_ids) args.push_back(s);
   RunIdempotent(redis_, CallNextScript(),
-                {kService, "CallNext", actor.subject, actor.request_id},
+                {kService, "CallNext", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
                 {EventStreamKey(kProducer)}, std::move(args),
                 MutationReply(&ParseTicket, std::move(done)));
 }
@@ -1185,7 +1189,8 @@ void QueueStore::Act(TicketAction action, const CounterInfo& counter,
                                    std::string(ticket_id), MsArg(now)};
   Append(args, EventArgs(envelope));
   RunIdempotent(redis_, ActScript(),
-                {kService, rpc, actor.subject, actor.request_id},
+                {kService, rpc, actor.subject, actor.request_id,
+                 actor.request_fingerprint},
                 {EventStreamKey(kProducer)}, std::move(args),
                 MutationReply(&ParseTicket, std::move(done)));
 }
@@ -1213,7 +1218,8 @@ void QueueStore::CompleteService(const CounterInfo& counter,
                                    absl::StrCat(kServiceMeanWeight)};
   Append(args, EventArgs(envelope));
   RunIdempotent(redis_, CompleteScript(),
-                {kService, "CompleteService", actor.subject, actor.request_id},
+                {kService, "CompleteService", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
                 {EventStreamKey(kProducer)}, std::move(args),
                 MutationReply(&ParseTicket, std::move(done)));
 }
@@ -1240,7 +1246,8 @@ void QueueStore::TransferTicket(const CounterInfo& counter,
                                    target.counter_id};
   Append(args, EventArgs(envelope));
   RunIdempotent(redis_, TransferScript(),
-                {kService, "TransferTicket", actor.subject, actor.request_id},
+                {kService, "TransferTicket", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
                 {EventStreamKey(kProducer)}, std::move(args),
                 MutationReply(&ParseTicket, std::move(done)));
 }
@@ -1281,23 +1288,23 @@ void QueueStore::GetSlotBookings(absl::string_view office_id,
 void QueueStore::UpdateAppointmentSettings(
     const v1::AppointmentSettings& settings, const QueueActor& actor,
     Done<v1::AppointmentSettings> done) {
-  RunIdempotent(
-      redis_, SettingsScript(),
-      {kService, "UpdateAppointmentSettings", actor.subject, actor.request_id},
-      {},
-      {settings.office_id(), settings.service_id(),
-       absl::StrCat(settings.slot_minutes()),
-       absl::StrCat(settings.capacity_per_slot()),
-       absl::StrCat(settings.booking_horizon_days()),
-       absl::StrCat(settings.check_in_grace_minutes())},
-      [office = settings.office_id(), service = settings.service_id(),
-       done =
-           std::move(done)](absl::StatusOr<IdempotentResult> result) mutable {
-        if (!result.ok()) return done(result.status());
-        absl::StatusOr<Fields> fields = UnpackFields(result->value);
-        if (!fields.ok()) return done(fields.status());
-        done(SettingsFromFields(office, service, *fields));
-      });
+  RunIdempotent(redis_, SettingsScript(),
+                {kService, "UpdateAppointmentSettings", actor.subject,
+                 actor.request_id, actor.request_fingerprint},
+                {},
+                {settings.office_id(), settings.service_id(),
+                 absl::StrCat(settings.slot_minutes()),
+                 absl::StrCat(settings.capacity_per_slot()),
+                 absl::StrCat(settings.booking_horizon_days()),
+                 absl::StrCat(settings.check_in_grace_minutes())},
+                [office = settings.office_id(), service = settings.service_id(),
+                 done = std::move(done)](
+                    absl::StatusOr<IdempotentResult> result) mutable {
+                  if (!result.ok()) return done(result.status());
+                  absl::StatusOr<Fields> fields = UnpackFields(result->value);
+                  if (!fields.ok()) return done(fields.status());
+                  done(SettingsFromFields(office, service, *fields));
+                });
 }
 
 void QueueStore::BookAppointment(const BookParams& p, const QueueActor& actor,
@@ -1306,7 +1313,9 @@ void QueueStore::BookAppointment(const BookParams& p, const QueueActor& actor,
   const std::string secret = NewSecret();
   RunIdempotent(
       redis_, BookScript(),
-      {kService, "BookAppointment", actor.subject, actor.request_id}, {},
+      {kService, "BookAppointment", actor.subject, actor.request_id,
+       actor.request_fingerprint},
+      {},
       {absl::AsciiStrToLower(NewTimeOrderedId(now)), p.office_id, p.service_id,
        p.agency_id, MsArg(p.slot_start), MsArg(p.slot_end),
        DateKey(p.local_date), MsArg(now), absl::StrCat(p.capacity),
@@ -1330,10 +1339,11 @@ void QueueStore::CancelAppointment(absl::string_view appointment_id,
                                    Done<v1::Appointment> done) {
   std::vector<std::string> args = {std::string(appointment_id)};
   Append(args, ProofArgs(proof));
-  RunIdempotent(
-      redis_, CancelAppointmentScript(),
-      {kService, "CancelAppointment", actor.subject, actor.request_id}, {},
-      std::move(args), MutationReply(&ParseAppointment, std::move(done)));
+  RunIdempotent(redis_, CancelAppointmentScript(),
+                {kService, "CancelAppointment", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
+                {}, std::move(args),
+                MutationReply(&ParseAppointment, std::move(done)));
 }
 
 void QueueStore::CheckIn(absl::string_view appointment_id,
@@ -1357,7 +1367,8 @@ void QueueStore::CheckIn(absl::string_view appointment_id,
   Append(args, EventArgs(envelope));
   args.push_back(proof.secret);
   RunIdempotent(redis_, CheckInScript(),
-                {kService, "CheckIn", actor.subject, actor.request_id},
+                {kService, "CheckIn", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
                 {EventStreamKey(kProducer)}, std::move(args),
                 MutationReply(&ParseTicket, std::move(done)));
 }

@@ -63,6 +63,7 @@ inline constexpr int64_t kLiveStreamMaxLen = 10000;
 struct QueueActor {
   std::string subject;     // token `sub` ("" for anonymous callers)
   std::string request_id;  // the mutation's idempotency key (validated)
+  std::string request_fingerprint;  // Principal::request_fingerprint
   prima::common::v1::Actor actor;
 };
 

@@ -577,7 +577,8 @@ class SatisfactionServiceImpl final
     RETURN_IF_ERROR_FINISH(call, ValidateCustomTemplate(req->template_()));
     auto* reactor = call->reactor();
     store_.SaveTemplate(req->template_(),
-                        SatisfactionActor{p->subject, req->request_id()},
+                        SatisfactionActor{p->subject, req->request_id(),
+                                          p->request_fingerprint},
                         ReplyInto(std::move(call), resp));
     return reactor;
   }
@@ -619,7 +620,8 @@ class SatisfactionServiceImpl final
         req->agency_id(), req->office_id(), req->service_id(),
         req->officer_id(), std::move(call),
         [this, resp, template_id, invitation = std::move(invitation),
-         actor = SatisfactionActor{p->subject, req->request_id()}](
+         actor = SatisfactionActor{p->subject, req->request_id(),
+                                   p->request_fingerprint}](
             std::unique_ptr<UnaryCall> call, cat::Office) mutable {
           WithTemplate(
               template_id, 0,
@@ -682,7 +684,8 @@ class SatisfactionServiceImpl final
     auto* reactor = call->reactor();
     auto submission = std::make_shared<Submission>();
     submission->request = *req;
-    submission->actor = SatisfactionActor{p->subject, req->request_id()};
+    submission->actor = SatisfactionActor{p->subject, req->request_id(),
+                                          p->request_fingerprint};
     if (req->via_case() == v1::SubmitResponseRequest::kInvitationToken) {
       if (req->invitation_token().empty() ||
           !ValidateReceiptSecret(req->invitation_token()).ok()) {
@@ -915,7 +918,8 @@ class SatisfactionServiceImpl final
     }
     auto* reactor = call->reactor();
     store_.SaveScoreSettings(settings,
-                             SatisfactionActor{p->subject, req->request_id()},
+                             SatisfactionActor{p->subject, req->request_id(),
+                                               p->request_fingerprint},
                              ReplyInto(std::move(call), resp));
     return reactor;
   }

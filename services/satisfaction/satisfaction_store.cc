@@ -612,8 +612,9 @@ void SatisfactionStore::SaveTemplate(const v1::Template& tpl,
   stored.clear_version();
   *stored.mutable_create_time() = ToProtoTime(clock_.Now());
   RunIdempotent(redis_, SaveTemplateScript(),
-                {kService, "SaveTemplate", actor.subject, actor.request_id}, {},
-                {tpl.id(), tpl.agency_id(), stored.SerializeAsString()},
+                {kService, "SaveTemplate", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
+                {}, {tpl.id(), tpl.agency_id(), stored.SerializeAsString()},
                 [done = std::move(done)](
                     absl::StatusOr<IdempotentResult> result) mutable {
                   if (!result.ok()) return done(result.status());
@@ -661,7 +662,9 @@ void SatisfactionStore::CreateInvitation(const v1::Invitation& invitation,
   stored.clear_used();
   RunIdempotent(
       redis_, CreateInvitationScript(),
-      {kService, "CreateInvitation", actor.subject, actor.request_id}, {},
+      {kService, "CreateInvitation", actor.subject, actor.request_id,
+       actor.request_fingerprint},
+      {},
       {std::string(token_sha),
        absl::StrCat(static_cast<int>(invitation.source())),
        invitation.source_id(), stored.SerializeAsString(), MsArg(expires),
@@ -744,7 +747,8 @@ void SatisfactionStore::SubmitResponse(const NewResponse& submission,
                   KeepsValueCounts(answer.code()) ? "1" : "0"});
   }
   RunIdempotent(redis_, SubmitScript(),
-                {kService, "SubmitResponse", actor.subject, actor.request_id},
+                {kService, "SubmitResponse", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
                 {EventStreamKey(kSatisfactionProducer)}, std::move(args),
                 [done = std::move(done)](
                     absl::StatusOr<IdempotentResult> result) mutable {
@@ -820,8 +824,9 @@ void SatisfactionStore::SaveScoreSettings(const v1::ScoreSettings& settings,
   }
   RunIdempotent(
       redis_, SaveScoreSettingsScript(),
-      {kService, "UpdateScoreSettings", actor.subject, actor.request_id}, {},
-      {settings.agency_id(), settings.SerializeAsString()},
+      {kService, "UpdateScoreSettings", actor.subject, actor.request_id,
+       actor.request_fingerprint},
+      {}, {settings.agency_id(), settings.SerializeAsString()},
       [done =
            std::move(done)](absl::StatusOr<IdempotentResult> result) mutable {
         if (!result.ok()) return done(result.status());

@@ -82,6 +82,7 @@ inline constexpr char kSatisfactionProducer[] = "satisfaction";
 struct SatisfactionActor {
   std::string subject;  // token `sub`; "" for anonymous callers
   std::string request_id;
+  std::string request_fingerprint;  // Principal::request_fingerprint
 };
 
 // One scope a response counts in, e.g. {SCOPE_KIND_OFFICE, "dukcapil-jaksel"}.

@@ -392,6 +392,25 @@ TEST_F(QueueServiceTest, RetriedIssueReturnsTheFirstTicket) {
   EXPECT_EQ(next.number(), "A-002");  // the retry took no number
 }
 
+// Callers without a token share one request_id namespace: a request that
+// reuses another's request_id is refused, never answered with the first
+// ticket and its receipt secret.
+TEST_F(QueueServiceTest, ReusedRequestIdForAnotherRequestIsRefused) {
+  const std::string id = RequestId();
+  Ticket first, other, again;
+  ASSERT_TRUE(Issue("ktp", &first, PRIORITY_CLASS_REGULAR, "", id).ok());
+  grpc::Status s = Issue("kk", &other, PRIORITY_CLASS_REGULAR, "", id);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(s.error_message(), StartsWith("request_id: "));
+  EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr(first.id())));
+  EXPECT_TRUE(other.receipt_secret().empty());
+  s = Issue("ktp", &other, PRIORITY_CLASS_ELDERLY, "", id);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  // The same request again is still a replay.
+  ASSERT_TRUE(Issue("ktp", &again, PRIORITY_CLASS_REGULAR, "", id).ok());
+  EXPECT_EQ(again.id(), first.id());
+}
+
 TEST_F(QueueServiceTest, NextLocalDayStartsAFreshSequence) {
   EXPECT_EQ(MustIssue("ktp").number(), "A-001");
   EXPECT_EQ(MustIssue("ktp").number(), "A-002");

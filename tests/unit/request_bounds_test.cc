@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "google/protobuf/duration.pb.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "prima/complaint/v1/complaint.pb.h"
 #include "prima/queue/v1/queue.pb.h"
@@ -69,6 +70,21 @@ TEST(CheckRequestBoundsTest, ChecksDurations) {
   d.set_seconds(-5);
   d.set_nanos(5);  // signs differ
   ExpectInvalid(CheckRequestBounds(d), ".nanos");
+}
+
+TEST(RequestFingerprintTest, SameRequestSameFingerprintAnyChangeAnother) {
+  qv1::IssueTicketRequest a;
+  a.set_request_id("r-0123456789abcdef");
+  a.set_office_id("kantor-a");
+  a.set_service_id("ktp");
+  qv1::IssueTicketRequest b = a;
+  EXPECT_EQ(RequestFingerprint(a), RequestFingerprint(b));
+  EXPECT_EQ(RequestFingerprint(a).size(), 32u);
+  b.set_service_id("kk");
+  EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
+  b = a;
+  b.GetReflection()->MutableUnknownFields(&b)->AddVarint(999, 1);
+  EXPECT_NE(RequestFingerprint(a), RequestFingerprint(b));
 }
 
 }  // namespace
