@@ -194,7 +194,9 @@ TEST(ServerTest, UnparseableRequestIsInvalidArgumentWithAMessage) {
   EXPECT_EQ(response.message(), "halo");
 
   const std::vector<std::pair<std::string, std::string>> malformed = {
-      {"truncated", std::string("\x0a\x05" "ab", 4)},
+      {"truncated", std::string("\x0a\x05"
+                                "ab",
+                                4)},
       {"invalid UTF-8", std::string("\x0a\x02\xff\xfe", 4)},
       {"bad wire type", std::string("\x0f\x01\x02", 3)},
       {"varint that never ends", std::string(12, '\xff')},
