@@ -382,7 +382,7 @@ void RedisClient::OnReply(redisAsyncContext*, void* reply_ptr,
     const bool out_of_memory = absl::StartsWith(error, "OOM");
     if (out_of_memory && !write_refused_) {
       // Writes (and scripts) are refused until memory is freed: not ready
-      // to serve, until the probe in OnTimer finds a script runs again.
+      // to serve, until the write probe in OnTimer is accepted again.
       write_refused_ = true;
       Log(LogLevel::kError, "redis refuses writes: out of memory",
           LogFields().Add("error", error));
