@@ -310,11 +310,11 @@ return removed
 }  // namespace
 
 absl::Status EventConsumer::ForgetConsumers(bool only_self) {
-  const LuaScript& script = ForgetConsumersScript();
-  absl::StatusOr<RedisValue> r = redis_.Command(
-      {"EVAL", script.source(), "1", options_.stream, options_.group,
-       options_.consumer, Millis(options_.forget_idle), only_self ? "1" : "0"});
-  return r.status();
+  return redis_
+      .Eval(ForgetConsumersScript(), {options_.stream},
+            {options_.group, options_.consumer, Millis(options_.forget_idle),
+             only_self ? "1" : "0"})
+      .status();
 }
 
 EventConsumer::Stats EventConsumer::stats() const {
