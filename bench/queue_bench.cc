@@ -211,7 +211,9 @@ int RunQueueMemory(const QueueMemoryOptions& options) {
 
   // Anonymous kiosk tickets, as IssueTicket stores them: 9000 per office (the
   // daily limit is 9999 per office and prefix), one service.
-  queue::QueueStore store(**client, RealClock::Get());
+  const ReceiptKeys keys =
+      ReceiptKeys::FromJwtSecret("memory measurement: any key");
+  queue::QueueStore store(**client, RealClock::Get(), keys);
   const absl::TimeZone jakarta = [] {
     absl::TimeZone zone;
     absl::LoadTimeZone("Asia/Jakarta", &zone);

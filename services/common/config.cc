@@ -280,6 +280,10 @@ constexpr FlagSpec kFlags[] = {
     {"--jwt-issuer", kEnvJwtIssuer,
      "required `iss` claim (default: not checked)"},
     {"--jwt-audience", kEnvJwtAudience, "required `aud` claim (default prima)"},
+    {"--receipt-keys", kEnvReceiptKeys,
+     "keys receipt secrets are derived with, id:hexkey[,id:hexkey]..., the "
+     "first current (default: derived from the HS256 JWT secret; prefer the "
+     "environment variable)"},
     {"--log-level", kEnvLogLevel, "debug, info, warn or error (default info)"},
     {"--drain-seconds", kEnvDrainSeconds,
      "seconds to finish in-flight calls on shutdown, 0-300 (default 10)"},
@@ -507,6 +511,14 @@ absl::StatusOr<ServiceConfig> ConfigFromValues(
     config.jwt.audience = *audience;
   }
 
+  if (const std::string* keys = Lookup(values, kEnvReceiptKeys)) {
+    absl::StatusOr<ReceiptKeys> parsed = ReceiptKeys::Parse(*keys);
+    if (!parsed.ok()) return Prefixed(kEnvReceiptKeys, parsed.status());
+    config.receipt_keys = *std::move(parsed);
+  } else if (!config.jwt.hs256_secret.empty()) {
+    config.receipt_keys = ReceiptKeys::FromJwtSecret(config.jwt.hs256_secret);
+  }
+
   // PRIMA_LOG_LEVEL
   if (const std::string* level = Lookup(values, kEnvLogLevel)) {
     absl::StatusOr<LogLevel> parsed = ParseLogLevel(*level);
@@ -524,6 +536,14 @@ absl::StatusOr<ServiceConfig> ConfigFromValues(
   config.redis_timeout = absl::Milliseconds(*timeout);
 
   return config;
+}
+
+absl::Status RequireReceiptKeys(const ServiceConfig& config) {
+  if (!config.receipt_keys.empty()) return absl::OkStatus();
+  return VarError(kEnvReceiptKeys,
+                  absl::StrCat("must be set for ", config.service_name,
+                               " when tokens are verified with RS256 (there "
+                               "is no HS256 secret to derive it from)"));
 }
 
 absl::StatusOr<ServiceConfig> LoadServiceConfig(absl::string_view service_name,

@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/common/logging.h"
+#include "services/common/receipt_keys.h"
 
 namespace prima {
 
@@ -68,6 +69,9 @@ struct ServiceConfig {
   // PRIMA_REDIS_SENTINEL_MASTER, PRIMA_REDIS_SENTINEL_PASSWORD
   RedisEndpoint redis;
   JwtSettings jwt;
+  // PRIMA_RECEIPT_KEYS; when unset, derived from the HS256 JWT secret, and
+  // empty with RS256 (the services that issue receipts then refuse to start).
+  ReceiptKeys receipt_keys;
   LogLevel log_level = LogLevel::kInfo;              // PRIMA_LOG_LEVEL
   absl::Duration drain_timeout = absl::Seconds(10);  // PRIMA_DRAIN_SECONDS
   absl::Duration redis_timeout = absl::Seconds(2);   // PRIMA_REDIS_TIMEOUT_MS
@@ -88,6 +92,7 @@ inline constexpr char kEnvJwtSecret[] = "PRIMA_JWT_SECRET";
 inline constexpr char kEnvJwtPublicKeyFile[] = "PRIMA_JWT_PUBLIC_KEY_FILE";
 inline constexpr char kEnvJwtIssuer[] = "PRIMA_JWT_ISSUER";
 inline constexpr char kEnvJwtAudience[] = "PRIMA_JWT_AUDIENCE";
+inline constexpr char kEnvReceiptKeys[] = "PRIMA_RECEIPT_KEYS";
 inline constexpr char kEnvLogLevel[] = "PRIMA_LOG_LEVEL";
 inline constexpr char kEnvDrainSeconds[] = "PRIMA_DRAIN_SECONDS";
 inline constexpr char kEnvRedisTimeoutMs[] = "PRIMA_REDIS_TIMEOUT_MS";
@@ -108,9 +113,15 @@ absl::StatusOr<ServiceConfig> ConfigFromValues(
     absl::string_view service_name, int default_port,
     const std::map<std::string, std::string>& values);
 
+// For the services that issue receipt secrets (queue, complaint): an error
+// naming PRIMA_RECEIPT_KEYS when there are none (RS256 tokens and the
+// variable unset).
+absl::Status RequireReceiptKeys(const ServiceConfig& config);
+
 // Reads flags (--listen, --redis-url, --redis-password, --redis-sentinels,
 // --redis-sentinel-master, --redis-sentinel-password, --jwt-secret,
-// --jwt-public-key-file, --jwt-issuer, --jwt-audience, --log-level,
+// --jwt-public-key-file, --jwt-issuer, --jwt-audience, --receipt-keys,
+// --log-level,
 // --drain-seconds, --redis-timeout-ms, --metrics-listen), falling back to the
 // PRIMA_* environment variable of each, then validates with ConfigFromValues.
 // --help yields a status whose message is the usage text (code kCancelled).

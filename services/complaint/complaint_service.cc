@@ -132,7 +132,8 @@ class ComplaintServiceImpl final
       : auth_(&env.verifier, &env.clock, ComplaintPolicies()),
         clock_(env.clock),
         directory_(env.redis, env.config.redis, env.clock),
-        store_(env.redis, env.clock),
+        receipt_keys_(env.config.receipt_keys),
+        store_(env.redis, env.clock, receipt_keys_),
         options_(options) {}
 
   ~ComplaintServiceImpl() override { Stop(); }
@@ -582,7 +583,8 @@ class ComplaintServiceImpl final
           input->deadlines = *std::move(deadlines);
           input->now = clock_.Now();
           input->id = absl::AsciiStrToLower(NewTimeOrderedId(input->now));
-          input->receipt_secret = NewSecret();
+          input->receipt_secret =
+              receipt_keys_.CurrentSecret(kComplaintReceipt, input->id);
           absl::StatusOr<NewComplaint> filing = PrepareFiling(*input);
           if (!filing.ok()) return (void)call->Finish(filing.status());
           store_.File(*filing, ActorOf(input->caller, input->request_id),
@@ -925,6 +927,7 @@ class ComplaintServiceImpl final
   Authorizer auth_;
   const Clock& clock_;
   DirectoryReader directory_;
+  const ReceiptKeys& receipt_keys_;
   ComplaintStore store_;
   const ComplaintOptions options_;
   std::thread sweeper_;
@@ -945,6 +948,9 @@ absl::StatusOr<ComplaintOptions> ComplaintOptionsFromEnv() {
 
 absl::StatusOr<ServiceBundle> MakeComplaintService(
     const ServiceEnvironment& env, const ComplaintOptions& options) {
+  if (absl::Status keys = RequireReceiptKeys(env.config); !keys.ok()) {
+    return keys;
+  }
   auto service = std::make_unique<ComplaintServiceImpl>(env, options);
   service->Start();
   ServiceBundle bundle;

@@ -7,6 +7,7 @@
 #include "services/common/directory_keys.h"
 #include "services/common/events.h"
 #include "services/common/ids.h"
+#include "services/common/logging.h"
 #include "services/common/lua_script.h"
 #include "services/common/proto_time.h"
 #include "services/common/script_reply.h"
@@ -74,7 +75,7 @@ LuaScript Plain(absl::string_view name, absl::string_view body) {
 
 // KEYS: idem, stream. ARGV: ttl, id, agency, date, tracking prefix, sequence
 // ttl, pb, secret sha, subject, status, category, office, officer, filed ms,
-// filed entry, type, event agency, envelope, payload, secret, then the
+// filed entry, type, event agency, envelope, payload, receipt key id, then the
 // deadlines: count, (kind, due ms, open 1|0)...
 const LuaScript& FileScript() {
   static const LuaScript* script =
@@ -396,9 +397,9 @@ absl::StatusOr<StoredComplaint> RecordFromParts(
   return out;
 }
 
-// record()'s reply, or File's (the same and the plain receipt secret).
+// record()'s reply, or File's (the same and the receipt key's id).
 absl::StatusOr<StoredComplaint> ParseRecord(absl::string_view packed,
-                                            std::string* secret = nullptr) {
+                                            std::string* key_id = nullptr) {
   absl::StatusOr<std::vector<std::string>> parts = Unpack(packed);
   if (!parts.ok() || parts->size() < 2) {
     return absl::InternalError("redis: bad complaint reply");
@@ -408,7 +409,7 @@ absl::StatusOr<StoredComplaint> ParseRecord(absl::string_view packed,
   if (!fields.ok() || !timeline.ok()) {
     return absl::InternalError("redis: bad complaint reply");
   }
-  if (secret != nullptr && parts->size() > 2) *secret = (*parts)[2];
+  if (key_id != nullptr && parts->size() > 2) *key_id = (*parts)[2];
   return RecordFromParts(*fields, *timeline);
 }
 
@@ -535,8 +536,9 @@ absl::StatusOr<std::vector<DueDeadline>> ParseDue(absl::string_view packed) {
 
 }  // namespace
 
-ComplaintStore::ComplaintStore(RedisClient& redis, const Clock& clock)
-    : redis_(redis), clock_(clock) {}
+ComplaintStore::ComplaintStore(RedisClient& redis, const Clock& clock,
+                               const ReceiptKeys& keys)
+    : redis_(redis), clock_(clock), keys_(keys) {}
 
 void ComplaintStore::File(const NewComplaint& filing,
                           const ComplaintActor& actor,
@@ -559,21 +561,31 @@ void ComplaintStore::File(const NewComplaint& filing,
                                    filing.filed_entry.SerializeAsString()};
   Append(args, EnvelopeArgs(filing.filed_event));
   args.push_back(EnvelopePayload(filing.filed_event));
-  args.push_back(filing.receipt_secret);
+  args.push_back(keys_.current_id());
   Append(args, DeadlineArgs(c));
   RunIdempotent(redis_, FileScript(),
                 {kService, "FileComplaint", actor.subject, actor.request_id,
                  actor.request_fingerprint},
                 {EventStreamKey(kComplaintProducer)}, std::move(args),
-                [done = std::move(done)](
+                [this, done = std::move(done)](
                     absl::StatusOr<IdempotentResult> result) mutable {
                   if (!result.ok()) return done(result.status());
-                  std::string secret;
+                  std::string key_id;
                   absl::StatusOr<StoredComplaint> stored =
-                      ParseRecord(result->value, &secret);
+                      ParseRecord(result->value, &key_id);
                   if (!stored.ok()) return done(stored.status());
                   v1::Complaint complaint = std::move(stored->complaint);
-                  complaint.set_receipt_secret(secret);
+                  // Recomputed, so a retry gets it too and nothing stores it.
+                  absl::StatusOr<std::string> secret =
+                      keys_.Secret(key_id, kComplaintReceipt, complaint.id());
+                  if (secret.ok()) {
+                    complaint.set_receipt_secret(*std::move(secret));
+                  } else {
+                    Log(LogLevel::kWarn, "receipt secret not recomputed",
+                        LogFields()
+                            .Add("id", complaint.id())
+                            .Add("error", secret.status().message()));
+                  }
                   done(std::move(complaint));
                 });
 }

@@ -45,6 +45,7 @@
 #include "prima/events/v1/events.pb.h"
 #include "services/common/clock.h"
 #include "services/common/done.h"
+#include "services/common/receipt_keys.h"
 #include "services/common/redis_client.h"
 
 namespace prima::complaint {
@@ -80,8 +81,10 @@ struct NewComplaint {
   // Tracking number = prefix + the day's sequence, zero-padded to 4 digits
   // (TrackingNumber's format): "DUKCAPIL-DKI-20261124-".
   std::string tracking_prefix;
-  std::string local_date;        // "20261124": the sequence's day
-  std::string receipt_secret;    // plain: returned once, stored as SHA-256
+  std::string local_date;  // "20261124": the sequence's day
+  // Derived with the current receipt key (kComplaintReceipt, the id):
+  // returned, stored only as SHA-256.
+  std::string receipt_secret;
   std::string reporter_subject;  // "" when anonymous
   // complaint.filed without its tracking number: the script adds it (field 2
   // of ComplaintFiled).
@@ -160,9 +163,14 @@ struct DueDeadline {
   absl::Time due;
 };
 
+// The kind receipt secrets of complaints are derived for (ReceiptKeys).
+inline constexpr char kComplaintReceipt[] = "complaint";
+
 class ComplaintStore {
  public:
-  ComplaintStore(RedisClient& redis, const Clock& clock);
+  // `keys` derive receipt secrets; they must outlive the store.
+  ComplaintStore(RedisClient& redis, const Clock& clock,
+                 const ReceiptKeys& keys);
 
   // Writes a new complaint, its first timeline entry, its indexes, its VERIFY
   // deadline's `due` entry and complaint.filed. Idempotent on the actor's
@@ -225,6 +233,7 @@ class ComplaintStore {
  private:
   RedisClient& redis_;
   const Clock& clock_;
+  const ReceiptKeys& keys_;
 };
 
 }  // namespace prima::complaint

@@ -142,7 +142,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
       : auth_(&env.verifier, &env.clock, QueuePolicies()),
         clock_(env.clock),
         directory_(env.redis, env.config.redis, env.clock),
-        store_(env.redis, env.clock),
+        store_(env.redis, env.clock, env.config.receipt_keys),
         live_(store_, env.config.redis, env.clock,
               WithWatcherMetrics(options.live, env.metrics)),
         metrics_(env.metrics),
@@ -1009,6 +1009,9 @@ absl::StatusOr<QueueOptions> QueueOptionsFromEnv() {
 
 absl::StatusOr<ServiceBundle> MakeQueueService(const ServiceEnvironment& env,
                                                const QueueOptions& options) {
+  if (absl::Status keys = RequireReceiptKeys(env.config); !keys.ok()) {
+    return keys;
+  }
   auto service = std::make_unique<QueueServiceImpl>(env, options);
   service->Start();
   ServiceBundle bundle;

@@ -13,6 +13,7 @@
 #include "services/common/directory_keys.h"
 #include "services/common/events.h"
 #include "services/common/ids.h"
+#include "services/common/logging.h"
 #include "services/common/lua_script.h"
 #include "services/common/proto_time.h"
 #include "services/common/script_reply.h"
@@ -269,8 +270,8 @@ LuaScript Read(absl::string_view name, absl::string_view body) {
 }
 
 // KEYS: idem, stream. ARGV: ttl, id, office, service, agency, prefix, date,
-// channel, class, group, now, expires, target, secret sha, subject, secret,
-// max seq, type, event agency, envelope, payload.
+// channel, class, group, now, expires, target, secret sha, subject, receipt
+// key id, max seq, type, event agency, envelope, payload.
 const LuaScript& IssueScript() {
   static const LuaScript* script = new LuaScript(Mutation("queue_issue", R"lua(
 local t, err = issue({id = ARGV[2], office = ARGV[3], service = ARGV[4],
@@ -282,7 +283,7 @@ if err then return err end
 prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[18], ARGV[19], ARGV[20], ARGV[21],
                 prima_pb_bytes(4, t.number))
 local out = view(t.id, ARGV[11], t)
-out[#out + 1] = '_secret'
+out[#out + 1] = '_kid'
 out[#out + 1] = ARGV[16]
 return pack(out)
 )lua"));
@@ -731,7 +732,7 @@ redis.call('HSET', key, 'id', id, 'office', office, 'service', service,
            'subject', ARGV[12], 'ticket', '')
 redis.call('EXPIRE', key, APPOINTMENT_TTL)
 local out = redis.call('HGETALL', key)
-out[#out + 1] = '_secret'
+out[#out + 1] = '_kid'
 out[#out + 1] = ARGV[13]
 return pack(out)
 )lua"));
@@ -767,7 +768,7 @@ return pack(redis.call('HGETALL', key))
 
 // KEYS: idem, stream. ARGV: ttl, appointment, secret sha, subject, staff
 // agency, now, ticket id, prefix, date, expires, target, max seq, on time
-// (1|0), type, event agency, envelope, payload, secret.
+// (1|0), type, event agency, envelope, payload.
 const LuaScript& CheckInScript() {
   static const LuaScript* script =
       new LuaScript(Mutation("queue_check_in", R"lua(
@@ -791,8 +792,8 @@ prima_emit_with(KEYS[2], EVENT_MAXLEN, ARGV[14], ap.agency,
 local out = view(t.id, now)
 -- The receipt secret is the appointment's: echoed when the caller gave it.
 if ARGV[3] ~= '' and ARGV[3] == ap.secret then
-  out[#out + 1] = '_secret'
-  out[#out + 1] = ARGV[18]
+  out[#out + 1] = '_echo'
+  out[#out + 1] = '1'
 end
 return pack(out)
 )lua"));
@@ -859,7 +860,6 @@ v1::Ticket TicketFromFields(const Fields& f) {
     t.set_open_counters(static_cast<int32_t>(in.open_counters));
     t.set_estimated_wait_seconds(static_cast<int32_t>(EstimateWaitSeconds(in)));
   }
-  t.set_receipt_secret(FieldStr(f, "_secret"));
   return t;
 }
 
@@ -884,7 +884,6 @@ v1::Appointment AppointmentFromFields(const Fields& f) {
   *a.mutable_book_time() = ToProtoTime(FromMs(FieldInt(f, "booked")));
   *a.mutable_local_date() = LocalDateField(f, "date");
   a.set_ticket_id(FieldStr(f, "ticket"));
-  a.set_receipt_secret(FieldStr(f, "_secret"));
   return a;
 }
 
@@ -895,6 +894,44 @@ absl::StatusOr<v1::Appointment> ParseAppointment(absl::string_view packed) {
     return absl::InternalError("redis: appointment reply without an id");
   }
   return AppointmentFromFields(*fields);
+}
+
+constexpr char kTicketReceipt[] = "ticket";
+constexpr char kAppointmentReceipt[] = "appointment";
+
+// The reply of a script that made or showed a receipt: `_kid` names the key
+// the secret was derived with (from the record's id as `kind`), `_echo` says
+// the caller's own secret (`echoed`) matched and is given back. No secret is
+// ever in the reply itself, so none is in the idempotency record either.
+template <typename T>
+absl::StatusOr<T> ParseReceipted(absl::string_view packed,
+                                 T (*from_fields)(const Fields&),
+                                 const ReceiptKeys& keys,
+                                 absl::string_view kind,
+                                 absl::string_view echoed) {
+  absl::StatusOr<Fields> fields = UnpackFields(packed);
+  if (!fields.ok()) return fields.status();
+  if (FieldStr(*fields, "id").empty()) {
+    return absl::InternalError("redis: receipt reply without an id");
+  }
+  T record = from_fields(*fields);
+  const std::string key_id = FieldStr(*fields, "_kid");
+  if (FieldStr(*fields, "_echo") == "1") {
+    record.set_receipt_secret(std::string(echoed));
+  } else if (!key_id.empty()) {
+    absl::StatusOr<std::string> secret = keys.Secret(key_id, kind, record.id());
+    if (secret.ok()) {
+      record.set_receipt_secret(*std::move(secret));
+    } else {
+      // A retry after its key was dropped: the record stands, its secret
+      // cannot be shown again.
+      Log(LogLevel::kWarn, "receipt secret not recomputed",
+          LogFields()
+              .Add("id", record.id())
+              .Add("error", secret.status().message()));
+    }
+  }
+  return record;
 }
 
 v1::AppointmentSettings SettingsFromFields(absl::string_view office,
@@ -924,9 +961,8 @@ absl::AnyInvocable<void(absl::StatusOr<RedisValue>)> ReadReply(
     done(parse(reply->str));
   };
 }
-template <typename T>
-Done<IdempotentResult> MutationReply(
-    absl::StatusOr<T> (*parse)(absl::string_view), Done<T> done) {
+template <typename T, typename Parse>
+Done<IdempotentResult> MutationReply(Parse parse, Done<T> done) {
   return [parse, done = std::move(done)](
              absl::StatusOr<IdempotentResult> result) mutable {
     if (!result.ok()) return done(result.status());
@@ -977,8 +1013,9 @@ void Append(std::vector<std::string>& to, std::vector<std::string> more) {
 
 }  // namespace
 
-QueueStore::QueueStore(RedisClient& redis, const Clock& clock)
-    : redis_(redis), clock_(clock) {}
+QueueStore::QueueStore(RedisClient& redis, const Clock& clock,
+                       const ReceiptKeys& keys)
+    : redis_(redis), clock_(clock), keys_(keys) {}
 
 // ---- tickets ----
 
@@ -986,7 +1023,7 @@ void QueueStore::IssueTicket(const IssueParams& p, const QueueActor& actor,
                              Done<v1::Ticket> done) {
   const absl::Time now = clock_.Now();
   const std::string id = absl::AsciiStrToLower(NewTimeOrderedId(now));
-  const std::string secret = NewSecret();
+  const std::string secret = keys_.CurrentSecret(kTicketReceipt, id);
   ev::TicketIssued payload;
   payload.set_ticket_id(id);
   payload.set_office_id(p.office_id);
@@ -1013,14 +1050,19 @@ void QueueStore::IssueTicket(const IssueParams& p, const QueueActor& actor,
       absl::StrCat(p.target_waiting_minutes),
       Sha256Hex(secret),
       p.citizen_subject,
-      secret,
+      keys_.current_id(),
       absl::StrCat(kMaxTicketsPerDay)};
   Append(args, EventArgs(envelope));
   RunIdempotent(redis_, IssueScript(),
                 {kService, "IssueTicket", actor.subject, actor.request_id,
                  actor.request_fingerprint},
                 {EventStreamKey(kProducer)}, std::move(args),
-                MutationReply(&ParseTicket, std::move(done)));
+                MutationReply(
+                    [this](absl::string_view packed) {
+                      return ParseReceipted<v1::Ticket>(
+                          packed, &TicketFromFields, keys_, kTicketReceipt, "");
+                    },
+                    std::move(done)));
 }
 
 namespace {
@@ -1310,17 +1352,23 @@ void QueueStore::UpdateAppointmentSettings(
 void QueueStore::BookAppointment(const BookParams& p, const QueueActor& actor,
                                  Done<v1::Appointment> done) {
   const absl::Time now = clock_.Now();
-  const std::string secret = NewSecret();
-  RunIdempotent(
-      redis_, BookScript(),
-      {kService, "BookAppointment", actor.subject, actor.request_id,
-       actor.request_fingerprint},
-      {},
-      {absl::AsciiStrToLower(NewTimeOrderedId(now)), p.office_id, p.service_id,
-       p.agency_id, MsArg(p.slot_start), MsArg(p.slot_end),
-       DateKey(p.local_date), MsArg(now), absl::StrCat(p.capacity),
-       Sha256Hex(secret), p.citizen_subject, secret},
-      MutationReply(&ParseAppointment, std::move(done)));
+  const std::string id = absl::AsciiStrToLower(NewTimeOrderedId(now));
+  RunIdempotent(redis_, BookScript(),
+                {kService, "BookAppointment", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
+                {},
+                {id, p.office_id, p.service_id, p.agency_id,
+                 MsArg(p.slot_start), MsArg(p.slot_end), DateKey(p.local_date),
+                 MsArg(now), absl::StrCat(p.capacity),
+                 Sha256Hex(keys_.CurrentSecret(kAppointmentReceipt, id)),
+                 p.citizen_subject, keys_.current_id()},
+                MutationReply(
+                    [this](absl::string_view packed) {
+                      return ParseReceipted<v1::Appointment>(
+                          packed, &AppointmentFromFields, keys_,
+                          kAppointmentReceipt, "");
+                    },
+                    std::move(done)));
 }
 
 void QueueStore::GetAppointment(absl::string_view appointment_id,
@@ -1365,12 +1413,16 @@ void QueueStore::CheckIn(absl::string_view appointment_id,
                 MsArg(p.expire_time), absl::StrCat(p.target_waiting_minutes),
                 absl::StrCat(kMaxTicketsPerDay), p.on_time ? "1" : "0"});
   Append(args, EventArgs(envelope));
-  args.push_back(proof.secret);
   RunIdempotent(redis_, CheckInScript(),
                 {kService, "CheckIn", actor.subject, actor.request_id,
                  actor.request_fingerprint},
                 {EventStreamKey(kProducer)}, std::move(args),
-                MutationReply(&ParseTicket, std::move(done)));
+                MutationReply(
+                    [this, echoed = proof.secret](absl::string_view packed) {
+                      return ParseReceipted<v1::Ticket>(
+                          packed, &TicketFromFields, keys_, "", echoed);
+                    },
+                    std::move(done)));
 }
 
 // ---- boards and statistics ----

@@ -44,6 +44,7 @@
 #include "services/common/clock.h"
 #include "services/common/done.h"
 #include "services/common/metrics.h"  // QueueWaitingCount
+#include "services/common/receipt_keys.h"
 #include "services/common/redis_client.h"
 
 namespace prima::queue {
@@ -145,7 +146,8 @@ struct Board {
 
 class QueueStore {
  public:
-  QueueStore(RedisClient& redis, const Clock& clock);
+  // `keys` derive receipt secrets; they must outlive the store.
+  QueueStore(RedisClient& redis, const Clock& clock, const ReceiptKeys& keys);
 
   // ---- tickets ----
   // Returns the ticket with its receipt secret, position and estimate.
@@ -223,6 +225,7 @@ class QueueStore {
  private:
   RedisClient& redis_;
   const Clock& clock_;
+  const ReceiptKeys& keys_;
 };
 
 }  // namespace prima::queue

@@ -16,12 +16,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "prima/catalog/v1/training.pb.h"
 #include "prima/complaint/v1/complaint.pb.h"
+#include "services/common/ids.h"
 #include "services/common/proto_time.h"
 #include "tests/testing/e2e_stack.h"
 
@@ -130,6 +132,7 @@ TEST_F(ComplaintE2eTest, CitizenComplaintThroughItsWholeLife) {
   const std::string supervisor =
       Mint("supervisor", "bambang-susilo", kDukcapil);
   const std::string foreign = Mint("officer", "yohanes-wenda", kSamsat);
+  ASSERT_TRUE(stack_->redis().EnableAppendOnly().ok());
 
   // ---- the citizen files, with contact details, naming an office ----
   testing::ProcessResult r = Complaints(
@@ -165,6 +168,15 @@ TEST_F(ComplaintE2eTest, CitizenComplaintThroughItsWholeLife) {
   EXPECT_EQ(tracking.size(), std::string("DUKCAPIL-DKI-20261124-0001").size())
       << tracking;
   ASSERT_FALSE(secret.empty()) << r.out;
+  // Derived from a server key, never stored: not in any Redis value, not in
+  // the append-only file (the hash is, which shows the search works).
+  absl::StatusOr<std::vector<std::string>> stored =
+      stack_->redis().WhereStored(secret);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_TRUE(stored->empty()) << absl::StrJoin(*stored, ", ");
+  stored = stack_->redis().WhereStored(Sha256Hex(secret));
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_GE(stored->size(), 2u) << absl::StrJoin(*stored, ", ");
   EXPECT_EQ(filed.status(), cv1::COMPLAINT_STATUS_SUBMITTED);
   EXPECT_EQ(filed.agency_id(), kDukcapil);
   EXPECT_EQ(filed.office_id(), "dukcapil-jaksel");

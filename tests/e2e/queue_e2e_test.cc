@@ -10,9 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
@@ -20,6 +22,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "prima/queue/v1/queue.pb.h"
+#include "services/common/ids.h"
 #include "services/common/proto_time.h"
 #include "tests/testing/e2e_stack.h"
 
@@ -294,6 +297,47 @@ const ::prima::queue::v1::Slot* FirstAvailable(
   return nullptr;
 }
 
+// Receipt secrets are derived from a server key and the record's id: the
+// reply and its retry carry them, Redis and its append-only file never do
+// (only their SHA-256).
+TEST_F(QueueE2eTest, ReceiptSecretsAreGivenButNeverStored) {
+  ASSERT_TRUE(stack_->redis().EnableAppendOnly().ok());
+  const std::vector<std::string> issue = {"issue",
+                                          kOffice,
+                                          "e2e-ktp",
+                                          "--channel",
+                                          "kiosk",
+                                          "--request-id",
+                                          "e2e-receipt-ticket-1"};
+  testing::ProcessResult r = Queue(issue);
+  ASSERT_EQ(r.exit_code, 0) << r.err << StderrText("queue");
+  const Ticket ticket = FromJson<Ticket>(r);
+  ASSERT_EQ(ticket.receipt_secret().size(), 32u) << r.out;
+  r = Queue(issue);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(FromJson<Ticket>(r).receipt_secret(), ticket.receipt_secret())
+      << "a retry recomputes the same secret";
+  r = Queue({"get", ticket.id(), "--secret", ticket.receipt_secret()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  absl::StatusOr<std::vector<std::string>> plain =
+      stack_->redis().WhereStored(ticket.receipt_secret());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_TRUE(plain->empty())
+      << "the plain secret is in " << absl::StrJoin(*plain, ", ");
+  // The search does find what is there: the secret's hash, in the ticket
+  // and in the append-only file.
+  absl::StatusOr<std::vector<std::string>> hashed =
+      stack_->redis().WhereStored(Sha256Hex(ticket.receipt_secret()));
+  ASSERT_TRUE(hashed.ok()) << hashed.status();
+  EXPECT_TRUE(absl::c_any_of(*hashed, [](const std::string& place) {
+    return absl::StartsWith(place, "append-only file");
+  })) << absl::StrJoin(*hashed, ", ");
+  EXPECT_TRUE(absl::c_any_of(*hashed, [&](const std::string& place) {
+    return absl::StrContains(place, ticket.id());
+  })) << absl::StrJoin(*hashed, ", ");
+}
+
 TEST_F(QueueE2eTest, AppointmentBookCheckInAndCancel) {
   const std::string citizen = Mint("citizen", "warga-e2e", "");
   const std::string supervisor =
@@ -341,6 +385,10 @@ TEST_F(QueueE2eTest, AppointmentBookCheckInAndCancel) {
   const Appointment booked = FromJson<Appointment>(r);
   EXPECT_EQ(booked.status(), queue::v1::APPOINTMENT_STATUS_BOOKED) << r.out;
   ASSERT_FALSE(booked.receipt_secret().empty()) << r.out;
+  absl::StatusOr<std::vector<std::string>> stored =
+      stack_->redis().WhereStored(booked.receipt_secret());
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_TRUE(stored->empty()) << absl::StrJoin(*stored, ", ");
   r = Queue({"book", kOffice, "e2e-ktp", "--slot", first});
   ExpectRpcError(r, "RESOURCE_EXHAUSTED");
 

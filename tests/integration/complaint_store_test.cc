@@ -50,7 +50,7 @@ class ComplaintStoreTest : public ::testing::Test {
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = std::move(*client);
     ASSERT_TRUE(client_->WaitUntilUsable(kWait));
-    store_ = std::make_unique<ComplaintStore>(*client_, clock_);
+    store_ = std::make_unique<ComplaintStore>(*client_, clock_, keys_);
   }
 
   void TearDown() override {
@@ -91,7 +91,7 @@ class ComplaintStoreTest : public ::testing::Test {
     filing.filed_entry.set_to_status(v1::COMPLAINT_STATUS_SUBMITTED);
     filing.tracking_prefix = TrackingPrefix(agency, day);
     filing.local_date = DateDigits(day);
-    filing.receipt_secret = NewSecret();
+    filing.receipt_secret = keys_.CurrentSecret(kComplaintReceipt, c.id());
     filing.reporter_subject = "citizen-1";
     ev::ComplaintFiled filed;
     filed.set_complaint_id(c.id());
@@ -246,6 +246,7 @@ class ComplaintStoreTest : public ::testing::Test {
   FakeClock clock_{Start()};
   std::unique_ptr<TestRedis> redis_;
   std::unique_ptr<RedisClient> client_;
+  const ReceiptKeys keys_ = ReceiptKeys::FromJwtSecret("store test key");
   std::unique_ptr<ComplaintStore> store_;
   int request_seq_ = 0;
 };

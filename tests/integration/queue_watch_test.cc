@@ -205,6 +205,8 @@ std::function<bool(const v1::BoardUpdate&)> Waiting(int n) {
 // One server's worth of the queue: its own Redis connection, store, feed and
 // gRPC server.
 struct Replica {
+  // Watching shows no receipt secrets; any key will do.
+  ReceiptKeys receipt_keys = ReceiptKeys::FromJwtSecret("watch test key");
   std::unique_ptr<RedisClient> redis;
   std::unique_ptr<QueueStore> store;
   std::unique_ptr<LiveFeed> feed;
@@ -252,8 +254,8 @@ class QueueWatchTest : public ::testing::Test {
     EXPECT_TRUE(client.ok()) << client.status();
     replica->redis = std::move(*client);
     EXPECT_TRUE(replica->redis->WaitUntilUsable(kWait));
-    replica->store =
-        std::make_unique<QueueStore>(*replica->redis, RealClock::Get());
+    replica->store = std::make_unique<QueueStore>(
+        *replica->redis, RealClock::Get(), replica->receipt_keys);
     replica->feed = std::make_unique<LiveFeed>(
         *replica->store, redis_->endpoint(), RealClock::Get(), options);
     replica->feed->Start();

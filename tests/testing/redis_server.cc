@@ -9,7 +9,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/events.h"
@@ -141,6 +145,75 @@ absl::Status TestRedis::Launch() {
 absl::StatusOr<RedisValue> TestRedis::Command(
     const std::vector<std::string>& args) {
   return process_.Command(args);
+}
+
+absl::Status TestRedis::EnableAppendOnly() {
+  for (const char* setting : {"appendfsync", "appendonly"}) {
+    absl::StatusOr<RedisValue> set =
+        Command({"CONFIG", "SET", setting,
+                 std::string(setting) == "appendonly" ? "yes" : "always"});
+    if (!set.ok()) return set.status();
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < deadline) {
+    absl::StatusOr<RedisValue> info = Command({"INFO", "persistence"});
+    if (!info.ok()) return info.status();
+    if (absl::StrContains(info->str, "aof_rewrite_in_progress:0") &&
+        absl::StrContains(info->str, "aof_rewrite_scheduled:0") &&
+        absl::StrContains(info->str, "aof_enabled:1")) {
+      return absl::OkStatus();
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError("the AOF rewrite did not finish in 10 s");
+}
+
+absl::StatusOr<std::vector<std::string>> TestRedis::WhereStored(
+    absl::string_view text) {
+  std::vector<std::string> places;
+  absl::StatusOr<RedisValue> keys = Command({"KEYS", "*"});
+  if (!keys.ok()) return keys.status();
+  for (const RedisValue& key : keys->elements) {
+    absl::StatusOr<RedisValue> type = Command({"TYPE", key.str});
+    if (!type.ok()) return type.status();
+    std::vector<std::string> read;
+    if (type->str == "string") read = {"GET", key.str};
+    if (type->str == "hash") read = {"HGETALL", key.str};
+    if (type->str == "list") read = {"LRANGE", key.str, "0", "-1"};
+    if (type->str == "set") read = {"SMEMBERS", key.str};
+    if (type->str == "zset") read = {"ZRANGE", key.str, "0", "-1"};
+    if (type->str == "stream") read = {"XRANGE", key.str, "-", "+"};
+    if (read.empty()) {
+      return absl::InternalError(
+          absl::StrCat("WhereStored: key ", key.str, " has type ", type->str));
+    }
+    absl::StatusOr<RedisValue> value = Command(read);
+    if (!value.ok()) return value.status();
+    std::function<bool(const RedisValue&)> contains = [&](const RedisValue& v) {
+      if (absl::StrContains(v.str, text)) return true;
+      for (const RedisValue& e : v.elements) {
+        if (contains(e)) return true;
+      }
+      return false;
+    };
+    if (absl::StrContains(key.str, text) || contains(*value)) {
+      places.push_back(key.str);
+    }
+  }
+  std::error_code error;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(
+           dir_, std::filesystem::directory_options::skip_permission_denied,
+           error)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || !absl::StrContains(name, ".aof")) continue;
+    std::ifstream file(entry.path(), std::ios::binary);
+    const std::string data((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
+    if (absl::StrContains(data, text)) {
+      places.push_back(absl::StrCat("append-only file ", name));
+    }
+  }
+  return places;
 }
 
 absl::StatusOr<std::vector<prima::events::v1::EventEnvelope>> TestRedis::Events(

@@ -70,6 +70,14 @@ class TestRedis {
   absl::StatusOr<std::vector<prima::events::v1::EventEnvelope>> Events(
       absl::string_view producer, absl::string_view type = "");
 
+  // Turns on the append-only file at run time (appendfsync always) and waits
+  // until its first rewrite is done, so later writes are all in the file.
+  absl::Status EnableAppendOnly();
+  // Where `text` is stored: the names of the keys whose name or any value
+  // (string, hash, list, set, sorted set, stream) contains it, and
+  // "append-only file <name>" for each AOF file that does. Empty: nowhere.
+  absl::StatusOr<std::vector<std::string>> WhereStored(absl::string_view text);
+
   // SIGKILL, as a crash would.
   void Kill();
   // Starts again on the same port and directory (AOF data survives when

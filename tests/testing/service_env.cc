@@ -22,6 +22,7 @@ absl::StatusOr<std::unique_ptr<TestServiceEnv>> TestServiceEnv::Start(
   env->config_.service_name = "test";
   env->config_.redis = env->redis_->endpoint();  // for readers and feeds
   env->config_.jwt.hs256_secret = kSecret;
+  env->config_.receipt_keys = ReceiptKeys::FromJwtSecret(kSecret);
   absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
       JwtVerifier::Create(env->config_.jwt);
   if (!verifier.ok()) return verifier.status();
