@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/random/random.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -863,8 +864,10 @@ TEST_F(AuthorizationTest, EveryTokenKindGetsTheCodeOfTheCallersComment) {
             served, method, RequestBytes(method, *row), AuthorizationFor(kind));
         EXPECT_TRUE(Matches(codes[k], status.error_code()))
             << row->method << " as " << kind.name << ": want " << codes[k]
-            << ", got code " << status.error_code() << ": "
-            << status.error_message();
+            << ", got "
+            << absl::StatusCodeToString(
+                   static_cast<absl::StatusCode>(status.error_code()))
+            << ": " << status.error_message();
         ++cells;
       }
     }
