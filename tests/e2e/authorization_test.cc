@@ -18,7 +18,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
@@ -106,16 +105,15 @@ const std::vector<TokenKind>& TokenKinds() {
   return *kinds;
 }
 
-// One RPC: a request aimed at A's resources (text format; see Placeholders)
-// and the code expected for each token kind.
+// One RPC: a request aimed at A's resources, in text format with $NAME
+// placeholders for their ids (see CreateResourcesOfAgencyA; $UNIQUE is new for
+// every call), and the code expected for each token kind. A request_id field
+// is filled in fresh for every call.
 //
 // `codes` has one letter per column of TokenKinds(), spaces ignored, grouped
 // as "none  expired bad-signature wrong-audience wrong-issuer alg-none  citizen
 // officer/supervisor/agency_admin of B":
-//   O OK, U UNAUTHENTICATED, P PERMISSION_DENIED, N NOT_FOUND,
-//   * anything but UNAUTHENTICATED and PERMISSION_DENIED (used only where the
-//     caller is let through and the outcome depends on the request, not on
-//     who calls).
+//   O OK, U UNAUTHENTICATED, P PERMISSION_DENIED, N NOT_FOUND.
 // The complaint service answers NOT_FOUND where a caller may not see a
 // complaint, so that its existence does not leak (complaint.proto).
 struct Expectation {
@@ -419,7 +417,7 @@ std::vector<char> Codes(const Expectation& row) {
   std::vector<char> codes;
   for (char c : absl::string_view(row.codes)) {
     if (c == ' ') continue;
-    EXPECT_TRUE(absl::string_view("OUPN*").find(c) != absl::string_view::npos)
+    EXPECT_TRUE(absl::string_view("OUPN").find(c) != absl::string_view::npos)
         << row.method << ": unknown code letter " << c;
     codes.push_back(c);
   }
@@ -437,9 +435,6 @@ bool Matches(char expected, grpc::StatusCode code) {
       return code == grpc::StatusCode::PERMISSION_DENIED;
     case 'N':
       return code == grpc::StatusCode::NOT_FOUND;
-    case '*':
-      return code != grpc::StatusCode::UNAUTHENTICATED &&
-             code != grpc::StatusCode::PERMISSION_DENIED;
   }
   return false;
 }
