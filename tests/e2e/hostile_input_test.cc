@@ -21,13 +21,9 @@
 #include "google/protobuf/dynamic_message.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "prima/catalog/v1/directory.grpc.pb.h"
-#include "prima/catalog/v1/training.grpc.pb.h"
-#include "prima/complaint/v1/complaint.grpc.pb.h"
-#include "prima/queue/v1/queue.grpc.pb.h"
-#include "prima/satisfaction/v1/satisfaction.grpc.pb.h"
 #include "tests/testing/e2e_stack.h"
 #include "tests/testing/raw_call.h"
+#include "tests/testing/served_services.h"
 
 namespace prima {
 namespace {
@@ -37,50 +33,10 @@ using ::google::protobuf::DynamicMessageFactory;
 using ::google::protobuf::FieldDescriptor;
 using ::google::protobuf::Message;
 using ::google::protobuf::MethodDescriptor;
-using ::google::protobuf::ServiceDescriptor;
+using ::prima::testing::AllServices;
+using ::prima::testing::MethodPath;
 using ::prima::testing::RawUnaryCall;
-
-// Each gRPC service with the binary that serves it.
-struct ServedBy {
-  const ServiceDescriptor* service;
-  std::string binary;
-};
-
-// The service named `name` in the file of `message_in_file` (which also makes
-// sure that file's descriptors are linked in).
-const ServiceDescriptor* ServiceOf(const Descriptor* message_in_file,
-                                   const std::string& name) {
-  const ServiceDescriptor* service =
-      message_in_file->file()->FindServiceByName(name);
-  EXPECT_NE(service, nullptr) << name;
-  return service;
-}
-
-std::vector<ServedBy> AllServices() {
-  std::vector<ServedBy> all = {
-      {ServiceOf(prima::catalog::v1::GetAgencyRequest::descriptor(),
-                 "DirectoryService"),
-       "catalog"},
-      {ServiceOf(prima::catalog::v1::GetCourseRequest::descriptor(),
-                 "TrainingService"),
-       "catalog"},
-      {ServiceOf(prima::queue::v1::IssueTicketRequest::descriptor(),
-                 "QueueService"),
-       "queue"},
-      {ServiceOf(prima::complaint::v1::FileComplaintRequest::descriptor(),
-                 "ComplaintService"),
-       "complaint"},
-      {ServiceOf(prima::satisfaction::v1::GetIndexRequest::descriptor(),
-                 "SatisfactionService"),
-       "satisfaction"},
-  };
-  std::erase_if(all, [](const ServedBy& s) { return s.service == nullptr; });
-  return all;
-}
-
-std::string MethodPath(const MethodDescriptor& method) {
-  return absl::StrCat("/", method.service()->full_name(), "/", method.name());
-}
+using ::prima::testing::ServedBy;
 
 // Sets every Timestamp reachable from `message` (through singular message
 // fields, a few levels deep) to `seconds`; true if there was one.

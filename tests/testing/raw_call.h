@@ -24,4 +24,13 @@ grpc::Status RawUnaryCall(
     absl::Duration timeout = absl::Seconds(5),
     const std::multimap<std::string, std::string>& metadata = {});
 
+// Sends `request` to the server-streaming `method` and waits for its first
+// message or its end: OK as soon as a message arrives (the call is then
+// cancelled, so a stream that never ends does not hold the caller), otherwise
+// the status the server ended the stream with.
+grpc::Status RawFirstStreamedMessage(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+    absl::string_view request, absl::Duration timeout = absl::Seconds(5),
+    const std::multimap<std::string, std::string>& metadata = {});
+
 }  // namespace prima::testing
