@@ -128,7 +128,7 @@ if prior then
   local pfp, rest = string.match(prior, '^fp1:(%x+):(.*)$')
   if pfp then
     if fp ~= '' and pfp ~= fp then
-      return redis.error_reply('ALREADY_EXISTS )lua",
+      return redis.error_reply('ALREADY_EXISTS:REQUEST_ID_REUSED )lua",
                                       kReusedRequestId, R"lua(')
     end
     prior = rest

@@ -58,9 +58,9 @@ absl::StatusOr<ReceiptKeys> ReceiptKeys::Parse(absl::string_view spec) {
     }
     const absl::string_view hex = entry.substr(colon + 1);
     const bool is_hex =
-        hex.size() % 2 == 0 &&
-        std::all_of(hex.begin(), hex.end(),
-                    [](char c) { return absl::ascii_isxdigit(c); });
+        hex.size() % 2 == 0 && std::all_of(hex.begin(), hex.end(), [](char c) {
+          return absl::ascii_isxdigit(c);
+        });
     const std::string key = is_hex ? absl::HexStringToBytes(hex) : "";
     if (key.size() < kMinKeyBytes) {
       return absl::InvalidArgumentError(absl::StrCat(

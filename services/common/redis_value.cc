@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/error_info.h"
 
 namespace prima {
 
@@ -89,12 +90,19 @@ absl::Status StatusFromRedisError(absl::string_view error) {
       {"ABORTED", absl::StatusCode::kAborted},
       {"OUT_OF_RANGE", absl::StatusCode::kOutOfRange},
   };
+  // A script's own error: "CODE message" or "CODE:REASON message".
+  const size_t colon = prefix.find(':');
+  const absl::string_view code_name = prefix.substr(0, colon);
   for (const Mapping& m : kDomain) {
-    if (prefix == m.prefix) return absl::Status(m.code, rest);
+    if (code_name != m.prefix) continue;
+    absl::Status status(m.code, rest);
+    if (colon == absl::string_view::npos) return status;
+    return WithReason(std::move(status), prefix.substr(colon + 1));
   }
   if (prefix == "OOM") {
     // Redis's own text names its settings; a client gets this instead.
-    return absl::ResourceExhaustedError(kStorageFullMessage);
+    return WithReason(absl::ResourceExhaustedError(kStorageFullMessage),
+                      "STORAGE_FULL");
   }
   static constexpr absl::string_view kTransient[] = {
       "LOADING",     "BUSY",     "READONLY",    "MASTERDOWN", "TRYAGAIN",

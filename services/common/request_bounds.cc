@@ -10,6 +10,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "prima/common/v1/common.pb.h"
 #include "services/common/validation.h"
 
 namespace prima {
@@ -74,6 +75,63 @@ absl::Status CheckDuration(const std::string& path, const Message& message) {
   return absl::OkStatus();
 }
 
+// UTF-8 code points: every byte that does not continue a sequence.
+int64_t CodePoints(const std::string& text) {
+  int64_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+int MaxSize(const FieldDescriptor& field, int default_max) {
+  const int declared = field.options().GetExtension(common::v1::max_size);
+  return declared > 0 ? declared : default_max;
+}
+
+absl::Status CheckText(const std::string& path, const FieldDescriptor& field,
+                       const std::string& text) {
+  const int max = MaxSize(field, kDefaultMaxStringChars);
+  // Bytes bound code points from above: most texts need no counting.
+  if (static_cast<int64_t>(text.size()) <= max || CodePoints(text) <= max) {
+    return absl::OkStatus();
+  }
+  return Invalid(path, absl::StrCat("must be at most ", max, " characters"));
+}
+
+// The size limits of one set field (strings, repeated fields and maps).
+absl::Status CheckSizes(const std::string& path, const Message& message,
+                        const FieldDescriptor& field) {
+  const Reflection* reflection = message.GetReflection();
+  const bool is_string = field.type() == FieldDescriptor::TYPE_STRING ||
+                         field.type() == FieldDescriptor::TYPE_BYTES;
+  if (!field.is_repeated()) {
+    if (!is_string) return absl::OkStatus();
+    std::string scratch;
+    return CheckText(FieldPath(path, field, -1), field,
+                     reflection->GetStringReference(message, &field, &scratch));
+  }
+  const int size = reflection->FieldSize(message, &field);
+  const int max = MaxSize(field, kDefaultMaxRepeated);
+  if (size > max) {
+    return Invalid(
+        FieldPath(path, field, -1),
+        absl::StrCat("must have at most ", max, " elements; got ", size));
+  }
+  if (!is_string) return absl::OkStatus();
+  std::string scratch;
+  for (int i = 0; i < size; ++i) {
+    // Each element of a repeated string is a string of the default size.
+    const std::string& text =
+        reflection->GetRepeatedStringReference(message, &field, i, &scratch);
+    if (static_cast<int64_t>(text.size()) > kDefaultMaxStringChars &&
+        CodePoints(text) > kDefaultMaxStringChars) {
+      return Invalid(FieldPath(path, field, i),
+                     absl::StrCat("must be at most ", kDefaultMaxStringChars,
+                                  " characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckMessage(const std::string& path, const Message& message,
                           int depth) {
   const std::string& type = message.GetDescriptor()->full_name();
@@ -86,12 +144,9 @@ absl::Status CheckMessage(const std::string& path, const Message& message,
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);  // only the fields that are set
   for (const FieldDescriptor* field : fields) {
+    absl::Status sizes = CheckSizes(path, message, *field);
+    if (!sizes.ok()) return sizes;
     if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (field->is_map() &&
-        field->message_type()->FindFieldByNumber(2)->cpp_type() !=
-            FieldDescriptor::CPPTYPE_MESSAGE) {
-      continue;  // a map of scalars holds no message
-    }
     if (field->is_repeated()) {
       const int size = reflection->FieldSize(message, field);
       for (int i = 0; i < size; ++i) {

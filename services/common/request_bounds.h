@@ -22,10 +22,18 @@ inline constexpr int64_t kMaxTimestampSeconds = 253402300799;
 // as the seconds and below one second.
 inline constexpr int64_t kMaxDurationSeconds = 315576000000;
 
+// The sizes of a request's fields unless a field declares its own with the
+// option (prima.common.v1.max_size): characters (code points) of a string,
+// elements of a repeated field or map. Elements of a repeated string always
+// take the string default.
+inline constexpr int kDefaultMaxStringChars = 1000;
+inline constexpr int kDefaultMaxRepeated = 100;
+
 // Every Timestamp and Duration set anywhere in `request` (nested and repeated
-// messages included) is within the ranges above. INVALID_ARGUMENT naming the
-// field's path, e.g. `slot_start_time.seconds: must be within
-// 0001-01-01..9999-12-31 (-62135596800..253402300799)`.
+// messages included) is within the ranges above, and every string, repeated
+// field and map within its size. INVALID_ARGUMENT naming the field's path,
+// e.g. `slot_start_time.seconds: must be within 0001-01-01..9999-12-31
+// (-62135596800..253402300799)` or `title: must be at most 1000 characters`.
 absl::Status CheckRequestBounds(const google::protobuf::Message& request);
 
 // 32 hex characters (128 bits of SHA-256) of the request's deterministic

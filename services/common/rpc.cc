@@ -1,6 +1,7 @@
 #include "services/common/rpc.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/error_info.h"
 #include "services/common/logging.h"
 #include "services/common/request_id.h"
 
@@ -21,17 +22,20 @@ bool IsServerFault(const absl::Status& status) {
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
+  std::string message;
   if (!IsServerFault(status)) {
-    return grpc::Status(code, std::string(status.message()));
+    message = std::string(status.message());
+  } else if (status.code() == absl::StatusCode::kUnavailable) {
+    message =
+        "temporarily unavailable: retry shortly (a change with the same "
+        "request_id is made at most once)";
+  } else {
+    message =
+        "internal error: the server's log has the details under this call's "
+        "x-request-id";
   }
-  if (status.code() == absl::StatusCode::kUnavailable) {
-    return grpc::Status(code,
-                        "temporarily unavailable: retry shortly (a change "
-                        "with the same request_id is made at most once)");
-  }
-  return grpc::Status(code,
-                      "internal error: the server's log has the details "
-                      "under this call's x-request-id");
+  std::string details = ErrorDetailsOf(status, message);
+  return grpc::Status(code, std::move(message), std::move(details));
 }
 
 grpc::Status StreamEndStatus(absl::string_view method,

@@ -8,8 +8,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "services/common/error_info.h"
 #include "services/common/metrics.h"
 #include "services/common/request_id.h"
+#include "services/common/rpc.h"
 
 namespace prima {
 namespace {
@@ -74,6 +76,14 @@ class RpcInterceptor final : public grpc::experimental::Interceptor {
           status.error_message().empty()) {
         status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                               std::string(kUnparsedRequest));
+        methods->ModifySendStatus(status);
+      }
+      if (!status.ok() && status.error_details().empty()) {
+        // Every error carries an ErrorInfo, also those not made by
+        // ToGrpcStatus (a request that did not parse, a stream cut short).
+        status = grpc::Status(
+            status.error_code(), status.error_message(),
+            ErrorDetailsOf(FromGrpcStatus(status), status.error_message()));
         methods->ModifySendStatus(status);
       }
       code_ = status.error_code();

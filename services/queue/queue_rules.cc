@@ -124,6 +124,23 @@ OfficeNow OfficeNowAt(const Office& office, const absl::TimeZone& zone,
   return result;
 }
 
+std::optional<absl::Time> NextOpening(const Office& office,
+                                      const absl::TimeZone& zone,
+                                      absl::Time now) {
+  constexpr int kDaysAhead = 31;
+  const absl::CivilDay today = LocalDay(zone, now);
+  for (int d = 0; d <= kDaysAhead; ++d) {
+    std::optional<absl::Time> first;
+    for (const Interval& interval : OpeningIntervals(office, zone, today + d)) {
+      if (interval.start > now && (!first || interval.start < *first)) {
+        first = interval.start;
+      }
+    }
+    if (first) return first;
+  }
+  return std::nullopt;
+}
+
 std::string DateKey(absl::CivilDay day) {
   return absl::StrFormat("%04d%02d%02d", day.year(), day.month(), day.day());
 }

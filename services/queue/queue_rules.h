@@ -54,6 +54,13 @@ struct OfficeNow {
 OfficeNow OfficeNowAt(const prima::catalog::v1::Office& office,
                       const absl::TimeZone& zone, absl::Time now);
 
+// When the office next opens after `now` (the start of the first opening
+// interval later than now, holidays skipped), looking up to 31 local days
+// ahead; nullopt when it does not open in that time.
+std::optional<absl::Time> NextOpening(const prima::catalog::v1::Office& office,
+                                      const absl::TimeZone& zone,
+                                      absl::Time now);
+
 // "20261124": the date part of per-day Redis keys.
 std::string DateKey(absl::CivilDay day);
 

@@ -17,6 +17,7 @@
 #include "prima/queue/v1/queue.grpc.pb.h"
 #include "services/common/adapter.h"
 #include "services/common/directory_reader.h"
+#include "services/common/error_info.h"
 #include "services/common/logging.h"
 #include "services/common/metrics.h"
 #include "services/common/proto_time.h"
@@ -129,9 +130,18 @@ absl::StatusOr<OfficeNow> OpenNow(const cat::Office& office, absl::Time now) {
   if (!zone.ok()) return zone.status();
   OfficeNow day = OfficeNowAt(office, *zone, now);
   if (!day.open || !day.closing_time.has_value()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("office ", office.id(), " is closed now; opening hours (",
-                     office.time_zone(), "): ", OpeningHoursText(office)));
+    std::vector<std::pair<std::string, std::string>> facts = {
+        {"office_id", office.id()}, {"time_zone", office.time_zone()}};
+    if (std::optional<absl::Time> next = NextOpening(office, *zone, now)) {
+      facts.emplace_back(
+          "next_opening_time",
+          absl::FormatTime(absl::RFC3339_sec, *next, absl::UTCTimeZone()));
+    }
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            "office ", office.id(), " is closed now; opening hours (",
+            office.time_zone(), "): ", OpeningHoursText(office))),
+        "OFFICE_CLOSED", facts);
   }
   return day;
 }

@@ -713,14 +713,14 @@ return pack(redis.call('HGETALL', key))
 }
 
 // KEYS: idem. ARGV: ttl, id, office, service, agency, slot, slot end, date,
-// now, capacity, secret sha, subject, secret.
+// now, capacity, secret sha, subject, receipt key id.
 const LuaScript& BookScript() {
   static const LuaScript* script = new LuaScript(Mutation("queue_book", R"lua(
 local id, office, service, slot = ARGV[2], ARGV[3], ARGV[4], ARGV[6]
 local skey = Q .. 'slots:' .. office .. ':' .. service .. ':' .. ARGV[8]
 local booked = tonumber(redis.call('HGET', skey, slot) or '0')
 if booked >= tonumber(ARGV[10]) then
-  return fail('RESOURCE_EXHAUSTED', 'slot_start_time: the slot is full (' ..
+  return fail('RESOURCE_EXHAUSTED:SLOT_FULL', 'slot_start_time: the slot is full (' ..
               booked .. ' of ' .. ARGV[10] .. ' booked)')
 end
 redis.call('HINCRBY', skey, slot, 1)

@@ -134,7 +134,7 @@ if ARGV[6] ~= '' then
   local inv = redis.call('HMGET', inv_key, 'used', 'expires')
   if not inv[2] then return fail('NOT_FOUND', 'invitation does not exist') end
   if inv[1] == '1' then
-    return fail('FAILED_PRECONDITION', 'invitation already used')
+    return fail('FAILED_PRECONDITION:INVITATION_USED', 'invitation already used')
   end
   if tonumber(ARGV[7]) >= tonumber(inv[2]) then
     return fail('FAILED_PRECONDITION', 'invitation expired')

@@ -1,8 +1,9 @@
 // Hostile input to every RPC of every service, driven by the protos'
 // descriptors (so a new RPC is covered without touching this file): bytes that
 // do not parse, strings that are not UTF-8, and every Timestamp set to the
-// ends of int64. Every reply is a documented code with a message, no server
-// stops serving, and Redis gains no key.
+// ends of int64, and every string and list one beyond its size. Every reply is
+// a documented code with a message, no server stops serving, and Redis gains no
+// key.
 #include <grpcpp/grpcpp.h>
 
 #include <cstdint>
@@ -19,9 +20,13 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
+#include "google/rpc/error_details.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "prima/common/v1/common.pb.h"
+#include "services/common/request_bounds.h"
 #include "tests/testing/e2e_stack.h"
+#include "tests/testing/error_details.h"
 #include "tests/testing/raw_call.h"
 #include "tests/testing/served_services.h"
 
@@ -34,8 +39,10 @@ using ::google::protobuf::FieldDescriptor;
 using ::google::protobuf::Message;
 using ::google::protobuf::MethodDescriptor;
 using ::prima::testing::AllServices;
+using ::prima::testing::Fact;
 using ::prima::testing::MethodPath;
 using ::prima::testing::RawUnaryCall;
+using ::prima::testing::ReplyErrorInfo;
 using ::prima::testing::ServedBy;
 
 // Sets every Timestamp reachable from `message` (through singular message
@@ -76,6 +83,76 @@ int FirstStringField(const Descriptor* type) {
     }
   }
   return 0;
+}
+
+// One field of a request made too large: its path and the request's bytes.
+struct Oversized {
+  std::string path;
+  std::string request;
+};
+
+// For every string, repeated field and map reachable from `type` through
+// singular message fields (a few levels deep), a request in which only that
+// field is one beyond its limit (request_bounds.h, or the field's declared
+// (prima.common.v1.max_size)).
+void CollectOversized(DynamicMessageFactory& factory, const Descriptor* type,
+                      const std::string& prefix,
+                      const std::function<Message*(Message*)>& reach, int depth,
+                      const Descriptor* root, std::vector<Oversized>* out) {
+  for (int i = 0; i < type->field_count(); ++i) {
+    const FieldDescriptor* field = type->field(i);
+    const std::string path = prefix + field->name();
+    const int declared = field->options().GetExtension(common::v1::max_size);
+    auto make = [&](const std::function<void(Message*)>& fill) {
+      std::unique_ptr<Message> request(factory.GetPrototype(root)->New());
+      fill(reach(request.get()));
+      out->push_back({path, request->SerializeAsString()});
+    };
+    if (field->is_repeated()) {
+      const int max = declared > 0 ? declared : kDefaultMaxRepeated;
+      make([&](Message* m) {
+        const auto* r = m->GetReflection();
+        for (int n = 0; n <= max; ++n) {
+          switch (field->cpp_type()) {
+            case FieldDescriptor::CPPTYPE_MESSAGE:
+              r->AddMessage(m, field);
+              break;
+            case FieldDescriptor::CPPTYPE_STRING:
+              r->AddString(m, field, "");
+              break;
+            case FieldDescriptor::CPPTYPE_ENUM:
+              r->AddEnumValue(m, field, 0);
+              break;
+            case FieldDescriptor::CPPTYPE_INT32:
+              r->AddInt32(m, field, 0);
+              break;
+            case FieldDescriptor::CPPTYPE_INT64:
+              r->AddInt64(m, field, 0);
+              break;
+            default:
+              ADD_FAILURE() << path << ": no filler for its repeated type";
+              return;
+          }
+        }
+      });
+    } else if (field->type() == FieldDescriptor::TYPE_STRING) {
+      const int max = declared > 0 ? declared : kDefaultMaxStringChars;
+      make([&](Message* m) {
+        m->GetReflection()->SetString(m, field, std::string(max + 1, 'x'));
+      });
+    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+               depth < 3 &&
+               !absl::StartsWith(field->message_type()->full_name(),
+                                 "google.protobuf.")) {
+      CollectOversized(
+          factory, field->message_type(), path + ".",
+          [reach, field](Message* m) {
+            Message* parent = reach(m);
+            return parent->GetReflection()->MutableMessage(parent, field);
+          },
+          depth + 1, root, out);
+    }
+  }
 }
 
 class HostileInputTest : public testing::E2eTest {
@@ -173,6 +250,8 @@ TEST_F(HostileInputTest, UnparseableBytesAreInvalidArgumentEverywhere) {
             << status.error_message();
         EXPECT_TRUE(absl::StartsWith(status.error_message(), "request: "))
             << method.full_name() << ": " << status.error_message();
+        EXPECT_EQ(ReplyErrorInfo(status, method.full_name()).reason(),
+                  "INVALID_ARGUMENT");
       });
   // A string field that is not UTF-8.
   ForEveryMethod(
@@ -224,9 +303,48 @@ TEST_F(HostileInputTest, ExtremeTimestampsAreRefusedEverywhere) {
           EXPECT_TRUE(absl::StrContains(status.error_message(),
                                         ".seconds: must be within"))
               << where;
+          EXPECT_TRUE(absl::EndsWith(
+              Fact(ReplyErrorInfo(status, where), "field"), ".seconds"))
+              << where;
         });
     EXPECT_GT(with_timestamps, 5);
   }
+  ExpectAllServing();
+  EXPECT_EQ(RedisKeys(), keys_before);
+}
+
+TEST_F(HostileInputTest, OversizedFieldsAreRefusedNamingTheField) {
+  const std::set<std::string> keys_before = RedisKeys();
+  DynamicMessageFactory factory;
+  int checked = 0;
+  for (const ServedBy& s : AllServices()) {
+    for (int i = 0; i < s.service->method_count(); ++i) {
+      const MethodDescriptor& method = *s.service->method(i);
+      std::vector<Oversized> requests;
+      CollectOversized(
+          factory, method.input_type(), "", [](Message* m) { return m; }, 0,
+          method.input_type(), &requests);
+      for (const Oversized& oversized : requests) {
+        const grpc::Status status = RawUnaryCall(
+            channels_[s.binary], MethodPath(method), oversized.request, nullptr,
+            absl::Seconds(5), {{"authorization", region_admin_}});
+        const std::string where =
+            absl::StrCat(method.full_name(), " ", oversized.path, ": ",
+                         status.error_code(), " ", status.error_message());
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+            << where;
+        EXPECT_TRUE(absl::StartsWith(status.error_message(),
+                                     absl::StrCat(oversized.path, ": must ")))
+            << where;
+        const google::rpc::ErrorInfo info = ReplyErrorInfo(status, where);
+        EXPECT_EQ(info.reason(), "INVALID_ARGUMENT") << where;
+        EXPECT_TRUE(absl::StartsWith(Fact(info, "field"), oversized.path))
+            << where;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 100);
   ExpectAllServing();
   EXPECT_EQ(RedisKeys(), keys_before);
 }

@@ -31,6 +31,7 @@
 #include "services/common/proto_time.h"
 #include "services/common/server.h"
 #include "services/common/sync_redis.h"
+#include "tests/testing/error_details.h"
 #include "tests/testing/service_env.h"
 #include "tests/testing/test_directory.h"
 #include "tests/testing/test_server.h"
@@ -344,6 +345,10 @@ TEST_F(QueueServiceTest, IssueRefusesBadInputClosedOfficeAndUnservedService) {
   s = Issue("ktp", &t);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("closed"));
+  const google::rpc::ErrorInfo closed = testing::ReplyErrorInfo(s);
+  EXPECT_EQ(closed.reason(), "OFFICE_CLOSED");
+  EXPECT_EQ(testing::Fact(closed, "office_id"), "kantor-a");
+  EXPECT_FALSE(testing::Fact(closed, "next_opening_time").empty());
 }
 
 TEST_F(QueueServiceTest, ThousandConcurrentIssuesGetUniqueGaplessNumbers) {
@@ -1171,6 +1176,7 @@ TEST_F(QueueAppointmentTest, BookingChecksTheSlotAndItsCapacity) {
   grpc::Status s = Book(Wib(24, 10, 0), &c);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(s.error_message(), HasSubstr("full"));
+  EXPECT_EQ(testing::ReplyErrorInfo(s).reason(), "SLOT_FULL");
   EXPECT_EQ(Book(Wib(24, 10, 10), &c).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);  // not a slot start
   EXPECT_EQ(Book(Wib(23, 8, 0), &c).error_code(),

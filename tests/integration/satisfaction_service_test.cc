@@ -32,6 +32,7 @@
 #include "services/common/server.h"
 #include "services/complaint/complaint_service.h"
 #include "services/queue/queue_service.h"
+#include "tests/testing/error_details.h"
 #include "tests/testing/recommendation_consumer_fixture.h"
 #include "tests/testing/service_env.h"
 #include "tests/testing/test_directory.h"
@@ -616,6 +617,7 @@ TEST_F(SatisfactionServiceTest, TokenIsSingleUseAndRetriesAreIdempotent) {
   s = Submit(ticket.receipt_secret(), AllSkm(1), &second);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("used"));
+  EXPECT_EQ(testing::ReplyErrorInfo(s).reason(), "INVITATION_USED");
 
   Index index = MustIndex(SCOPE_KIND_OFFICE, "kantor-a",
                           Key(PERIOD_KIND_MONTH, "2026-11"));

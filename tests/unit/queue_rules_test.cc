@@ -188,6 +188,28 @@ TEST(OfficeNowAtTest, OpenInsideIntervalsOnly) {
             Utc(2026, 11, 27, 9, 0));
 }
 
+TEST(NextOpeningTest, NextIntervalStartSkippingLunchWeekendsAndHolidays) {
+  const Office office = TestOffice();
+  const absl::TimeZone zone = Zone("Asia/Jakarta");
+  // Wednesday before opening, during lunch, after closing.
+  EXPECT_EQ(NextOpening(office, zone, Utc(2026, 11, 25, 0, 0)),
+            Utc(2026, 11, 25, 1, 0));
+  EXPECT_EQ(NextOpening(office, zone, Utc(2026, 11, 25, 5, 30)),
+            Utc(2026, 11, 25, 6, 0));
+  EXPECT_EQ(NextOpening(office, zone, Utc(2026, 11, 25, 9, 0)),
+            Utc(2026, 11, 26, 1, 0));
+  // Friday afternoon: Monday 08:00 WIB.
+  EXPECT_EQ(NextOpening(office, zone, Utc(2026, 11, 27, 9, 30)),
+            Utc(2026, 11, 30, 1, 0));
+  // Thursday 2026-12-24 evening: Friday the 25th is a holiday, so Monday.
+  EXPECT_EQ(NextOpening(office, zone, Utc(2026, 12, 24, 10, 0)),
+            Utc(2026, 12, 28, 1, 0));
+  // An office with no hours never opens.
+  Office never;
+  never.set_time_zone("Asia/Jakarta");
+  EXPECT_FALSE(NextOpening(never, zone, Utc(2026, 11, 25, 0, 0)).has_value());
+}
+
 TEST(OfficeNowAtTest, ClosedDayHasNoClosingTime) {
   const OfficeNow saturday =
       OfficeNowAt(TestOffice(), Zone("Asia/Jakarta"), Utc(2026, 11, 28, 3, 0));

@@ -2,12 +2,14 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
+#include "prima/catalog/v1/directory.pb.h"
 #include "prima/complaint/v1/complaint.pb.h"
 #include "prima/queue/v1/queue.pb.h"
 
@@ -16,6 +18,7 @@ namespace {
 
 namespace qv1 = ::prima::queue::v1;
 namespace cv1 = ::prima::complaint::v1;
+namespace dv1 = ::prima::catalog::v1;
 
 constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
@@ -70,6 +73,58 @@ TEST(CheckRequestBoundsTest, ChecksDurations) {
   d.set_seconds(-5);
   d.set_nanos(5);  // signs differ
   ExpectInvalid(CheckRequestBounds(d), ".nanos");
+}
+
+TEST(CheckRequestBoundsTest, StringsHoldAThousandCharactersUnlessDeclared) {
+  cv1::FileComplaintRequest request;
+  request.mutable_complaint()->set_title(std::string(1000, 'a'));
+  EXPECT_TRUE(CheckRequestBounds(request).ok());
+  // Characters, not bytes: 1000 two-byte characters fit.
+  std::string accented;
+  for (int i = 0; i < 1000; ++i) accented += "\xc3\xa9";
+  request.mutable_complaint()->set_title(accented);
+  EXPECT_TRUE(CheckRequestBounds(request).ok());
+  request.mutable_complaint()->set_title(std::string(1001, 'a'));
+  absl::Status status = CheckRequestBounds(request);
+  ExpectInvalid(status, "complaint.title");
+  EXPECT_TRUE(absl::StrContains(status.message(), "at most 1000 characters"))
+      << status;
+
+  // complaint.proto declares 8000 for the description.
+  request.mutable_complaint()->clear_title();
+  request.mutable_complaint()->set_description(std::string(8000, 'd'));
+  EXPECT_TRUE(CheckRequestBounds(request).ok());
+  request.mutable_complaint()->set_description(std::string(8001, 'd'));
+  ExpectInvalid(CheckRequestBounds(request), "complaint.description");
+}
+
+TEST(CheckRequestBoundsTest, RepeatedFieldsHoldAHundredUnlessDeclared) {
+  cv1::FileComplaintRequest request;
+  for (int i = 0; i < 100; ++i) {
+    request.mutable_complaint()->add_attachment_urls("https://x.example/a");
+  }
+  EXPECT_TRUE(CheckRequestBounds(request).ok());
+  request.mutable_complaint()->add_attachment_urls("https://x.example/b");
+  absl::Status status = CheckRequestBounds(request);
+  ExpectInvalid(status, "complaint.attachment_urls");
+  EXPECT_TRUE(absl::StrContains(status.message(), "at most 100 elements"))
+      << status;
+
+  // Each element of a repeated string is a string of the default size.
+  request.mutable_complaint()->clear_attachment_urls();
+  request.mutable_complaint()->add_attachment_urls(std::string(1001, 'u'));
+  ExpectInvalid(CheckRequestBounds(request), "complaint.attachment_urls[0]");
+
+  // directory.proto declares 5000 offices for ApplyDirectory.
+  dv1::ApplyDirectoryRequest apply;
+  for (int i = 0; i < 5000; ++i) apply.add_offices();
+  EXPECT_TRUE(CheckRequestBounds(apply).ok());
+  apply.add_offices();
+  ExpectInvalid(CheckRequestBounds(apply), "offices");
+  // Nested messages are walked too.
+  apply.clear_offices();
+  apply.add_offices()->set_name(std::string(1001, 'n'));
+  ExpectInvalid(CheckRequestBounds(apply), "offices[0].name");
 }
 
 TEST(RequestFingerprintTest, SameRequestSameFingerprintAnyChangeAnother) {
