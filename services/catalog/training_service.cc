@@ -96,6 +96,8 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
   explicit TrainingServiceImpl(const ServiceEnvironment& env)
       : auth_(&env.verifier, &env.clock, TrainingPolicies()),
         clock_(env.clock),
+        config_(env.config),
+        redis_(env.redis),
         store_(env.redis, env.clock) {}
 
   // ---- courses ----
@@ -416,8 +418,16 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
                            ValidateVerificationCode("verification_code",
                                                     req->verification_code()));
     auto* reactor = call->reactor();
-    store_.VerifyCertificate(req->verification_code(),
-                             ReplyInto(std::move(call), resp));
+    // Public, so limited per caller: guessing codes costs a minute per few
+    // dozen tries.
+    CheckRateLimits(
+        redis_,
+        CallRateChecks(config_, *ctx, *p, "catalog", "VerifyCertificate", ""),
+        [this, code = req->verification_code(), call = std::move(call),
+         resp](absl::Status limited) mutable {
+          if (!limited.ok()) return (void)call->Finish(limited);
+          store_.VerifyCertificate(code, ReplyInto(std::move(call), resp));
+        });
     return reactor;
   }
 
@@ -674,6 +684,8 @@ class TrainingServiceImpl final : public v1::TrainingService::CallbackService {
 
   Authorizer auth_;
   const Clock& clock_;
+  const ServiceConfig& config_;
+  RedisClient& redis_;
   TrainingStore store_;
 };
 

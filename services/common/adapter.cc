@@ -31,6 +31,17 @@ absl::Status NotOfAgency(absl::string_view field, absl::string_view id,
       absl::StrCat(field, ": ", id, " is not of agency ", agency));
 }
 
+std::vector<RateCheck> CallRateChecks(const ServiceConfig& config,
+                                      const grpc::ServerContextBase& context,
+                                      const Principal& caller,
+                                      absl::string_view service,
+                                      absl::string_view rpc,
+                                      absl::string_view office) {
+  return RateChecks(service, rpc, config.rate_limits.For(rpc),
+                    ClientIdentity(context, caller, config.trusted_proxies),
+                    office);
+}
+
 absl::Status ValidateReceiptSecret(absl::string_view secret) {
   if (secret.size() > 128) {
     return absl::InvalidArgumentError(

@@ -8,13 +8,16 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "prima/common/v1/common.pb.h"
 #include "services/common/auth.h"
+#include "services/common/config.h"
 #include "services/common/done.h"
+#include "services/common/rate_limit.h"
 #include "services/common/rpc.h"
 
 // Finishes `call` (a std::unique_ptr<UnaryCall>) with `expr`'s status when it
@@ -31,6 +34,16 @@ namespace prima {
 // with another kiosk's or phone's: at least 16 characters.
 absl::Status ValidateMutationRequestId(const Principal& caller,
                                        absl::string_view request_id);
+
+// The rate-limit counters of one call of `rpc` (RateChecks) with the
+// caller as ClientIdentity sees it and the limits of `config`. `office` is
+// the office (or agency) the call is about; it may be empty.
+std::vector<RateCheck> CallRateChecks(const ServiceConfig& config,
+                                      const grpc::ServerContextBase& context,
+                                      const Principal& caller,
+                                      absl::string_view service,
+                                      absl::string_view rpc,
+                                      absl::string_view office);
 
 // NOT_FOUND "<field>: <id> is not of agency <agency>": a directory resource the
 // request names belongs to another agency (as if it did not exist for it).

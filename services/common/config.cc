@@ -284,6 +284,13 @@ constexpr FlagSpec kFlags[] = {
      "keys receipt secrets are derived with, id:hexkey[,id:hexkey]..., the "
      "first current (default: derived from the HS256 JWT secret; prefer the "
      "environment variable)"},
+    {"--rate-limits", kEnvRateLimits,
+     "rate limits over the defaults, Rpc.caller=N/PERIOD or "
+     "Rpc.office=N/PERIOD, comma-separated (e.g. IssueTicket.caller=60/1m; N "
+     "0 turns one off)"},
+    {"--trusted-proxies", kEnvTrustedProxies,
+     "comma-separated addresses of proxies (the edge) whose x-forwarded-for "
+     "names the client for rate limits (default: none)"},
     {"--log-level", kEnvLogLevel, "debug, info, warn or error (default info)"},
     {"--drain-seconds", kEnvDrainSeconds,
      "seconds to finish in-flight calls on shutdown, 0-300 (default 10)"},
@@ -517,6 +524,18 @@ absl::StatusOr<ServiceConfig> ConfigFromValues(
     config.receipt_keys = *std::move(parsed);
   } else if (!config.jwt.hs256_secret.empty()) {
     config.receipt_keys = ReceiptKeys::FromJwtSecret(config.jwt.hs256_secret);
+  }
+
+  if (const std::string* limits = Lookup(values, kEnvRateLimits)) {
+    absl::StatusOr<RateLimitConfig> parsed = RateLimitConfig::Parse(*limits);
+    if (!parsed.ok()) return Prefixed(kEnvRateLimits, parsed.status());
+    config.rate_limits = *std::move(parsed);
+  }
+  if (const std::string* proxies = Lookup(values, kEnvTrustedProxies)) {
+    absl::StatusOr<std::vector<std::string>> parsed =
+        ParseTrustedProxies(*proxies);
+    if (!parsed.ok()) return Prefixed(kEnvTrustedProxies, parsed.status());
+    config.trusted_proxies = *std::move(parsed);
   }
 
   // PRIMA_LOG_LEVEL

@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/common/logging.h"
+#include "services/common/rate_limit.h"
 #include "services/common/receipt_keys.h"
 
 namespace prima {
@@ -72,6 +73,10 @@ struct ServiceConfig {
   // PRIMA_RECEIPT_KEYS; when unset, derived from the HS256 JWT secret, and
   // empty with RS256 (the services that issue receipts then refuse to start).
   ReceiptKeys receipt_keys;
+  // PRIMA_RATE_LIMITS over the defaults (rate_limit.h).
+  RateLimitConfig rate_limits;
+  // PRIMA_TRUSTED_PROXIES: peers whose x-forwarded-for names the client.
+  std::vector<std::string> trusted_proxies;
   LogLevel log_level = LogLevel::kInfo;              // PRIMA_LOG_LEVEL
   absl::Duration drain_timeout = absl::Seconds(10);  // PRIMA_DRAIN_SECONDS
   absl::Duration redis_timeout = absl::Seconds(2);   // PRIMA_REDIS_TIMEOUT_MS
@@ -93,6 +98,8 @@ inline constexpr char kEnvJwtPublicKeyFile[] = "PRIMA_JWT_PUBLIC_KEY_FILE";
 inline constexpr char kEnvJwtIssuer[] = "PRIMA_JWT_ISSUER";
 inline constexpr char kEnvJwtAudience[] = "PRIMA_JWT_AUDIENCE";
 inline constexpr char kEnvReceiptKeys[] = "PRIMA_RECEIPT_KEYS";
+inline constexpr char kEnvRateLimits[] = "PRIMA_RATE_LIMITS";
+inline constexpr char kEnvTrustedProxies[] = "PRIMA_TRUSTED_PROXIES";
 inline constexpr char kEnvLogLevel[] = "PRIMA_LOG_LEVEL";
 inline constexpr char kEnvDrainSeconds[] = "PRIMA_DRAIN_SECONDS";
 inline constexpr char kEnvRedisTimeoutMs[] = "PRIMA_REDIS_TIMEOUT_MS";
@@ -121,6 +128,7 @@ absl::Status RequireReceiptKeys(const ServiceConfig& config);
 // Reads flags (--listen, --redis-url, --redis-password, --redis-sentinels,
 // --redis-sentinel-master, --redis-sentinel-password, --jwt-secret,
 // --jwt-public-key-file, --jwt-issuer, --jwt-audience, --receipt-keys,
+// --rate-limits, --trusted-proxies,
 // --log-level,
 // --drain-seconds, --redis-timeout-ms, --metrics-listen), falling back to the
 // PRIMA_* environment variable of each, then validates with ConfigFromValues.

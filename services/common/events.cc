@@ -65,6 +65,33 @@ local function prima_groups(at, width)
   end
   return out, at
 end
+-- Rate limits (rate_limit.h): the last KEYS are the counters of `spec`
+-- ("max,ms,what;..."). An error reply when one is full, else counts the call
+-- in each and returns nil.
+local function prima_rate_limit(spec)
+  if spec == nil or spec == '' then return nil end
+  local checks = {}
+  for max, ms, what in string.gmatch(spec, '(%d+),(%d+),(%a+)') do
+    checks[#checks + 1] = {tonumber(max), tonumber(ms), what}
+  end
+  local first = #KEYS - #checks
+  for i, c in ipairs(checks) do
+    local key = KEYS[first + i]
+    if tonumber(redis.call('GET', key) or '0') >= c[1] then
+      local wait = redis.call('PTTL', key)
+      if wait < 0 then wait = c[2] end
+      return redis.error_reply('RESOURCE_EXHAUSTED:RATE_LIMITED:' .. wait ..
+        ' too many requests for this ' .. c[3] .. ': at most ' .. c[1] ..
+        ' in ' .. math.floor(c[2] / 1000) .. ' s; retry in ' ..
+        math.ceil(wait / 1000) .. ' s')
+    end
+  end
+  for i, c in ipairs(checks) do
+    local key = KEYS[first + i]
+    if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, c[2]) end
+  end
+  return nil
+end
 local function prima_first_time(key, ttl)
   return redis.call('SET', key, '1', 'NX', 'EX', ttl) ~= false
 end
@@ -122,7 +149,7 @@ constexpr char kReusedRequestId[] =
 
 LuaScript MakeIdempotentScript(absl::string_view name, absl::string_view body) {
   return LuaScript(name, absl::StrCat(kLuaPrelude, R"lua(
-local ttl, fp = string.match(ARGV[1], '^(%d+):?(%x*)$')
+local ttl, fp, rate_spec = string.match(ARGV[1], '^(%d+):?(%x*):?(.*)$')
 local prior = redis.call('GET', KEYS[1])
 if prior then
   local pfp, rest = string.match(prior, '^fp1:(%x+):(.*)$')
@@ -135,6 +162,8 @@ if prior then
   end
   return {1, prior}
 end
+local limited = prima_rate_limit(rate_spec)
+if limited then return limited end
 local result = (function()
 )lua",
                                       body, R"lua(
@@ -178,8 +207,14 @@ void RunIdempotent(
   keys.insert(keys.begin(), IdempotencyKey(scope.service, scope.rpc,
                                            scope.caller, scope.request_id));
   std::string ttl = absl::StrCat(absl::ToInt64Seconds(kIdempotencyTtl));
-  if (!scope.request_fingerprint.empty()) {
+  if (!scope.request_fingerprint.empty() || !scope.rate_checks.empty()) {
     absl::StrAppend(&ttl, ":", scope.request_fingerprint);
+  }
+  if (!scope.rate_checks.empty()) {
+    // Counted only for a request that is not a replay, after the body's
+    // KEYS so their indexes do not move.
+    absl::StrAppend(&ttl, ":", RateSpec(scope.rate_checks));
+    for (const RateCheck& check : scope.rate_checks) keys.push_back(check.key);
   }
   args.insert(args.begin(), std::move(ttl));
   redis.Eval(

@@ -17,6 +17,7 @@
 #include "prima/events/v1/events.pb.h"
 #include "services/common/config.h"
 #include "services/common/lua_script.h"
+#include "services/common/rate_limit.h"
 #include "services/common/redis_client.h"
 #include "services/common/sync_redis.h"
 
@@ -84,7 +85,8 @@ std::string IdempotencyKey(absl::string_view service, absl::string_view rpc,
 
 // Wraps a script body into an idempotent script. Conventions:
 //   KEYS[1] = the idempotency key, ARGV[1] = its TTL in seconds, optionally
-//   followed by ":" and the request's fingerprint (RunIdempotent); the body
+//   followed by ":" and the request's fingerprint and by ":" and a rate
+//   spec whose counters are the last KEYS (RunIdempotent); the body
 //   uses the other KEYS/ARGV. The body returns a string (usually a serialized
 //   response) or redis.error_reply("<CODE> message"). It must check everything
 //   before writing anything: Redis does not roll a script back. Errors are not
@@ -117,6 +119,9 @@ struct IdempotencyScope {
   // with another fingerprint fails with ALREADY_EXISTS instead of getting the
   // first result. Empty: not checked (internal callers).
   absl::string_view request_fingerprint;
+  // Rate limits the call is counted against (rate_limit.h), unless it is a
+  // replay; RESOURCE_EXHAUSTED RATE_LIMITED when one is full.
+  std::vector<RateCheck> rate_checks;
 };
 void RunIdempotent(
     RedisClient& redis, const LuaScript& script, const IdempotencyScope& scope,

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/error_info.h"
 
@@ -97,7 +98,15 @@ absl::Status StatusFromRedisError(absl::string_view error) {
     if (code_name != m.prefix) continue;
     absl::Status status(m.code, rest);
     if (colon == absl::string_view::npos) return status;
-    return WithReason(std::move(status), prefix.substr(colon + 1));
+    // "REASON" or "REASON:<retry after ms>".
+    absl::string_view reason = prefix.substr(colon + 1);
+    const size_t retry_colon = reason.find(':');
+    int64_t retry_ms = 0;
+    if (retry_colon != absl::string_view::npos &&
+        absl::SimpleAtoi(reason.substr(retry_colon + 1), &retry_ms)) {
+      status = WithRetryDelay(std::move(status), absl::Milliseconds(retry_ms));
+    }
+    return WithReason(std::move(status), reason.substr(0, retry_colon));
   }
   if (prefix == "OOM") {
     // Redis's own text names its settings; a client gets this instead.

@@ -132,6 +132,7 @@ class ComplaintServiceImpl final
       : auth_(&env.verifier, &env.clock, ComplaintPolicies()),
         clock_(env.clock),
         directory_(env.redis, env.config.redis, env.clock),
+        config_(env.config),
         receipt_keys_(env.config.receipt_keys),
         store_(env.redis, env.clock, receipt_keys_),
         options_(options) {}
@@ -587,7 +588,16 @@ class ComplaintServiceImpl final
               receipt_keys_.CurrentSecret(kComplaintReceipt, input->id);
           absl::StatusOr<NewComplaint> filing = PrepareFiling(*input);
           if (!filing.ok()) return (void)call->Finish(filing.status());
-          store_.File(*filing, ActorOf(input->caller, input->request_id),
+          ComplaintActor actor = ActorOf(input->caller, input->request_id);
+          // Per caller, and per office (the agency's when none is named).
+          const v1::Complaint& named = input->request;
+          actor.rate_checks =
+              CallRateChecks(config_, *call->context(), input->caller,
+                             "complaint", "FileComplaint",
+                             named.office_id().empty()
+                                 ? absl::StrCat("agency:", named.agency_id())
+                                 : absl::StrCat("office:", named.office_id()));
+          store_.File(*filing, std::move(actor),
                       [call = std::move(call),
                        resp](absl::StatusOr<v1::Complaint> filed) mutable {
                         if (!filed.ok())
@@ -927,6 +937,7 @@ class ComplaintServiceImpl final
   Authorizer auth_;
   const Clock& clock_;
   DirectoryReader directory_;
+  const ServiceConfig& config_;
   const ReceiptKeys& receipt_keys_;
   ComplaintStore store_;
   const ComplaintOptions options_;

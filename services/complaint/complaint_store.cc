@@ -565,7 +565,7 @@ void ComplaintStore::File(const NewComplaint& filing,
   Append(args, DeadlineArgs(c));
   RunIdempotent(redis_, FileScript(),
                 {kService, "FileComplaint", actor.subject, actor.request_id,
-                 actor.request_fingerprint},
+                 actor.request_fingerprint, actor.rate_checks},
                 {EventStreamKey(kComplaintProducer)}, std::move(args),
                 [this, done = std::move(done)](
                     absl::StatusOr<IdempotentResult> result) mutable {

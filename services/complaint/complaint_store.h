@@ -45,6 +45,7 @@
 #include "prima/events/v1/events.pb.h"
 #include "services/common/clock.h"
 #include "services/common/done.h"
+#include "services/common/rate_limit.h"
 #include "services/common/receipt_keys.h"
 #include "services/common/redis_client.h"
 
@@ -69,6 +70,8 @@ struct ComplaintActor {
   std::string subject;  // token `sub`; "" for anonymous callers
   std::string request_id;
   std::string request_fingerprint;  // Principal::request_fingerprint
+  // Counted with the mutation (FileComplaint); see rate_limit.h.
+  std::vector<RateCheck> rate_checks;
 };
 
 // A complaint ready to be written, complete but for its tracking number: the

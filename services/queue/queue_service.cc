@@ -152,6 +152,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
       : auth_(&env.verifier, &env.clock, QueuePolicies()),
         clock_(env.clock),
         directory_(env.redis, env.config.redis, env.clock),
+        config_(env.config),
         store_(env.redis, env.clock, env.config.receipt_keys),
         live_(store_, env.config.redis, env.clock,
               WithWatcherMetrics(options.live, env.metrics)),
@@ -184,6 +185,15 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
 
   // ---- citizens ----
 
+  // `actor` counted against `rpc`'s rate limits for its caller and office.
+  QueueActor RateLimited(QueueActor actor, const grpc::ServerContextBase& ctx,
+                         const Principal& caller, absl::string_view rpc,
+                         absl::string_view office_id) const {
+    actor.rate_checks =
+        CallRateChecks(config_, ctx, caller, "queue", rpc, office_id);
+    return actor;
+  }
+
   ServerUnaryReactor* IssueTicket(CallbackServerContext* ctx,
                                   const v1::IssueTicketRequest* req,
                                   v1::Ticket* resp) override {
@@ -208,7 +218,8 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
     WithOfficeAndService(
         req->office_id(), req->service_id(), std::move(call),
         [this, resp, params = std::move(params),
-         actor = ActorOf(*p, req->request_id())](
+         actor = RateLimited(ActorOf(*p, req->request_id()), *ctx, *p,
+                             "IssueTicket", req->office_id())](
             std::unique_ptr<UnaryCall> call, cat::Office office,
             cat::PublicService service) mutable {
           params.agency_id = office.agency_id();
@@ -339,7 +350,8 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
         req->office_id(), req->service_id(), std::move(call),
         [this, resp, slot_start = ToAbslTime(req->slot_start_time()),
          subject = p->Has(Role::kCitizen) ? p->subject : std::string(),
-         actor = ActorOf(*p, req->request_id())](
+         actor = RateLimited(ActorOf(*p, req->request_id()), *ctx, *p,
+                             "BookAppointment", req->office_id())](
             std::unique_ptr<UnaryCall> call, cat::Office office,
             cat::PublicService service) mutable {
           absl::StatusOr<absl::TimeZone> zone = OfficeTimeZone(office);
@@ -983,6 +995,7 @@ class QueueServiceImpl final : public v1::QueueService::CallbackService {
   Authorizer auth_;
   const Clock& clock_;
   DirectoryReader directory_;
+  const ServiceConfig& config_;
   QueueStore store_;
   LiveFeed live_;
   Metrics& metrics_;

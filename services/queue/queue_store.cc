@@ -1055,7 +1055,7 @@ void QueueStore::IssueTicket(const IssueParams& p, const QueueActor& actor,
   Append(args, EventArgs(envelope));
   RunIdempotent(redis_, IssueScript(),
                 {kService, "IssueTicket", actor.subject, actor.request_id,
-                 actor.request_fingerprint},
+                 actor.request_fingerprint, actor.rate_checks},
                 {EventStreamKey(kProducer)}, std::move(args),
                 MutationReply(
                     [this](absl::string_view packed) {
@@ -1355,7 +1355,7 @@ void QueueStore::BookAppointment(const BookParams& p, const QueueActor& actor,
   const std::string id = absl::AsciiStrToLower(NewTimeOrderedId(now));
   RunIdempotent(redis_, BookScript(),
                 {kService, "BookAppointment", actor.subject, actor.request_id,
-                 actor.request_fingerprint},
+                 actor.request_fingerprint, actor.rate_checks},
                 {},
                 {id, p.office_id, p.service_id, p.agency_id,
                  MsArg(p.slot_start), MsArg(p.slot_end), DateKey(p.local_date),

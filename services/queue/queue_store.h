@@ -66,6 +66,9 @@ struct QueueActor {
   std::string request_id;  // the mutation's idempotency key (validated)
   std::string request_fingerprint;  // Principal::request_fingerprint
   prima::common::v1::Actor actor;
+  // Counted with the mutation (IssueTicket, BookAppointment); see
+  // rate_limit.h.
+  std::vector<RateCheck> rate_checks;
 };
 
 // What proves access to one ticket or appointment (see queue.proto): any one

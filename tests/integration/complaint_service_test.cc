@@ -27,8 +27,10 @@
 #include "services/common/events.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
+#include "services/common/rate_limit.h"
 #include "services/common/server.h"
 #include "services/common/sync_redis.h"
+#include "tests/testing/error_details.h"
 #include "tests/testing/service_env.h"
 #include "tests/testing/test_directory.h"
 #include "tests/testing/test_server.h"
@@ -478,6 +480,21 @@ TEST_F(ComplaintServiceTest, FilingIsIdempotentOnRequestId) {
   Complaint c = MustFile();
   EXPECT_EQ(c.tracking_number(), "DUKCAPIL-20261120-0002");
   EXPECT_EQ(CountEvents("complaint.filed"), 2);
+}
+
+TEST_F(ComplaintServiceTest, FilingIsRateLimitedPerCallerNotOnReplay) {
+  env_->mutable_config().rate_limits =
+      *RateLimitConfig::Parse("FileComplaint.caller=2/1m");
+  const std::string request_id = NewRequestId();
+  Complaint out;
+  ASSERT_TRUE(File(NewComplaint(), "", &out, request_id).ok());
+  ASSERT_TRUE(File(NewComplaint(), "", &out).ok());
+  grpc::Status s = File(NewComplaint(), "", &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(testing::ReplyErrorInfo(s).reason(), "RATE_LIMITED");
+  EXPECT_EQ(CountEvents("complaint.filed"), 2);
+  // The first filing's retry still gets its complaint.
+  EXPECT_TRUE(File(NewComplaint(), "", &out, request_id).ok());
 }
 
 TEST_F(ComplaintServiceTest, FilingRefusesBadInputNamingTheField) {

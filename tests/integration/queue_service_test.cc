@@ -16,11 +16,13 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "prima/catalog/v1/directory.pb.h"
 #include "prima/events/v1/events.pb.h"
@@ -29,6 +31,7 @@
 #include "services/common/events.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
+#include "services/common/rate_limit.h"
 #include "services/common/server.h"
 #include "services/common/sync_redis.h"
 #include "tests/testing/error_details.h"
@@ -349,6 +352,72 @@ TEST_F(QueueServiceTest, IssueRefusesBadInputClosedOfficeAndUnservedService) {
   EXPECT_EQ(closed.reason(), "OFFICE_CLOSED");
   EXPECT_EQ(testing::Fact(closed, "office_id"), "kantor-a");
   EXPECT_FALSE(testing::Fact(closed, "next_opening_time").empty());
+}
+
+TEST_F(QueueServiceTest, PublicIssuingIsRateLimitedPerCallerAndPerOffice) {
+  env_->mutable_config().rate_limits = *RateLimitConfig::Parse(
+      "IssueTicket.caller=3/1m,IssueTicket.office=5/1m");
+  Ticket t;
+  const std::string first = RequestId();
+  ASSERT_TRUE(Issue("ktp", &t, PRIORITY_CLASS_REGULAR, "", first).ok());
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(Issue("ktp", &t).ok());
+  grpc::Status s = Issue("ktp", &t);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("caller"));
+  const google::rpc::ErrorInfo info = testing::ReplyErrorInfo(s);
+  EXPECT_EQ(info.reason(), "RATE_LIMITED");
+  int retry_after = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(testing::Fact(info, "retry_after_seconds"),
+                               &retry_after));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, 60);
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(s.error_details()));
+  ASSERT_EQ(details.details_size(), 2);
+  google::rpc::RetryInfo retry;
+  ASSERT_TRUE(details.details(1).UnpackTo(&retry));
+  EXPECT_GT(retry.retry_delay().seconds() * 1000 +
+                retry.retry_delay().nanos() / 1000000,
+            0);
+
+  // A replay of a recorded request is answered and not counted.
+  EXPECT_TRUE(Issue("ktp", &t, PRIORITY_CLASS_REGULAR, "", first).ok());
+  // A citizen's token is a caller of its own; the office's count is shared.
+  const std::string citizen = Token("citizen", "", "warga-1");
+  EXPECT_TRUE(Issue("ktp", &t, PRIORITY_CLASS_REGULAR, citizen).ok());
+  EXPECT_TRUE(Issue("ktp", &t, PRIORITY_CLASS_REGULAR, citizen).ok());
+  s = Issue("ktp", &t, PRIORITY_CLASS_REGULAR, Token("citizen", "", "warga-2"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("office"));
+  // Nothing was issued for the refused calls: numbers stay gapless.
+  env_->mutable_config().rate_limits = RateLimitConfig::None();
+  ASSERT_TRUE(Issue("ktp", &t).ok());
+  EXPECT_EQ(t.number(), "A-006");
+}
+
+TEST_F(QueueServiceTest, ForwardedClientCountsOnlyFromATrustedProxy) {
+  env_->mutable_config().rate_limits = *RateLimitConfig::Parse(
+      "IssueTicket.caller=1/1m,IssueTicket.office=0/1m");
+  auto issue_for = [&](const std::string& client) {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, "");
+    ctx.AddMetadata("x-forwarded-for", "198.51.100.1, " + client);
+    IssueTicketRequest req;
+    req.set_request_id(RequestId());
+    req.set_office_id("kantor-a");
+    req.set_service_id("ktp");
+    req.set_channel(CHANNEL_MOBILE);
+    Ticket t;
+    return stub_->IssueTicket(&ctx, req, &t).error_code();
+  };
+  // Loopback is no trusted proxy: its claims are ignored, one caller.
+  EXPECT_EQ(issue_for("203.0.113.7"), grpc::StatusCode::OK);
+  EXPECT_EQ(issue_for("203.0.113.8"), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Trusted, the last forwarded address is the caller.
+  env_->mutable_config().trusted_proxies = {"127.0.0.1"};
+  EXPECT_EQ(issue_for("203.0.113.9"), grpc::StatusCode::OK);
+  EXPECT_EQ(issue_for("203.0.113.10"), grpc::StatusCode::OK);
+  EXPECT_EQ(issue_for("203.0.113.9"), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 TEST_F(QueueServiceTest, ThousandConcurrentIssuesGetUniqueGaplessNumbers) {

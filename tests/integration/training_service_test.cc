@@ -27,8 +27,10 @@
 #include "services/common/directory_keys.h"
 #include "services/common/done.h"
 #include "services/common/proto_time.h"
+#include "services/common/rate_limit.h"
 #include "services/common/redis_client.h"
 #include "services/common/server.h"
+#include "tests/testing/error_details.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/service_env.h"
 #include "tests/testing/test_server.h"
@@ -763,6 +765,23 @@ TEST_F(TrainingServiceTest, CompleteCertificateRetakeAndRecord) {
   // Passed: no second enrolment in the course.
   EXPECT_EQ(Enroll("o2", "budi", spv, &e).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+  // Guessing codes is limited per caller (here 3 a minute: one more try).
+  env_->mutable_config().rate_limits =
+      *RateLimitConfig::Parse("VerifyCertificate.caller=3/1m");
+  auto verify = [&](const std::string& code) {
+    grpc::ClientContext ctx;
+    Prepare(&ctx, "");
+    VerifyCertificateRequest req;
+    req.set_verification_code(code);
+    return stub_->VerifyCertificate(&ctx, req, &cert);
+  };
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(verify(std::string(32, 'a' + i)).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  const grpc::Status limited = verify(e.certificate().verification_code());
+  EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(testing::ReplyErrorInfo(limited).reason(), "RATE_LIMITED");
 
   // Not passed, then a retake in another offering.
   ASSERT_TRUE(Complete("o1", "sari", 50, spv, &e).ok());

@@ -23,6 +23,7 @@ absl::StatusOr<std::unique_ptr<TestServiceEnv>> TestServiceEnv::Start(
   env->config_.redis = env->redis_->endpoint();  // for readers and feeds
   env->config_.jwt.hs256_secret = kSecret;
   env->config_.receipt_keys = ReceiptKeys::FromJwtSecret(kSecret);
+  env->config_.rate_limits = RateLimitConfig::None();
   absl::StatusOr<std::unique_ptr<JwtVerifier>> verifier =
       JwtVerifier::Create(env->config_.jwt);
   if (!verifier.ok()) return verifier.status();

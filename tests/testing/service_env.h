@@ -30,6 +30,9 @@ class TestServiceEnv {
   RedisClient& client() { return *client_; }
   Metrics& metrics() { return *metrics_; }
   const ServiceEnvironment& environment() const { return *environment_; }
+  // The services keep a reference: changes (e.g. rate limits, off by
+  // default here) apply to services already made.
+  ServiceConfig& mutable_config() { return config_; }
 
   // An HS256 token for kSecret with one role, valid for a year from the clock's
   // now.
