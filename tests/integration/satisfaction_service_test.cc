@@ -308,13 +308,13 @@ class SatisfactionServiceTest : public ::testing::Test {
     return Call(&SatisfactionService::Stub::SubmitResponse, req, "", out);
   }
 
-  // A response at the kiosk `device` of `office` (KioskAt).
-  grpc::Status AtKiosk(const std::string& office, const std::string& device,
+  // A response at the kiosk `name` of `office` (KioskAt).
+  grpc::Status AtKiosk(const std::string& office, const std::string& name,
                        const std::vector<Answer>& answers, Response* out,
                        const std::string& service = "ktp",
                        const std::string& template_id = "",
                        const std::string& request_id = NewRequestId()) {
-    const RegisteredKiosk kiosk = KioskAt(office, device);
+    const RegisteredKiosk kiosk = KioskAt(office, name);
     SubmitResponseRequest req;
     req.set_request_id(request_id);
     req.mutable_kiosk()->set_kiosk_id(kiosk.id);
@@ -329,7 +329,7 @@ class SatisfactionServiceTest : public ::testing::Test {
   void MustKiosk(const std::string& office, const std::vector<Answer>& answers,
                  const std::string& service = "ktp") {
     Response out;
-    grpc::Status s = AtKiosk(office, absl::StrCat("kiosk-", ++devices_),
+    grpc::Status s = AtKiosk(office, absl::StrCat("kiosk-", ++kiosk_seq_),
                              answers, &out, service);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
@@ -488,7 +488,7 @@ class SatisfactionServiceTest : public ::testing::Test {
   std::unique_ptr<TestServer> complaint_server_;
   ServiceBundle replica_;
   std::string officer_, admin_, other_officer_, other_admin_;
-  int devices_ = 0;
+  int kiosk_seq_ = 0;
   std::map<std::string, RegisteredKiosk> kiosks_;
 };
 
@@ -1101,7 +1101,7 @@ TEST_F(SatisfactionServiceTest, AnswersAreValidatedNamingTheField) {
   Response response;
   auto expect_invalid = [&](const std::vector<Answer>& answers,
                             const std::string& field) {
-    grpc::Status s = AtKiosk("kantor-a", absl::StrCat("kiosk-", ++devices_),
+    grpc::Status s = AtKiosk("kantor-a", absl::StrCat("kiosk-", ++kiosk_seq_),
                              answers, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
     EXPECT_THAT(s.error_message(), HasSubstr(field));
@@ -1824,7 +1824,7 @@ class SatisfactionExportTest : public SatisfactionServiceTest {
                       const std::string& service = "ktp") {
     clock_.Set(when);
     Response out;
-    grpc::Status s = AtKiosk(office, absl::StrCat("kiosk-", ++devices_),
+    grpc::Status s = AtKiosk(office, absl::StrCat("kiosk-", ++kiosk_seq_),
                              AllSkm(3), &out, service);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return out.id();

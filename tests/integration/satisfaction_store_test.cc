@@ -381,7 +381,7 @@ TEST_F(SatisfactionStoreTest, KioskLimitIsTheCallersSetting) {
   NewResponse next = Submission({{"U1", 4}});
   next.kiosk_per_minute = 1;
   EXPECT_EQ(Submit(next).status().code(), absl::StatusCode::kResourceExhausted);
-  // Once the window is gone (as after its minute), the device submits again.
+  // Once the window is gone (as after its minute), the kiosk submits again.
   ASSERT_TRUE(
       redis_
           ->Command({"DEL", absl::StrCat(kP, "kiosk-rate:",
