@@ -747,11 +747,15 @@ class SatisfactionServiceImpl final
       if (!record.ok() && !absl::IsNotFound(record.status())) {
         return (void)call->Finish(record.status());
       }
+      // The credential and the office are checked before any other lookup,
+      // so a wrong credential learns nothing of the kiosk's agency. Its
+      // revocation is left to the script, which checks it after its replay
+      // check: a retry of a response accepted before the revocation gets
+      // that response, anything new is refused.
       std::optional<KioskAccess> access;
       if (record.ok()) {
         access = KioskAccess{record->kiosk.id(), record->kiosk.office_id(),
-                             record->credential_sha,
-                             record->kiosk.has_revoke_time()};
+                             record->credential_sha, /*revoked=*/false};
       }
       const v1::KioskSubmission& kiosk = submission->request.kiosk();
       if (absl::Status s = CheckKioskAccess(

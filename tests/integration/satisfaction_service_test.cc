@@ -905,7 +905,11 @@ TEST_F(SatisfactionServiceTest, KioskCredentialIsChecked) {
 TEST_F(SatisfactionServiceTest, RevokedKioskIsRefusedAtOnce) {
   const RegisteredKiosk kiosk = KioskAt("kantor-a", "kiosk-revoked");
   Response response;
-  ASSERT_TRUE(SubmitAs(kiosk, AllSkm(4), &response).ok());
+  const std::string request_id = NewRequestId();
+  ASSERT_TRUE(AtKiosk("kantor-a", "kiosk-revoked", AllSkm(4), &response, "ktp",
+                      "", request_id)
+                  .ok());
+  const std::string accepted = response.id();
   RevokeKioskRequest revoke;
   revoke.set_request_id(NewRequestId());
   revoke.set_kiosk_id(kiosk.id);
@@ -920,6 +924,13 @@ TEST_F(SatisfactionServiceTest, RevokedKioskIsRefusedAtOnce) {
   s = SubmitAs(kiosk, AllSkm(4), &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(testing::ReplyErrorInfo(s).reason(), "KIOSK_REVOKED");
+  // A retry of the response accepted before still gets it (idempotency),
+  // counting nothing more.
+  Response retried;
+  s = AtKiosk("kantor-a", "kiosk-revoked", AllSkm(4), &retried, "ktp", "",
+              request_id);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(retried.id(), accepted);
   EXPECT_EQ(
       Respondents(SCOPE_KIND_OFFICE, "kantor-a", PERIOD_KIND_DAY, "2026-11-23"),
       1);
