@@ -46,6 +46,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/blocking_counter.h"
@@ -482,16 +483,39 @@ std::string BenchOffice() {
   return *office;
 }
 
-// A kiosk response `index` from a device of its own (a device may submit only
-// a few a minute), with answers 2-4 spread over the nine SKM elements.
+// The registered kiosks satisfaction-submit submits from, from
+// PRIMA_BENCH_KIOSKS ("id:credential[,id:credential]...", as `prima survey
+// kiosk register` prints them): each kiosk may submit only
+// PRIMA_SATISFACTION_KIOSK_PER_MINUTE responses a minute, so a run needs
+// enough of them (calls beyond that are refused with RESOURCE_EXHAUSTED).
+const std::vector<std::pair<std::string, std::string>>& BenchKiosks() {
+  static const auto* kiosks = [] {
+    auto* out = new std::vector<std::pair<std::string, std::string>>();
+    for (absl::string_view entry : absl::StrSplit(
+             BenchSetting("PRIMA_BENCH_KIOSKS", ""), ',', absl::SkipEmpty())) {
+      std::pair<std::string, std::string> kiosk =
+          absl::StrSplit(entry, absl::MaxSplits(':', 1));
+      out->push_back(std::move(kiosk));
+    }
+    if (out->empty()) out->push_back({"no-kiosk-in-prima-bench-kiosks", ""});
+    return out;
+  }();
+  return *kiosks;
+}
+
+// A kiosk response `index` from the registered kiosks in turn, with answers
+// 2-4 spread over the nine SKM elements.
 void FillSubmitResponse(uint64_t index, sv1::SubmitResponseRequest* r) {
   static const std::string* service =
       new std::string(BenchSetting("PRIMA_BENCH_SERVICE", "ktp-el"));
   r->set_request_id(BenchRequestId(index));
   sv1::KioskSubmission* kiosk = r->mutable_kiosk();
+  const auto& [kiosk_id, credential] =
+      BenchKiosks()[index % BenchKiosks().size()];
   kiosk->set_office_id(BenchOffice());
   kiosk->set_service_id(*service);
-  kiosk->set_device_id(BenchRequestId(index));
+  kiosk->set_kiosk_id(kiosk_id);
+  kiosk->set_kiosk_credential(credential);
   for (int u = 1; u <= 9; ++u) {
     sv1::Answer* a = r->add_answers();
     a->set_code(absl::StrCat("U", u));

@@ -20,9 +20,11 @@
 #include "prima/satisfaction/v1/satisfaction.pb.h"
 #include "services/common/clock.h"
 #include "services/common/config.h"
+#include "services/common/done.h"
 #include "services/common/events.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
+#include "services/common/receipt_keys.h"
 #include "services/common/redis_client.h"
 #include "services/common/sync_redis.h"
 #include "services/satisfaction/satisfaction_rules.h"
@@ -41,7 +43,11 @@ constexpr int64_t kProgressEvery = 100000;
 struct FillPlan {
   const SatisfactionFillOptions* options = nullptr;
   const sat::Template* skm = nullptr;
-  std::string run;  // makes request ids and the device unique to this fill
+  std::string run;  // makes request ids and the kiosk unique to this fill
+  // The kiosk every response of the fill comes from (registered first,
+  // through the store) and the SHA-256 of its credential.
+  std::string kiosk_id;
+  std::string kiosk_credential_sha;
   absl::TimeZone zone;
   absl::Time start;
   int days = 1;  // the spread, cut at the 1st of the month
@@ -74,8 +80,9 @@ sat::NewResponse FillResponse(const FillPlan& plan, int64_t index,
   }
   *r.mutable_submit_time() = ToProtoTime(at);
   *r.mutable_local_date() = ToLocalDate(day);
-  write.kiosk_device = absl::StrCat("bench-fill-", plan.run);
-  // One device for the whole fill: its per-minute limit must never bite.
+  write.kiosk_id = plan.kiosk_id;
+  write.kiosk_credential_sha = plan.kiosk_credential_sha;
+  // One kiosk for the whole fill: its per-minute limit must never bite.
   write.kiosk_per_minute = std::numeric_limits<int>::max();
   write.scopes = sat::ScopesOf(r);
   write.period_keys = sat::StoredPeriodKeysOf(day);
@@ -131,7 +138,26 @@ int RunSatisfactionFill(const SatisfactionFillOptions& options) {
   absl::StatusOr<CommandStats> scripts_before = CommandStatsOf(sync, "evalsha");
   if (!scripts_before.ok()) return Fail(scripts_before.status());
 
-  sat::SatisfactionStore store(**client, RealClock::Get());
+  // A throwaway receipt key: the fill's kiosk credential is needed only here.
+  const ReceiptKeys keys = ReceiptKeys::FromJwtSecret(NewSecret(32));
+  sat::SatisfactionStore store(**client, RealClock::Get(), keys);
+  {
+    sv1::Kiosk kiosk;
+    kiosk.set_id(absl::StrCat("bench-fill-", plan.run));
+    kiosk.set_office_id(options.office);
+    kiosk.set_agency_id(options.agency);
+    kiosk.set_name("satisfaction-fill");
+    *kiosk.mutable_create_time() = ToProtoTime(plan.start);
+    const sat::SatisfactionActor actor{
+        "", absl::StrCat("bench-fill-kiosk-", plan.run), ""};
+    absl::StatusOr<sv1::Kiosk> registered =
+        Await<sv1::Kiosk>([&](Done<sv1::Kiosk> done) {
+          store.RegisterKiosk(kiosk, actor, std::move(done));
+        });
+    if (!registered.ok()) return Fail(registered.status());
+    plan.kiosk_id = registered->id();
+    plan.kiosk_credential_sha = Sha256Hex(registered->credential());
+  }
   std::atomic<int> reported{0};  // the first few failures are enough
   const absl::Time started = absl::Now();
   const int64_t failures = Pipelined(

@@ -22,7 +22,7 @@ struct SatisfactionFillOptions {
   int days = 1;
 };
 
-// Writes `responses` kiosk SKM responses (one device, no rate limit; answers
+// Writes `responses` kiosk SKM responses (one kiosk, no rate limit; answers
 // U1..U9 spread over 1-4) through SatisfactionStore::SubmitResponse, 256
 // outstanding, and prints the rate, used_memory per response and Redis's own
 // time per script (INFO commandstats).

@@ -8,12 +8,19 @@
 //   prima survey invite --agency A --office O --service S [--officer X]
 //                       [--template T]
 //   prima survey invitation TOKEN
-//   prima survey submit (--token T | --office O --service S --device D)
+//   prima survey submit (--token T |
+//                        --kiosk ID --kiosk-credential C --service S
+//                        [--office O])
 //                       [--template T] --answer CODE=VALUE...
 //                       [--expect CODE=VALUE]... [--sex male|female]
 //                       [--age N] [--education sd|smp|sma|d1-d3|s1|s2|s3]
 //                       [--occupation pns|tni|polri|swasta|wirausaha|lainnya]
 //                       [--comment TEXT]
+//   Kiosks (register, revoke: agency admin; list: staff of the agency):
+//   prima survey kiosk register --office O --name NAME [--description D]
+//                               (prints the credential, once)
+//   prima survey kiosk list --agency A [--office O]
+//   prima survey kiosk revoke ID
 //   Scores (public; export: supervisor of the agency):
 //   prima score index --scope agency|office|service|officer --id ID
 //                     (--period KEY | --from YYYY-MM-DD --to YYYY-MM-DD)
@@ -78,7 +85,11 @@ struct SatisfactionOptions {
   std::string officer;
   // invitation, submit.
   std::string invitation_token;
-  std::string device;
+  std::string kiosk_id;
+  std::string kiosk_credential;
+  // kiosk register.
+  std::string name;
+  std::string description;
   std::vector<std::string> answers;       // CODE=VALUE
   std::vector<std::string> expectations;  // CODE=VALUE
   std::string sex;
@@ -343,6 +354,34 @@ void PrintCreatedInvitation(const CliContext& context, const Invitation& i) {
       i.token().c_str());
 }
 
+void AddKioskRow(Table& table, const Kiosk& k) {
+  table.AddRow({k.id(), k.office_id(), k.agency_id(), OneLine(k.name()),
+                FormatTimestamp(k.create_time()),
+                k.has_revoke_time() ? FormatTimestamp(k.revoke_time()) : ""});
+}
+
+Table KioskTable() {
+  return Table({"id", "office", "agency", "name", "registered", "revoked"});
+}
+
+void PrintKiosk(const CliContext& context, const Kiosk& k) {
+  Table table = KioskTable();
+  AddKioskRow(table, k);
+  PrintMessage(context.output(), k, table);
+}
+
+// After RegisterKiosk: the credential, which is not shown again.
+void PrintRegisteredKiosk(const CliContext& context, const Kiosk& k) {
+  PrintKiosk(context, k);
+  if (context.output() != OutputFormat::kTable) return;
+  std::printf(
+      "\nkiosk credential: %s\n"
+      "Set it up on the kiosk with its id: it submits with `--kiosk %s "
+      "--kiosk-credential <credential>`. It is not shown again; if it is "
+      "lost, revoke the kiosk and register another.\n",
+      k.credential().c_str(), k.id().c_str());
+}
+
 void PrintResponse(const CliContext& context, const Response& r) {
   Table table({"id", "submitted", "local_date", "office", "service", "officer",
                "template", "source", "answers"});
@@ -537,8 +576,9 @@ std::vector<Answer> AnswersOf(const SatisfactionOptions& options) {
 
 // Usage checks of submit beyond what CLI11 declares.
 void CheckSubmit(const SatisfactionOptions& options) {
-  if (options.invitation_token.empty() && options.office.empty()) {
-    throw CLI::RequiredError("--token, or --office/--service/--device,");
+  if (options.invitation_token.empty() && options.kiosk_id.empty()) {
+    throw CLI::RequiredError(
+        "--token, or --kiosk/--kiosk-credential/--service,");
   }
   (void)AnswersOf(options);
 }
@@ -550,9 +590,10 @@ int RunSubmit(const CliContext& context, const SatisfactionOptions& options) {
     request.set_invitation_token(options.invitation_token);
   } else {
     KioskSubmission* kiosk = request.mutable_kiosk();
+    kiosk->set_kiosk_id(options.kiosk_id);
+    kiosk->set_kiosk_credential(options.kiosk_credential);
     kiosk->set_office_id(options.office);
     kiosk->set_service_id(options.service);
-    kiosk->set_device_id(options.device);
   }
   request.set_template_id(options.template_id);
   for (Answer& answer : AnswersOf(options)) {
@@ -570,6 +611,53 @@ int RunSubmit(const CliContext& context, const SatisfactionOptions& options) {
   }
   request.set_comment(options.comment);
   return Call(context, &Stub::SubmitResponse, request, PrintResponse);
+}
+
+// ---- kiosks ----
+
+int RunKioskRegister(const CliContext& context,
+                     const SatisfactionOptions& options) {
+  RegisterKioskRequest request;
+  request.set_request_id(RequestId(context, options));
+  request.set_office_id(options.office);
+  request.set_name(options.name);
+  request.set_description(options.description);
+  return Call(context, &Stub::RegisterKiosk, request, PrintRegisteredKiosk);
+}
+
+// Every page.
+int RunKioskList(const CliContext& context,
+                 const SatisfactionOptions& options) {
+  ListKiosksRequest request;
+  request.set_agency_id(options.agency);
+  request.set_office_id(options.office);
+  request.mutable_page()->set_page_size(500);
+  auto stub = NewStub(context);
+  Table table = KioskTable();
+  ListKiosksResponse all;
+  for (int pages = 0; pages < 200; ++pages) {
+    grpc::ClientContext ctx;
+    context.PrepareContext(&ctx);
+    ListKiosksResponse response;
+    grpc::Status status = stub->ListKiosks(&ctx, request, &response);
+    if (!status.ok()) return PrintError(status);
+    for (const Kiosk& k : response.kiosks()) {
+      AddKioskRow(table, k);
+      *all.add_kiosks() = k;
+    }
+    if (response.page().next_page_token().empty()) break;
+    request.mutable_page()->set_page_token(response.page().next_page_token());
+  }
+  PrintMessage(context.output(), all, table);
+  return 0;
+}
+
+int RunKioskRevoke(const CliContext& context,
+                   const SatisfactionOptions& options) {
+  RevokeKioskRequest request;
+  request.set_request_id(RequestId(context, options));
+  request.set_kiosk_id(options.kiosk_id);
+  return Call(context, &Stub::RevokeKiosk, request, PrintKiosk);
 }
 
 // ---- score ----
@@ -830,16 +918,20 @@ void AddSurveyCommand(CLI::App& app, CliContext& context) {
       "--token,--invitation", o.invitation_token,
       "invitation token (single use); the JWT, if any, goes before `survey` "
       "or in PRIMA_TOKEN");
-  CLI::Option* office =
-      sub->add_option("--office", o.office, "kiosk: the office");
+  CLI::Option* kiosk = sub->add_option("--kiosk", o.kiosk_id,
+                                       "kiosk: the registered kiosk's id");
+  sub->add_option("--kiosk-credential", o.kiosk_credential,
+                  "kiosk: its credential (from `survey kiosk register`)")
+      ->envname("PRIMA_KIOSK_CREDENTIAL");
   CLI::Option* service =
       sub->add_option("--service", o.service, "kiosk: the public service");
-  CLI::Option* device =
-      sub->add_option("--device", o.device, "kiosk: the kiosk's device id");
-  token->excludes(office)->excludes(service)->excludes(device);
-  office->needs(service)->needs(device);
-  service->needs(office);
-  device->needs(office);
+  CLI::Option* office = sub->add_option(
+      "--office", o.office,
+      "kiosk: the office (optional; must be the kiosk's, which is used)");
+  token->excludes(kiosk)->excludes(service)->excludes(office);
+  kiosk->needs(service);
+  service->needs(kiosk);
+  office->needs(kiosk);
   sub->add_option("--template", o.template_id,
                   "kiosk: template id (default: skm; an invitation names its "
                   "own)");
@@ -863,6 +955,30 @@ void AddSurveyCommand(CLI::App& app, CliContext& context) {
   sub->add_option("--occupation", o.occupation, "respondent's occupation")
       ->check(EnumFlag<RespondentProfile::Occupation>());
   sub->add_option("--comment", o.comment, "free text, at most 2000 characters");
+
+  CLI::App* kiosks = survey->add_subcommand(
+      "kiosk",
+      "Survey kiosks registered at offices (agency admin; list: staff)");
+  kiosks->require_subcommand(1);
+  sub = AddRun(kiosks, context, options, "register",
+               "Register a kiosk at an office (agency admin); prints its "
+               "credential, once",
+               RunKioskRegister, true);
+  sub->add_option("--office", o.office, "the office it stands in")->required();
+  sub->add_option("--name", o.name, "a name, 1-200 characters")->required();
+  sub->add_option("--description", o.description,
+                  "optional, at most 500 characters");
+  sub = AddRun(kiosks, context, options, "list",
+               "The kiosks of an agency or office, revoked ones included "
+               "(staff)",
+               RunKioskList, false);
+  sub->add_option("--agency", o.agency, "agency id")->required();
+  sub->add_option("--office", o.office, "only this office");
+  sub = AddRun(kiosks, context, options, "revoke",
+               "Revoke a kiosk: its credential stops working at once (agency "
+               "admin)",
+               RunKioskRevoke, true);
+  sub->add_option("id", o.kiosk_id, "kiosk id")->required();
 }
 
 void AddScoreCommand(CLI::App& app, CliContext& context) {

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "services/common/error_info.h"
 #include "services/common/status_macros.h"
 #include "services/common/validation.h"
 
@@ -614,6 +615,34 @@ absl::StatusOr<std::vector<ElementTally>> TallyResponses(
     }
   }
   return tallies;
+}
+
+// ---- kiosks ----
+
+absl::Status CheckKioskAccess(const std::optional<KioskAccess>& kiosk,
+                              absl::string_view credential_sha,
+                              absl::string_view requested_office) {
+  if (!kiosk.has_value() || credential_sha.empty() ||
+      kiosk->credential_sha.empty() ||
+      kiosk->credential_sha != credential_sha) {
+    return WithReason(
+        absl::PermissionDeniedError(
+            "kiosk.kiosk_credential: not the credential of a registered "
+            "kiosk with this kiosk_id"),
+        kKioskCredentialInvalid, {{"field", "kiosk.kiosk_credential"}});
+  }
+  if (kiosk->revoked) {
+    return WithReason(absl::PermissionDeniedError(absl::StrCat(
+                          "kiosk.kiosk_id: kiosk ", kiosk->id,
+                          " was revoked; an agency admin registers a new one")),
+                      kKioskRevoked, {{"field", "kiosk.kiosk_id"}});
+  }
+  if (!requested_office.empty() && requested_office != kiosk->office_id) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("kiosk.office_id: kiosk ", kiosk->id,
+                     " is registered at office ", kiosk->office_id));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace prima::satisfaction

@@ -270,4 +270,34 @@ absl::Status ValidateAnswers(const Template& tmpl, const Answers& answers);
 absl::StatusOr<std::vector<ElementTally>> TallyResponses(
     const Template& tmpl, const std::vector<Answers>& responses);
 
+// ---- kiosks ----
+
+// The receipt-key `kind` of kiosk credentials: a kiosk's credential is
+// ReceiptKeys::Secret(key id, kKioskCredentialKind, kiosk id), derived, never
+// stored (the kiosk keeps its SHA-256 and the key id).
+inline constexpr char kKioskCredentialKind[] = "kiosk";
+
+// Error reasons of kiosk submissions (PERMISSION_DENIED).
+inline constexpr char kKioskCredentialInvalid[] = "KIOSK_CREDENTIAL_INVALID";
+inline constexpr char kKioskRevoked[] = "KIOSK_REVOKED";
+
+// A registered kiosk as SubmitResponse checks it.
+struct KioskAccess {
+  std::string id;
+  std::string office_id;
+  std::string credential_sha;  // SHA-256 hex of its credential
+  bool revoked = false;
+};
+
+// Whether a kiosk submission may count, `kiosk` being the registered kiosk
+// the request names (nullopt: none by that id) and `credential_sha` the
+// SHA-256 hex of the credential it gives ("" for none): PERMISSION_DENIED
+// with reason KIOSK_CREDENTIAL_INVALID for an unknown kiosk or a missing or
+// wrong credential (the same answer, so kiosk ids cannot be probed),
+// KIOSK_REVOKED for a revoked kiosk with its right credential, and naming
+// kiosk.office_id when `requested_office` is set and is not the kiosk's.
+absl::Status CheckKioskAccess(const std::optional<KioskAccess>& kiosk,
+                              absl::string_view credential_sha,
+                              absl::string_view requested_office);
+
 }  // namespace prima::satisfaction

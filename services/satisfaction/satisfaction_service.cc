@@ -50,6 +50,11 @@ std::vector<RpcPolicy> SatisfactionPolicies() {
       {"CreateInvitation", false, kAllStaff, true},
       {"GetInvitation", true},
       {"SubmitResponse", true},
+      // The office's (or kiosk's) agency is known after a read:
+      // CheckSameAgency.
+      {"RegisterKiosk", false, admins},
+      {"ListKiosks", false, kAllStaff, true},
+      {"RevokeKiosk", false, admins},
       {"GetIndex", true},
       {"GetTrend", true},
       {"RankAgencies", true},
@@ -63,6 +68,9 @@ namespace {
 
 constexpr char kDefaultTemplate[] = "skm";
 constexpr int kMaxCommentChars = 2000;
+constexpr int kMaxKioskNameChars = 200;
+constexpr int kMaxKioskDescriptionChars = 500;
+constexpr char kKioskPageKind[] = "kiosk";
 constexpr int kMaxCustomRangeDays = 366;
 
 // ---- templates ----
@@ -491,7 +499,7 @@ class SatisfactionServiceImpl final
       : auth_(&env.verifier, &env.clock, SatisfactionPolicies()),
         clock_(env.clock),
         directory_(env.redis, env.config.redis, env.clock),
-        store_(env.redis, env.clock),
+        store_(env.redis, env.clock, env.config.receipt_keys),
         options_(options) {
     for (const char* producer : {"queue", "complaint"}) {
       consumers_.push_back(std::make_unique<EventConsumer>(
@@ -717,30 +725,185 @@ class SatisfactionServiceImpl final
     }
     const v1::KioskSubmission& kiosk = req->kiosk();
     RETURN_IF_ERROR_FINISH(call,
-                           ValidateId("kiosk.office_id", kiosk.office_id()));
+                           ValidateId("kiosk.kiosk_id", kiosk.kiosk_id()));
+    if (!ValidateReceiptSecret(kiosk.kiosk_credential()).ok()) {
+      return call->Finish(
+          Invalid("kiosk.kiosk_credential", "must be at most 128 characters"));
+    }
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateOptionalId("kiosk.office_id", kiosk.office_id()));
     RETURN_IF_ERROR_FINISH(call,
                            ValidateId("kiosk.service_id", kiosk.service_id()));
-    RETURN_IF_ERROR_FINISH(call,
-                           ValidateId("kiosk.device_id", kiosk.device_id()));
     RETURN_IF_ERROR_FINISH(
         call, ValidateOptionalId("template_id", req->template_id()));
-    submission->kiosk_device = kiosk.device_id();
-    const std::string office_id = kiosk.office_id();
+    submission->kiosk_id = kiosk.kiosk_id();
+    // Only the hash goes on (to the store's script, which checks it again).
+    submission->kiosk_credential_sha =
+        kiosk.kiosk_credential().empty() ? ""
+                                         : Sha256Hex(kiosk.kiosk_credential());
+    const std::string kiosk_id = kiosk.kiosk_id();
+    store_.GetKiosk(kiosk_id, [this, call = std::move(call), submission, resp](
+                                  absl::StatusOr<KioskRecord> record) mutable {
+      if (!record.ok() && !absl::IsNotFound(record.status())) {
+        return (void)call->Finish(record.status());
+      }
+      // The credential and the office are checked before any other lookup,
+      // so a wrong credential learns nothing of the kiosk's agency. Its
+      // revocation is left to the script, which checks it after its replay
+      // check: a retry of a response accepted before the revocation gets
+      // that response, anything new is refused.
+      std::optional<KioskAccess> access;
+      if (record.ok()) {
+        access = KioskAccess{record->kiosk.id(), record->kiosk.office_id(),
+                             record->credential_sha, /*revoked=*/false};
+      }
+      const v1::KioskSubmission& kiosk = submission->request.kiosk();
+      if (absl::Status s = CheckKioskAccess(
+              access, submission->kiosk_credential_sha, kiosk.office_id());
+          !s.ok()) {
+        return (void)call->Finish(s);
+      }
+      // The place is the kiosk's, never the request's.
+      v1::Response& r = submission->response;
+      r.set_agency_id(record->kiosk.agency_id());
+      r.set_office_id(record->kiosk.office_id());
+      r.set_service_id(kiosk.service_id());
+      r.set_source(v1::INVITATION_SOURCE_KIOSK);
+      const std::string template_id = submission->request.template_id().empty()
+                                          ? kDefaultTemplate
+                                          : submission->request.template_id();
+      SubmitAt(std::move(call), submission, template_id, 0, resp);
+    });
+    return reactor;
+  }
+
+  // ---- kiosks ----
+
+  ServerUnaryReactor* RegisterKiosk(CallbackServerContext* ctx,
+                                    const v1::RegisterKioskRequest* req,
+                                    v1::Kiosk* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "RegisterKiosk");
+    call->set_idempotency_key(req->request_id());
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "RegisterKiosk", "", *req);
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateMutationRequestId(*p, req->request_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateId("office_id", req->office_id()));
+    RETURN_IF_ERROR_FINISH(call, RequireNonEmpty("name", req->name()));
+    RETURN_IF_ERROR_FINISH(
+        call, ValidateText("name", req->name(), kMaxKioskNameChars));
+    RETURN_IF_ERROR_FINISH(call, ValidateText("description", req->description(),
+                                              kMaxKioskDescriptionChars));
+    auto* reactor = call->reactor();
     directory_.GetOffice(
-        office_id, [this, call = std::move(call), submission,
-                    resp](absl::StatusOr<cat::Office> office) mutable {
+        req->office_id(),
+        [this, call = std::move(call), resp, principal = *p, name = req->name(),
+         description = req->description(),
+         actor = SatisfactionActor{p->subject, req->request_id(),
+                                   p->request_fingerprint}](
+            absl::StatusOr<cat::Office> office) mutable {
           if (!office.ok()) return (void)call->Finish(office.status());
-          v1::Response& r = submission->response;
-          r.set_agency_id(office->agency_id());
-          r.set_office_id(office->id());
-          r.set_service_id(submission->request.kiosk().service_id());
-          r.set_source(v1::INVITATION_SOURCE_KIOSK);
-          const std::string template_id =
-              submission->request.template_id().empty()
-                  ? kDefaultTemplate
-                  : submission->request.template_id();
-          SubmitAt(std::move(call), submission, template_id, 0, resp);
+          if (absl::Status s = CheckSameAgency(principal, office->agency_id());
+              !s.ok()) {
+            return (void)call->Finish(s);
+          }
+          call->set_agency(office->agency_id());
+          const absl::Time now = clock_.Now();
+          v1::Kiosk kiosk;
+          // Server-made: an id a client picked could name another's kiosk.
+          kiosk.set_id(absl::AsciiStrToLower(NewTimeOrderedId(now)));
+          kiosk.set_office_id(office->id());
+          kiosk.set_agency_id(office->agency_id());
+          kiosk.set_name(name);
+          kiosk.set_description(description);
+          *kiosk.mutable_create_time() = ToProtoTime(now);
+          store_.RegisterKiosk(kiosk, actor, ReplyInto(std::move(call), resp));
         });
+    return reactor;
+  }
+
+  ServerUnaryReactor* ListKiosks(CallbackServerContext* ctx,
+                                 const v1::ListKiosksRequest* req,
+                                 v1::ListKiosksResponse* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "ListKiosks");
+    call->set_agency(req->agency_id());
+    absl::StatusOr<Principal> p =
+        auth_.Admit(*ctx, "ListKiosks", req->agency_id(), *req);
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call, ValidateId("agency_id", req->agency_id()));
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateOptionalId("office_id", req->office_id()));
+    absl::StatusOr<int> size =
+        EffectivePageSize("page.page_size", req->page().page_size());
+    if (!size.ok()) return call->Finish(size.status());
+    absl::StatusOr<std::string> cursor =
+        DecodeIdPageToken(kKioskPageKind, req->page().page_token());
+    if (!cursor.ok()) return call->Finish(cursor.status());
+    auto* reactor = call->reactor();
+    auto list = [this, resp, agency_id = req->agency_id(),
+                 office_id = req->office_id(), cursor = *cursor,
+                 size = *size](std::unique_ptr<UnaryCall> call) mutable {
+      store_.ListKiosks(
+          agency_id, office_id, cursor, size,
+          [call = std::move(call),
+           resp](absl::StatusOr<KioskPage> page) mutable {
+            if (!page.ok()) return (void)call->Finish(page.status());
+            for (v1::Kiosk& kiosk : page->kiosks) {
+              kiosk.clear_credential();
+              *resp->add_kiosks() = std::move(kiosk);
+            }
+            resp->mutable_page()->set_next_page_token(
+                EncodePageToken(kKioskPageKind, page->next_cursor));
+            call->Finish(absl::OkStatus());
+          });
+    };
+    if (req->office_id().empty()) {
+      list(std::move(call));
+      return reactor;
+    }
+    directory_.GetOffice(
+        req->office_id(), [call = std::move(call), list = std::move(list),
+                           agency_id = req->agency_id()](
+                              absl::StatusOr<cat::Office> office) mutable {
+          if (!office.ok()) return (void)call->Finish(office.status());
+          if (office->agency_id() != agency_id) {
+            return (void)call->Finish(
+                NotOfAgency("office_id", office->id(), agency_id));
+          }
+          list(std::move(call));
+        });
+    return reactor;
+  }
+
+  ServerUnaryReactor* RevokeKiosk(CallbackServerContext* ctx,
+                                  const v1::RevokeKioskRequest* req,
+                                  v1::Kiosk* resp) override {
+    auto call = std::make_unique<UnaryCall>(ctx, "RevokeKiosk");
+    call->set_idempotency_key(req->request_id());
+    absl::StatusOr<Principal> p = auth_.Admit(*ctx, "RevokeKiosk", "", *req);
+    if (!p.ok()) return call->Finish(p.status());
+    RETURN_IF_ERROR_FINISH(call,
+                           ValidateMutationRequestId(*p, req->request_id()));
+    RETURN_IF_ERROR_FINISH(call, ValidateId("kiosk_id", req->kiosk_id()));
+    auto* reactor = call->reactor();
+    // A kiosk's agency never changes: reading it first is as good as
+    // checking it in the script.
+    store_.GetKiosk(req->kiosk_id(),
+                    [this, call = std::move(call), resp, principal = *p,
+                     actor = SatisfactionActor{p->subject, req->request_id(),
+                                               p->request_fingerprint}](
+                        absl::StatusOr<KioskRecord> record) mutable {
+                      if (!record.ok())
+                        return (void)call->Finish(record.status());
+                      call->set_agency(record->kiosk.agency_id());
+                      if (absl::Status s = CheckSameAgency(
+                              principal, record->kiosk.agency_id());
+                          !s.ok()) {
+                        return (void)call->Finish(s);
+                      }
+                      store_.RevokeKiosk(record->kiosk.id(), actor,
+                                         ReplyInto(std::move(call), resp));
+                    });
     return reactor;
   }
 
@@ -969,7 +1132,8 @@ class SatisfactionServiceImpl final
     v1::SubmitResponseRequest request;
     SatisfactionActor actor;
     std::string invitation_sha;
-    std::string kiosk_device;
+    std::string kiosk_id;
+    std::string kiosk_credential_sha;
     v1::Response response;
   };
 
@@ -1106,7 +1270,8 @@ class SatisfactionServiceImpl final
     *r.mutable_submit_time() = ToProtoTime(now);
     *r.mutable_local_date() = ToLocalDate(day);
     write.invitation_sha = submission.invitation_sha;
-    write.kiosk_device = submission.kiosk_device;
+    write.kiosk_id = submission.kiosk_id;
+    write.kiosk_credential_sha = submission.kiosk_credential_sha;
     write.kiosk_per_minute = options_.kiosk_per_minute;
     write.scopes = ScopesOf(r);
     write.period_keys = StoredPeriodKeysOf(day);

@@ -20,7 +20,7 @@ struct SatisfactionOptions {
   // Responses ExportResponses reads from Redis at a time (1-500): how many a
   // slow reader keeps in memory.
   int export_page_size = 500;
-  // Responses one kiosk device may submit per minute.
+  // Responses one registered kiosk may submit per minute.
   int kiosk_per_minute = 10;
   // How long an invitation can be answered.
   absl::Duration invitation_ttl = absl::Hours(24 * 7);

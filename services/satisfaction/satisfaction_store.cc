@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/common/events.h"
+#include "services/common/ids.h"
+#include "services/common/logging.h"
 #include "services/common/lua_script.h"
 #include "services/common/proto_time.h"
 #include "services/common/script_reply.h"
@@ -113,14 +115,15 @@ LuaScript Plain(absl::string_view name, absl::string_view body) {
 }
 
 // KEYS: idem, stream. ARGV: ttl, id, agency, submit ms, pb, invitation sha
-// ("" for none), now ms, kiosk device ("" for none), kiosk limit, template,
-// event type, event agency, envelope, then counted groups: scopes (kind, id),
-// period keys, answers (code, value, expectation, keep value counts 1|0).
+// ("" for none), now ms, kiosk id ("" for none), kiosk limit, template,
+// event type, event agency, envelope, kiosk credential sha, office, then
+// counted groups: scopes (kind, id), period keys, answers (code, value,
+// expectation, keep value counts 1|0).
 const LuaScript& SubmitScript() {
   static const LuaScript* script =
       new LuaScript(Mutation("satisfaction_submit", R"lua(
 local id, agency, tpl = ARGV[2], ARGV[3], ARGV[10]
-local scopes, at = groups(14, 2)
+local scopes, at = groups(16, 2)
 local periods, answers
 periods, at = groups(at, 1)
 answers, at = groups(at, 4)
@@ -141,7 +144,24 @@ if ARGV[6] ~= '' then
   end
 end
 if ARGV[8] ~= '' then
-  kiosk_key = P .. 'kiosk:' .. ARGV[8]
+  -- The kiosk's credential, checked here (not only before, by the adapter),
+  -- so that a revocation stops it at once.
+  local k = redis.call('HMGET', P .. 'kiosk:' .. ARGV[8], 'sha', 'revoked',
+                       'office')
+  if not k[1] or ARGV[14] == '' or k[1] ~= ARGV[14] then
+    return fail('PERMISSION_DENIED:KIOSK_CREDENTIAL_INVALID',
+                'kiosk.kiosk_credential: not the credential of a registered ' ..
+                'kiosk with this kiosk_id')
+  end
+  if k[2] then
+    return fail('PERMISSION_DENIED:KIOSK_REVOKED', 'kiosk.kiosk_id: kiosk ' ..
+                ARGV[8] .. ' was revoked; an agency admin registers a new one')
+  end
+  if k[3] ~= ARGV[15] then
+    return fail('PERMISSION_DENIED', 'kiosk.office_id: kiosk ' .. ARGV[8] ..
+                ' is registered at office ' .. k[3])
+  end
+  kiosk_key = P .. 'kiosk-rate:' .. ARGV[8]
   local count = tonumber(redis.call('GET', kiosk_key) or '0')
   if count >= tonumber(ARGV[9]) then
     return fail('RESOURCE_EXHAUSTED', 'kiosk ' .. ARGV[8] ..
@@ -440,6 +460,91 @@ return emitted
   return *script;
 }
 
+// ---- kiosks ----
+
+// Lua shared by the kiosk scripts: kiosk_fields(id) is the kiosk's stored
+// fields as {name, value, ...} with its id and without its credential's hash
+// (nil for an unknown kiosk).
+constexpr char kKioskLua[] = R"lua(
+local KIOSK_FIELDS = {'office', 'agency', 'name', 'desc', 'created', 'revoked'}
+local function kiosk_key(id) return P .. 'kiosk:' .. id end
+local function kiosk_fields(id)
+  local h = redis.call('HMGET', kiosk_key(id), unpack(KIOSK_FIELDS))
+  if not h[1] then return nil end
+  local out = {'id', id}
+  for i, name in ipairs(KIOSK_FIELDS) do
+    if h[i] then
+      out[#out + 1] = name
+      out[#out + 1] = h[i]
+    end
+  end
+  return out
+end
+)lua";
+
+// KEYS: idem. ARGV: ttl, id, office, agency, name, description, created ms,
+// credential sha, key id. Replies the kiosk's fields and `_kid` (the key the
+// credential is derived with): never the credential or its hash.
+const LuaScript& RegisterKioskScript() {
+  static const LuaScript* script = new LuaScript(
+      Mutation("satisfaction_register_kiosk", absl::StrCat(kKioskLua, R"lua(
+local id, office, agency = ARGV[2], ARGV[3], ARGV[4]
+if redis.call('EXISTS', kiosk_key(id)) == 1 then
+  return fail('ALREADY_EXISTS', 'kiosk ' .. id .. ' exists already')
+end
+redis.call('HSET', kiosk_key(id), 'office', office, 'agency', agency,
+           'name', ARGV[5], 'desc', ARGV[6], 'created', ARGV[7],
+           'sha', ARGV[8])
+redis.call('ZADD', P .. 'kiosks:' .. agency, 0, id)
+redis.call('ZADD', P .. 'kiosks:' .. agency .. ':' .. office, 0, id)
+local out = kiosk_fields(id)
+out[#out + 1] = '_kid'
+out[#out + 1] = ARGV[9]
+return pack(out)
+)lua")));
+  return *script;
+}
+
+// KEYS: idem. ARGV: ttl, id, now ms. Replies the kiosk's fields.
+const LuaScript& RevokeKioskScript() {
+  static const LuaScript* script = new LuaScript(
+      Mutation("satisfaction_revoke_kiosk", absl::StrCat(kKioskLua, R"lua(
+local id = ARGV[2]
+if redis.call('EXISTS', kiosk_key(id)) == 0 then
+  return fail('NOT_FOUND', 'kiosk_id: kiosk ' .. id .. ' does not exist')
+end
+if not redis.call('HGET', kiosk_key(id), 'revoked') then
+  redis.call('HSET', kiosk_key(id), 'revoked', ARGV[3])
+end
+return pack(kiosk_fields(id))
+)lua")));
+  return *script;
+}
+
+// ARGV: agency, office ("" for all), after id ("" for the first page),
+// limit. Replies packed {next cursor ("" after the last page), packed kiosk
+// fields...}.
+const LuaScript& ListKiosksScript() {
+  static const LuaScript* script = new LuaScript(
+      Plain("satisfaction_list_kiosks", absl::StrCat(kKioskLua, R"lua(
+local set = P .. 'kiosks:' .. ARGV[1]
+if ARGV[2] ~= '' then set = set .. ':' .. ARGV[2] end
+local min = '-'
+if ARGV[3] ~= '' then min = '(' .. ARGV[3] end
+local limit = tonumber(ARGV[4])
+local ids = redis.call('ZRANGEBYLEX', set, min, '+', 'LIMIT', 0, limit + 1)
+local n = math.min(#ids, limit)
+local out = {''}
+if #ids > limit then out[1] = ids[n] end
+for i = 1, n do
+  local fields = kiosk_fields(ids[i])
+  if fields then out[#out + 1] = pack(fields) end
+end
+return pack(out)
+)lua")));
+  return *script;
+}
+
 // ---- replies ----
 
 template <typename Message>
@@ -590,10 +695,52 @@ absl::StatusOr<ResponsePage> ParseResponsePage(absl::string_view packed) {
   return page;
 }
 
+constexpr char kKioskKeyIdField[] = "_kid";
+
+// A kiosk from its fields (as kiosk_fields replies them).
+absl::StatusOr<v1::Kiosk> KioskFromFields(const Fields& f) {
+  v1::Kiosk k;
+  k.set_id(FieldStr(f, "id"));
+  if (k.id().empty()) return absl::InternalError("redis: kiosk without an id");
+  k.set_office_id(FieldStr(f, "office"));
+  k.set_agency_id(FieldStr(f, "agency"));
+  k.set_name(FieldStr(f, "name"));
+  k.set_description(FieldStr(f, "desc"));
+  *k.mutable_create_time() =
+      ToProtoTime(absl::FromUnixMillis(FieldInt(f, "created")));
+  if (const int64_t revoked = FieldInt(f, "revoked"); revoked > 0) {
+    *k.mutable_revoke_time() = ToProtoTime(absl::FromUnixMillis(revoked));
+  }
+  return k;
+}
+
+absl::StatusOr<v1::Kiosk> ParseKiosk(absl::string_view packed) {
+  absl::StatusOr<Fields> fields = UnpackFields(packed);
+  if (!fields.ok()) return absl::InternalError("redis: bad kiosk reply");
+  return KioskFromFields(*fields);
+}
+
+// ListKiosksScript's reply.
+absl::StatusOr<KioskPage> ParseKioskPage(absl::string_view packed) {
+  absl::StatusOr<std::vector<std::string>> parts = Unpack(packed);
+  if (!parts.ok() || parts->empty()) {
+    return absl::InternalError("redis: bad kiosk page");
+  }
+  KioskPage page;
+  page.next_cursor = (*parts)[0];
+  for (size_t i = 1; i < parts->size(); ++i) {
+    absl::StatusOr<v1::Kiosk> kiosk = ParseKiosk((*parts)[i]);
+    if (!kiosk.ok()) return kiosk.status();
+    page.kiosks.push_back(*std::move(kiosk));
+  }
+  return page;
+}
+
 }  // namespace
 
-SatisfactionStore::SatisfactionStore(RedisClient& redis, const Clock& clock)
-    : redis_(redis), clock_(clock) {}
+SatisfactionStore::SatisfactionStore(RedisClient& redis, const Clock& clock,
+                                     const ReceiptKeys& keys)
+    : redis_(redis), clock_(clock), keys_(keys) {}
 
 // ---- templates ----
 
@@ -698,6 +845,124 @@ void SatisfactionStore::GetInvitation(absl::string_view token_sha,
       {.resend_safe = true});
 }
 
+// ---- kiosks ----
+
+void SatisfactionStore::RegisterKiosk(const v1::Kiosk& kiosk,
+                                      const SatisfactionActor& actor,
+                                      Done<v1::Kiosk> done) {
+  if (kiosk.id().empty() || kiosk.office_id().empty() ||
+      kiosk.agency_id().empty()) {
+    return done(absl::InvalidArgumentError(
+        "kiosk: id, office_id and agency_id are required"));
+  }
+  if (keys_.empty()) {
+    return done(absl::FailedPreconditionError(
+        "kiosk credentials need receipt keys (PRIMA_RECEIPT_KEYS)"));
+  }
+  // Derived, never stored: the script keeps its hash and replies the key id.
+  const std::string credential =
+      keys_.CurrentSecret(kKioskCredentialKind, kiosk.id());
+  RunIdempotent(redis_, RegisterKioskScript(),
+                {kService, "RegisterKiosk", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
+                {},
+                {kiosk.id(), kiosk.office_id(), kiosk.agency_id(), kiosk.name(),
+                 kiosk.description(), MsArg(ToAbslTime(kiosk.create_time())),
+                 Sha256Hex(credential), keys_.current_id()},
+                [this, done = std::move(done)](
+                    absl::StatusOr<IdempotentResult> result) mutable {
+                  if (!result.ok()) return done(result.status());
+                  absl::StatusOr<Fields> fields = UnpackFields(result->value);
+                  if (!fields.ok()) {
+                    return done(absl::InternalError("redis: bad kiosk reply"));
+                  }
+                  absl::StatusOr<v1::Kiosk> registered =
+                      KioskFromFields(*fields);
+                  if (!registered.ok()) return done(registered.status());
+                  // The credential of the kiosk replied (the first one, on a
+                  // retry), under the key it was made with.
+                  absl::StatusOr<std::string> credential =
+                      keys_.Secret(FieldStr(*fields, kKioskKeyIdField),
+                                   kKioskCredentialKind, registered->id());
+                  if (credential.ok()) {
+                    registered->set_credential(*std::move(credential));
+                  } else {
+                    // A retry after its key was dropped: the kiosk stands, its
+                    // credential cannot be shown again (revoke it, register
+                    // anew).
+                    Log(LogLevel::kWarn, "kiosk credential not recomputed",
+                        LogFields()
+                            .Add("id", registered->id())
+                            .Add("error", credential.status().message()));
+                  }
+                  done(*std::move(registered));
+                });
+}
+
+void SatisfactionStore::GetKiosk(absl::string_view kiosk_id,
+                                 Done<KioskRecord> done) {
+  redis_.Command(
+      {"HGETALL", absl::StrCat(kPrefix, "kiosk:", kiosk_id)},
+      [id = std::string(kiosk_id),
+       done = std::move(done)](absl::StatusOr<RedisValue> reply) mutable {
+        if (!reply.ok()) return done(reply.status());
+        if (!reply->is_array()) {
+          return done(absl::InternalError("redis: bad kiosk reply"));
+        }
+        std::vector<std::string> flat;
+        for (const RedisValue& v : reply->elements) {
+          if (!v.is_string()) {
+            return done(absl::InternalError("redis: bad kiosk reply"));
+          }
+          flat.push_back(v.str);
+        }
+        if (flat.empty()) {
+          return done(absl::NotFoundError(
+              absl::StrCat("kiosk_id: kiosk ", id, " does not exist")));
+        }
+        Fields fields = ToFields(flat);
+        fields["id"] = id;
+        absl::StatusOr<v1::Kiosk> kiosk = KioskFromFields(fields);
+        if (!kiosk.ok()) return done(kiosk.status());
+        done(KioskRecord{*std::move(kiosk), FieldStr(fields, "sha")});
+      },
+      {.resend_safe = true});
+}
+
+void SatisfactionStore::ListKiosks(absl::string_view agency_id,
+                                   absl::string_view office_id,
+                                   absl::string_view after, int limit,
+                                   Done<KioskPage> done) {
+  if (agency_id.empty()) {
+    return done(absl::InvalidArgumentError("agency_id: required"));
+  }
+  if (limit < 1 || limit > 500) {
+    return done(absl::InvalidArgumentError("limit: must be 1-500"));
+  }
+  redis_.Eval(ListKiosksScript(), {},
+              {std::string(agency_id), std::string(office_id),
+               std::string(after), absl::StrCat(limit)},
+              ReadReply<KioskPage>(&ParseKioskPage, std::move(done)),
+              {.resend_safe = true});
+}
+
+void SatisfactionStore::RevokeKiosk(absl::string_view kiosk_id,
+                                    const SatisfactionActor& actor,
+                                    Done<v1::Kiosk> done) {
+  if (kiosk_id.empty()) {
+    return done(absl::InvalidArgumentError("kiosk_id: required"));
+  }
+  RunIdempotent(redis_, RevokeKioskScript(),
+                {kService, "RevokeKiosk", actor.subject, actor.request_id,
+                 actor.request_fingerprint},
+                {}, {std::string(kiosk_id), MsArg(clock_.Now())},
+                [done = std::move(done)](
+                    absl::StatusOr<IdempotentResult> result) mutable {
+                  if (!result.ok()) return done(result.status());
+                  done(ParseKiosk(result->value));
+                });
+}
+
 // ---- responses ----
 
 std::vector<ScopeRef> ScopesOf(const v1::Response& response) {
@@ -717,9 +982,9 @@ void SatisfactionStore::SubmitResponse(const NewResponse& submission,
                                        const SatisfactionActor& actor,
                                        Done<v1::Response> done) {
   const v1::Response& r = submission.response;
-  if (submission.invitation_sha.empty() == submission.kiosk_device.empty()) {
+  if (submission.invitation_sha.empty() == submission.kiosk_id.empty()) {
     return done(absl::InvalidArgumentError(
-        "via: exactly one of an invitation and a kiosk device"));
+        "via: exactly one of an invitation and a kiosk"));
   }
   if (r.id().empty() || r.agency_id().empty() || r.template_id().empty()) {
     return done(absl::InvalidArgumentError(
@@ -734,10 +999,11 @@ void SatisfactionStore::SubmitResponse(const NewResponse& submission,
                                    r.SerializeAsString(),
                                    submission.invitation_sha,
                                    MsArg(clock_.Now()),
-                                   submission.kiosk_device,
+                                   submission.kiosk_id,
                                    absl::StrCat(submission.kiosk_per_minute),
                                    r.template_id()};
   Append(args, EnvelopeArgs(submission.event));
+  Append(args, {submission.kiosk_credential_sha, r.office_id()});
   Append(args, ScopeArgs(submission.scopes));
   Append(args, PeriodArgs(submission.period_keys));
   args.push_back(absl::StrCat(r.answers_size()));

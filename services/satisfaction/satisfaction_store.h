@@ -46,8 +46,16 @@
 //                              (RankOffices of an agency reads only its own)
 //   used-tpls:<period key>     set of the templates answered in the period,
 //                              for the closed-month sweep
-//   kiosk:<device>             submissions of a kiosk device in the current
-//                              minute (INCR + EXPIRE 60)
+//   kiosk:<kiosk>              hash: office, agency, name, desc, created
+//                              (Unix ms), revoked (Unix ms, once revoked),
+//                              sha (SHA-256 of the credential; the credential
+//                              itself is derived from the receipt keys and
+//                              never stored)
+//   kiosks:<agency>            zset (every score 0) of the agency's kiosk ids,
+//                              for ListKiosks in id order (ZRANGEBYLEX)
+//   kiosks:<agency>:<office>   the same for one office
+//   kiosk-rate:<kiosk>         submissions of a registered kiosk in the
+//                              current minute (INCR + EXPIRE 60)
 //   settings:<agency>          the serialized ScoreSettings
 //   swept:<template>:<month>   set of the offices whose closed month was
 //                              swept for low elements (400 days)
@@ -71,6 +79,7 @@
 #include "prima/satisfaction/v1/satisfaction.pb.h"
 #include "services/common/clock.h"
 #include "services/common/done.h"
+#include "services/common/receipt_keys.h"
 #include "services/common/redis_client.h"
 #include "services/satisfaction/satisfaction_rules.h"
 
@@ -98,10 +107,14 @@ struct NewResponse {
   // profile, comment, source, submit time, local date.
   v1::Response response;
   // Exactly one of: the SHA-256 hex of the invitation token (the script marks
-  // it used, refusing a used or expired one), or a kiosk device id (the script
-  // counts it against `kiosk_per_minute`).
+  // it used, refusing a used or expired one), or a registered kiosk's id with
+  // the SHA-256 hex of the credential given (the script refuses an unknown or
+  // revoked kiosk, a wrong credential and another office than the kiosk's,
+  // as CheckKioskAccess does, and counts the kiosk against
+  // `kiosk_per_minute`).
   std::string invitation_sha;
-  std::string kiosk_device;
+  std::string kiosk_id;
+  std::string kiosk_credential_sha;
   int kiosk_per_minute = 10;
   // The scopes it counts in (agency, office, service, and officer when known)
   // and the period keys of its local date (StoredPeriodKeysOf: day and
@@ -166,9 +179,24 @@ struct ResponsePage {
 // The most responses one ListResponses page holds.
 inline constexpr int kMaxResponsePage = 500;
 
+// A registered kiosk as stored: the kiosk (credential never set) and what
+// SubmitResponse checks.
+struct KioskRecord {
+  v1::Kiosk kiosk;
+  std::string credential_sha;
+};
+
+struct KioskPage {
+  std::vector<v1::Kiosk> kiosks;  // credential never set
+  // The id the next page starts after; empty after the last page.
+  std::string next_cursor;
+};
+
 class SatisfactionStore {
  public:
-  SatisfactionStore(RedisClient& redis, const Clock& clock);
+  // `keys` (derived kiosk credentials) must outlive the store.
+  SatisfactionStore(RedisClient& redis, const Clock& clock,
+                    const ReceiptKeys& keys);
 
   // ---- templates (custom; built-ins are BuiltInTemplates()) ----
   // Writes version latest+1 (1 for a new id); FAILED_PRECONDITION when the id
@@ -196,14 +224,38 @@ class SatisfactionStore {
   // NOT_FOUND for an unknown token hash.
   void GetInvitation(absl::string_view token_sha, Done<v1::Invitation> done);
 
+  // ---- kiosks ----
+  // Stores a new kiosk (id, office_id, agency_id, name, description and
+  // create_time set by the caller) with the SHA-256 of its credential, derived
+  // under the current receipt key, and replies it with the credential. The
+  // script's reply (and so the idempotency record) holds only the key id: a
+  // retry of the same request (actor and request id) gets the first kiosk and
+  // the same credential, recomputed. ALREADY_EXISTS when the id is taken.
+  // Idempotent (rpc "RegisterKiosk").
+  void RegisterKiosk(const v1::Kiosk& kiosk, const SatisfactionActor& actor,
+                     Done<v1::Kiosk> done);
+  // NOT_FOUND for an unknown id.
+  void GetKiosk(absl::string_view kiosk_id, Done<KioskRecord> done);
+  // The agency's kiosks (of `office_id` only when set) by id, up to `limit`
+  // (1-500) after the id `after` ("" for the first page).
+  void ListKiosks(absl::string_view agency_id, absl::string_view office_id,
+                  absl::string_view after, int limit, Done<KioskPage> done);
+  // Marks the kiosk revoked now unless it is already (then it is replied
+  // unchanged); from then on SubmitResponse refuses its credential. NOT_FOUND
+  // for an unknown id. Idempotent (rpc "RevokeKiosk").
+  void RevokeKiosk(absl::string_view kiosk_id, const SatisfactionActor& actor,
+                   Done<v1::Kiosk> done);
+
   // ---- responses ----
-  // One script: refuses a used or expired invitation (FAILED_PRECONDITION) or
-  // a kiosk device over its rate (RESOURCE_EXHAUSTED), marks the invitation
+  // One script: refuses a used or expired invitation (FAILED_PRECONDITION),
+  // an unknown or revoked kiosk, a wrong credential or another office than
+  // the kiosk's (PERMISSION_DENIED), or a kiosk over its rate
+  // (RESOURCE_EXHAUSTED), marks the invitation
   // used, stores the response, bumps every scope x period aggregate (and adds
   // agency and office to the period's `scopes` sets), appends the event.
   // Idempotent (rpc "SubmitResponse"). ALREADY_EXISTS when the response id
   // was stored by another request; INVALID_ARGUMENT unless exactly one of
-  // invitation_sha and kiosk_device is set.
+  // invitation_sha and kiosk_id is set.
   void SubmitResponse(const NewResponse& response,
                       const SatisfactionActor& actor, Done<v1::Response> done);
 
@@ -261,6 +313,7 @@ class SatisfactionStore {
  private:
   RedisClient& redis_;
   const Clock& clock_;
+  const ReceiptKeys& keys_;
 };
 
 }  // namespace prima::satisfaction

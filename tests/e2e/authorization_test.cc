@@ -376,16 +376,26 @@ const Expectation kExpectations[] = {
     // Public.
     {"prima.satisfaction.v1.SatisfactionService/GetInvitation",
      "token: '$INVITATION'", "O UUUUU O OOO"},
-    // Public; at A's kiosk, one device per call (a device is rate-limited).
+    // Public; at A's registered kiosk (it answers 5 of the 10 columns, below
+    // its rate of 10 a minute).
     {"prima.satisfaction.v1.SatisfactionService/SubmitResponse",
-     "kiosk { office_id: '$OFFICE' service_id: '$SERVICE' "
-     "device_id: 'kiosk-$UNIQUE' } template_id: 'skm' "
+     "kiosk { kiosk_id: '$KIOSK' kiosk_credential: '$KIOSK_CREDENTIAL' "
+     "service_id: '$SERVICE' } template_id: 'skm' "
      "answers { code: 'U1' value: 3 } answers { code: 'U2' value: 3 } "
      "answers { code: 'U3' value: 3 } answers { code: 'U4' value: 3 } "
      "answers { code: 'U5' value: 3 } answers { code: 'U6' value: 3 } "
      "answers { code: 'U7' value: 3 } answers { code: 'U8' value: 3 } "
      "answers { code: 'U9' value: 3 }",
      "O UUUUU O OOO"},
+    // agency_admin of the office's agency, region_admin.
+    {"prima.satisfaction.v1.SatisfactionService/RegisterKiosk",
+     "office_id: '$OFFICE' name: 'Tablet'", "U UUUUU P PPP"},
+    // Staff of the agency.
+    {"prima.satisfaction.v1.SatisfactionService/ListKiosks",
+     "agency_id: '$AGENCY' office_id: '$OFFICE'", "U UUUUU P PPP"},
+    // agency_admin of the kiosk's agency, region_admin.
+    {"prima.satisfaction.v1.SatisfactionService/RevokeKiosk",
+     "kiosk_id: '$KIOSK'", "U UUUUU P PPP"},
     // Published scores are public.
     {"prima.satisfaction.v1.SatisfactionService/GetIndex",
      "scope { kind: SCOPE_KIND_AGENCY id: '$AGENCY' } "
@@ -737,6 +747,17 @@ class AuthorizationTest : public ::testing::Test {
             invite, Bearer("officer", kPassedOfficer));
     ASSERT_TRUE(invitation.ok()) << invitation.status();
 
+    // A survey kiosk of A, registered by its admin.
+    satisfaction::RegisterKioskRequest register_kiosk;
+    register_kiosk.set_request_id(Unique());
+    register_kiosk.set_office_id(kOffice);
+    register_kiosk.set_name("Tablet lobi");
+    absl::StatusOr<satisfaction::Kiosk> kiosk = Call<satisfaction::Kiosk>(
+        "satisfaction",
+        "/prima.satisfaction.v1.SatisfactionService/RegisterKiosk",
+        register_kiosk, admin);
+    ASSERT_TRUE(kiosk.ok()) << kiosk.status();
+
     // The recommendation follows the complaint through the catalog's
     // consumer: wait for it (bounded).
     catalog::ListRecommendationsRequest list;
@@ -787,6 +808,8 @@ class AuthorizationTest : public ::testing::Test {
         {"$APPOINTMENT", appointment->id()},
         {"$SLOT", absl::StrCat(slot)},
         {"$INVITATION", invitation->token()},
+        {"$KIOSK", kiosk->id()},
+        {"$KIOSK_CREDENTIAL", kiosk->credential()},
         {"$TODAY", LocalDateText(now)},
         {"$TOMORROW", tomorrow},
         {"$MONTH", absl::FormatCivilTime(absl::CivilMonth(today))},

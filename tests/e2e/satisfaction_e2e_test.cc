@@ -5,7 +5,8 @@
 //   consumes `ticket.service_completed`): the ticket's receipt secret answers
 //   the SKM survey once, and the office's index for the month shows that one
 //   respondent against one served visit; two kiosk responses then move the
-//   index, the ranking of the agency's offices and the day's trend point;
+//   index, the ranking of the agency's offices and the day's trend point
+//   (the kiosk registered by an agency admin; revoked, it submits no more);
 // - an agency admin sets the agency's low-element threshold; an officer may
 //   not, and a threshold outside 25-100 is refused;
 // - an officer invites a citizen by hand; the printed token answers once.
@@ -34,6 +35,7 @@ using ::prima::queue::v1::Ticket;
 using ::prima::satisfaction::v1::ElementScore;
 using ::prima::satisfaction::v1::Index;
 using ::prima::satisfaction::v1::Invitation;
+using ::prima::satisfaction::v1::Kiosk;
 using ::prima::satisfaction::v1::Ranking;
 using ::prima::satisfaction::v1::Response;
 using ::prima::satisfaction::v1::ScoreSettings;
@@ -260,11 +262,27 @@ TEST_F(SatisfactionE2eTest, ServedVisitInvitesItsCitizenAndKiosksMoveTheIndex) {
   EXPECT_TRUE(absl::StrContains(LineWith(r.out, "kinerja"), "Sangat Baik"))
       << r.out;
 
+  // ---- an agency admin registers the office's kiosk ----
+  const std::string admin = Mint("agency_admin", "e2e-kepala-dinas", kAgency);
+  r = Json({"survey", "kiosk", "register", "--office", kOffice, "--name",
+            "Tablet lobi"},
+           admin);
+  ASSERT_EQ(r.exit_code, 0) << r.err << StderrText("satisfaction");
+  const Kiosk kiosk = FromJson<Kiosk>(r);
+  ASSERT_FALSE(kiosk.id().empty()) << r.out;
+  ASSERT_EQ(kiosk.credential().size(), 32u) << r.out;
+  EXPECT_EQ(kiosk.office_id(), kOffice) << r.out;
+  // Staff list it, without its credential.
+  r = Prima({"survey", "kiosk", "list", "--agency", kAgency}, siti);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, kiosk.id())) << r.out;
+  EXPECT_FALSE(absl::StrContains(r.out, kiosk.credential())) << r.out;
+
   // ---- two responses at the office's kiosk ----
   for (const SkmAnswers& answers : {kKioskAllThrees, kKioskSlowAndCurt}) {
-    r = Submit(
-        {"--office", kOffice, "--service", kService, "--device", "kiosk-e2e"},
-        answers);
+    r = Submit({"--kiosk", kiosk.id(), "--kiosk-credential", kiosk.credential(),
+                "--service", kService},
+               answers);
     ASSERT_EQ(r.exit_code, 0) << r.err << StderrText("satisfaction");
     const Response response = FromJson<Response>(r);
     EXPECT_EQ(response.source(), sv1::INVITATION_SOURCE_KIOSK) << r.out;
@@ -295,6 +313,17 @@ TEST_F(SatisfactionE2eTest, ServedVisitInvitesItsCitizenAndKiosksMoveTheIndex) {
   }
   // The kiosk named no officer: the officer's index is unchanged.
   EXPECT_EQ(ScoreIndex("officer", kOfficer, month).respondents(), 1);
+
+  // ---- a revoked kiosk submits no more ----
+  r = Json({"survey", "kiosk", "revoke", kiosk.id()}, admin);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(FromJson<Kiosk>(r).has_revoke_time()) << r.out;
+  r = Submit({"--kiosk", kiosk.id(), "--kiosk-credential", kiosk.credential(),
+              "--service", kService},
+             kKioskAllThrees);
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.err, "PERMISSION_DENIED")) << r.err;
+  EXPECT_EQ(ScoreIndex("office", kOffice, month).respondents(), 3);
 
   // ---- rankings and the trend ----
   r = Json(

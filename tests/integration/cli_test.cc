@@ -194,6 +194,19 @@ TEST(CliUsageTest, UsageErrorsExitTwo) {
   EXPECT_EQ(RunPrima({"health", "--service", "nowhere"}).exit_code, 2);
   EXPECT_EQ(RunPrima({"token", "mint", "--role", "officer"}).exit_code, 2);
   EXPECT_EQ(RunPrima({"health", "--output", "yaml"}).exit_code, 2);
+  // A survey at a kiosk names the registered kiosk and the service; the old
+  // client-chosen device flag is gone.
+  EXPECT_EQ(RunPrima({"survey", "submit", "--kiosk", "k1", "--answer", "U1=4"})
+                .exit_code,
+            2);
+  EXPECT_EQ(RunPrima({"survey", "submit", "--office", "kantor", "--service",
+                      "ktp", "--device", "kiosk-1", "--answer", "U1=4"})
+                .exit_code,
+            2);
+  EXPECT_EQ(RunPrima({"survey", "kiosk"}).exit_code, 2);
+  EXPECT_EQ(
+      RunPrima({"survey", "kiosk", "register", "--office", "kantor"}).exit_code,
+      2);
   Result help = RunPrima({"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, HasSubstr("health"));

@@ -265,27 +265,72 @@ class SatisfactionServiceTest : public ::testing::Test {
     return (stub_.get()->*rpc)(&ctx, req, out);
   }
 
-  grpc::Status Kiosk(const std::string& office, const std::string& device,
-                     const std::vector<Answer>& answers, Response* out,
-                     const std::string& service = "ktp",
-                     const std::string& template_id = "",
-                     const std::string& request_id = NewRequestId()) {
-    SubmitResponseRequest req;
+  // A registered kiosk as a tablet holds it.
+  struct RegisteredKiosk {
+    std::string id;
+    std::string credential;
+  };
+
+  grpc::Status RegisterKiosk(const std::string& office, const std::string& name,
+                             const std::string& token, Kiosk* out,
+                             const std::string& request_id = NewRequestId()) {
+    RegisterKioskRequest req;
     req.set_request_id(request_id);
+    req.set_office_id(office);
+    req.set_name(name);
+    return Call(&SatisfactionService::Stub::RegisterKiosk, req, token, out);
+  }
+
+  // The kiosk `name` at `office`, registered by a region admin on first use.
+  RegisteredKiosk KioskAt(const std::string& office, const std::string& name) {
+    const std::string key = absl::StrCat(office, "/", name);
+    auto it = kiosks_.find(key);
+    if (it != kiosks_.end()) return it->second;
+    Kiosk out;
+    grpc::Status s = RegisterKiosk(office, name, Token("region_admin"), &out);
+    EXPECT_TRUE(s.ok()) << office << ": " << s.error_message();
+    RegisteredKiosk kiosk{out.id(), out.credential()};
+    kiosks_[key] = kiosk;
+    return kiosk;
+  }
+
+  grpc::Status SubmitAs(const RegisteredKiosk& kiosk,
+                        const std::vector<Answer>& answers, Response* out,
+                        const std::string& office = "",
+                        const std::string& service = "ktp") {
+    SubmitResponseRequest req;
+    req.set_request_id(NewRequestId());
+    req.mutable_kiosk()->set_kiosk_id(kiosk.id);
+    req.mutable_kiosk()->set_kiosk_credential(kiosk.credential);
     req.mutable_kiosk()->set_office_id(office);
     req.mutable_kiosk()->set_service_id(service);
-    req.mutable_kiosk()->set_device_id(device);
+    for (const Answer& a : answers) *req.add_answers() = a;
+    return Call(&SatisfactionService::Stub::SubmitResponse, req, "", out);
+  }
+
+  // A response at the kiosk `name` of `office` (KioskAt).
+  grpc::Status AtKiosk(const std::string& office, const std::string& name,
+                       const std::vector<Answer>& answers, Response* out,
+                       const std::string& service = "ktp",
+                       const std::string& template_id = "",
+                       const std::string& request_id = NewRequestId()) {
+    const RegisteredKiosk kiosk = KioskAt(office, name);
+    SubmitResponseRequest req;
+    req.set_request_id(request_id);
+    req.mutable_kiosk()->set_kiosk_id(kiosk.id);
+    req.mutable_kiosk()->set_kiosk_credential(kiosk.credential);
+    req.mutable_kiosk()->set_service_id(service);
     req.set_template_id(template_id);
     for (const Answer& a : answers) *req.add_answers() = a;
     return Call(&SatisfactionService::Stub::SubmitResponse, req, "", out);
   }
 
-  // A kiosk response on a device of its own (no rate in the way).
+  // A response at a kiosk of its own (no rate in the way).
   void MustKiosk(const std::string& office, const std::vector<Answer>& answers,
                  const std::string& service = "ktp") {
     Response out;
-    grpc::Status s = Kiosk(office, absl::StrCat("kiosk-", ++devices_), answers,
-                           &out, service);
+    grpc::Status s = AtKiosk(office, absl::StrCat("kiosk-", ++kiosk_seq_),
+                             answers, &out, service);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
@@ -443,7 +488,8 @@ class SatisfactionServiceTest : public ::testing::Test {
   std::unique_ptr<TestServer> complaint_server_;
   ServiceBundle replica_;
   std::string officer_, admin_, other_officer_, other_admin_;
-  int devices_ = 0;
+  int kiosk_seq_ = 0;
+  std::map<std::string, RegisteredKiosk> kiosks_;
 };
 
 // ---- invitations from served tickets ----
@@ -710,20 +756,20 @@ TEST_F(SatisfactionServiceTest, ExpiredInvitationIsRefused) {
 
 // ---- kiosks ----
 
-TEST_F(SatisfactionServiceTest, KioskDeviceIsRateLimited) {
+TEST_F(SatisfactionServiceTest, KioskIsRateLimitedPerRegisteredKiosk) {
   Response response;
   for (int i = 0; i < kKioskPerMinute; ++i) {
-    grpc::Status s = Kiosk("kantor-a", "kiosk-rate", AllSkm(4), &response);
+    grpc::Status s = AtKiosk("kantor-a", "kiosk-rate", AllSkm(4), &response);
     ASSERT_TRUE(s.ok()) << i << ": " << s.error_message();
     EXPECT_EQ(response.source(), INVITATION_SOURCE_KIOSK);
     EXPECT_EQ(response.service_id(), "ktp");
     EXPECT_TRUE(response.officer_id().empty());
   }
   // The 4th within the minute (kiosk_per_minute 3).
-  grpc::Status s = Kiosk("kantor-a", "kiosk-rate", AllSkm(4), &response);
+  grpc::Status s = AtKiosk("kantor-a", "kiosk-rate", AllSkm(4), &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  // Another device is not held back.
-  s = Kiosk("kantor-a", "kiosk-other", AllSkm(4), &response);
+  // Another registered kiosk is not held back.
+  s = AtKiosk("kantor-a", "kiosk-other", AllSkm(4), &response);
   EXPECT_TRUE(s.ok()) << s.error_message();
   // 3 + 1 counted; the refused one not.
   EXPECT_EQ(
@@ -731,16 +777,22 @@ TEST_F(SatisfactionServiceTest, KioskDeviceIsRateLimited) {
       4);
   EXPECT_EQ(
       Respondents(SCOPE_KIND_SERVICE, "ktp", PERIOD_KIND_DAY, "2026-11-23"), 4);
+  // The limit keys on the kiosk id: its rate key, and no other.
+  const std::string rate_key = absl::StrCat(
+      "prima:satisfaction:kiosk-rate:", KioskAt("kantor-a", "kiosk-rate").id);
+  absl::StatusOr<RedisValue> count = env_->redis().Command({"GET", rate_key});
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(count->str, "3");
 }
 
 TEST_F(SatisfactionServiceTest, KioskRetryIsIdempotentAndNotRateCounted) {
   const std::string request_id = NewRequestId();
   Response first, again;
   ASSERT_TRUE(
-      Kiosk("kantor-a", "kiosk-1", AllSkm(4), &first, "ktp", "", request_id)
+      AtKiosk("kantor-a", "kiosk-1", AllSkm(4), &first, "ktp", "", request_id)
           .ok());
   ASSERT_TRUE(
-      Kiosk("kantor-a", "kiosk-1", AllSkm(4), &again, "ktp", "", request_id)
+      AtKiosk("kantor-a", "kiosk-1", AllSkm(4), &again, "ktp", "", request_id)
           .ok());
   EXPECT_EQ(again.id(), first.id());
   EXPECT_EQ(
@@ -748,18 +800,23 @@ TEST_F(SatisfactionServiceTest, KioskRetryIsIdempotentAndNotRateCounted) {
       1);
 }
 
-TEST_F(SatisfactionServiceTest, KioskPlaceMustBeKnownAndOfTheAgency) {
+TEST_F(SatisfactionServiceTest, KioskServiceMustBeOfTheAgency) {
   Response response;
-  grpc::Status s = Kiosk("kantor-zzz", "kiosk-1", AllSkm(4), &response);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
   // stnk is samsat's service, kantor-a dukcapil's office.
-  s = Kiosk("kantor-a", "kiosk-1", AllSkm(4), &response, "stnk");
+  grpc::Status s = AtKiosk("kantor-a", "kiosk-1", AllSkm(4), &response, "stnk");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(s.error_message(), HasSubstr("service_id"));
-  s = Kiosk("kantor-a", "", AllSkm(4), &response);
+  s = SubmitAs({"", "x"}, AllSkm(4), &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("kiosk.device_id"));
-  s = Kiosk("kantor-a", "kiosk-1", AllSkm(4), &response, "ktp", "", "short");
+  EXPECT_THAT(s.error_message(), HasSubstr("kiosk.kiosk_id"));
+  s = SubmitAs(KioskAt("kantor-a", "kiosk-1"), AllSkm(4), &response, "", "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("kiosk.service_id"));
+  s = SubmitAs({KioskAt("kantor-a", "kiosk-1").id, std::string(129, 'a')},
+               AllSkm(4), &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("kiosk.kiosk_credential"));
+  s = AtKiosk("kantor-a", "kiosk-1", AllSkm(4), &response, "ktp", "", "short");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   // Neither an invitation nor a kiosk.
   SubmitResponseRequest req;
@@ -767,6 +824,286 @@ TEST_F(SatisfactionServiceTest, KioskPlaceMustBeKnownAndOfTheAgency) {
   for (const Answer& a : AllSkm(4)) *req.add_answers() = a;
   s = Call(&SatisfactionService::Stub::SubmitResponse, req, "", &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      Respondents(SCOPE_KIND_OFFICE, "kantor-a", PERIOD_KIND_YEAR, "2026"), 0);
+}
+
+// ---- registered kiosks ----
+
+TEST_F(SatisfactionServiceTest, RegisteredKioskSubmitsAtItsOwnOffice) {
+  Kiosk kiosk;
+  grpc::Status s = RegisterKiosk("kantor-b", "Tablet lobi", admin_, &kiosk);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(kiosk.id().size(), 26u);
+  EXPECT_EQ(kiosk.office_id(), "kantor-b");
+  EXPECT_EQ(kiosk.agency_id(), kAgency);
+  EXPECT_EQ(kiosk.name(), "Tablet lobi");
+  EXPECT_EQ(kiosk.create_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+  EXPECT_FALSE(kiosk.has_revoke_time());
+  EXPECT_EQ(kiosk.credential().size(), 32u);
+
+  Response response;
+  s = SubmitAs({kiosk.id(), kiosk.credential()}, AllSkm(4), &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.office_id(), "kantor-b");
+  EXPECT_EQ(response.agency_id(), kAgency);
+  EXPECT_EQ(response.source(), INVITATION_SOURCE_KIOSK);
+  // Naming its own office is fine too.
+  s = SubmitAs({kiosk.id(), kiosk.credential()}, AllSkm(3), &response,
+               "kantor-b");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(
+      Respondents(SCOPE_KIND_OFFICE, "kantor-b", PERIOD_KIND_DAY, "2026-11-23"),
+      2);
+  EXPECT_EQ(
+      Respondents(SCOPE_KIND_AGENCY, kAgency, PERIOD_KIND_DAY, "2026-11-23"),
+      2);
+  // (4 x 9 + 3 x 9) / 18 = 3.5 per element -> IKM 87.50, B.
+  Index index = MustIndex(SCOPE_KIND_OFFICE, "kantor-b",
+                          Key(PERIOD_KIND_DAY, "2026-11-23"));
+  EXPECT_DOUBLE_EQ(index.ikm_converted(), 87.5);
+}
+
+TEST_F(SatisfactionServiceTest, KioskCredentialIsChecked) {
+  const RegisteredKiosk kiosk = KioskAt("kantor-a", "kiosk-check");
+  const RegisteredKiosk other = KioskAt("kantor-a", "kiosk-check-2");
+  Response response;
+  auto expect_denied = [&](const RegisteredKiosk& as, const std::string& office,
+                           const std::string& reason,
+                           const std::string& field) {
+    grpc::Status s = SubmitAs(as, AllSkm(1), &response, office);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << as.id << "/" << as.credential << ": " << s.error_message();
+    const google::rpc::ErrorInfo info = testing::ReplyErrorInfo(s);
+    EXPECT_EQ(info.reason(), reason) << s.error_message();
+    EXPECT_EQ(testing::Fact(info, "field"), field) << s.error_message();
+  };
+  // Wrong, missing, another kiosk's; an unknown kiosk answers the same.
+  expect_denied({kiosk.id, "0123456789abcdef0123456789abcdef"}, "",
+                "KIOSK_CREDENTIAL_INVALID", "kiosk.kiosk_credential");
+  expect_denied({kiosk.id, ""}, "", "KIOSK_CREDENTIAL_INVALID",
+                "kiosk.kiosk_credential");
+  expect_denied({kiosk.id, other.credential}, "", "KIOSK_CREDENTIAL_INVALID",
+                "kiosk.kiosk_credential");
+  expect_denied({"kiosk-unknown", kiosk.credential}, "",
+                "KIOSK_CREDENTIAL_INVALID", "kiosk.kiosk_credential");
+  // The right credential at another office (of the agency, or not).
+  expect_denied(kiosk, "kantor-b", "PERMISSION_DENIED", "kiosk.office_id");
+  expect_denied(kiosk, "kantor-samsat", "PERMISSION_DENIED", "kiosk.office_id");
+  // Nothing counted anywhere, no rate used.
+  for (const char* office : {"kantor-a", "kantor-b", "kantor-samsat"}) {
+    EXPECT_EQ(Respondents(SCOPE_KIND_OFFICE, office, PERIOD_KIND_YEAR, "2026"),
+              0)
+        << office;
+  }
+  for (int i = 0; i < kKioskPerMinute; ++i) {
+    grpc::Status s = SubmitAs(kiosk, AllSkm(4), &response);
+    ASSERT_TRUE(s.ok()) << i << ": " << s.error_message();
+  }
+}
+
+TEST_F(SatisfactionServiceTest, RevokedKioskIsRefusedAtOnce) {
+  const RegisteredKiosk kiosk = KioskAt("kantor-a", "kiosk-revoked");
+  Response response;
+  const std::string request_id = NewRequestId();
+  ASSERT_TRUE(AtKiosk("kantor-a", "kiosk-revoked", AllSkm(4), &response, "ktp",
+                      "", request_id)
+                  .ok());
+  const std::string accepted = response.id();
+  RevokeKioskRequest revoke;
+  revoke.set_request_id(NewRequestId());
+  revoke.set_kiosk_id(kiosk.id);
+  Kiosk revoked;
+  grpc::Status s =
+      Call(&SatisfactionService::Stub::RevokeKiosk, revoke, admin_, &revoked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(revoked.id(), kiosk.id);
+  EXPECT_EQ(revoked.revoke_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+  EXPECT_TRUE(revoked.credential().empty());
+
+  s = SubmitAs(kiosk, AllSkm(4), &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(testing::ReplyErrorInfo(s).reason(), "KIOSK_REVOKED");
+  // A retry of the response accepted before still gets it (idempotency),
+  // counting nothing more.
+  Response retried;
+  s = AtKiosk("kantor-a", "kiosk-revoked", AllSkm(4), &retried, "ktp", "",
+              request_id);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(retried.id(), accepted);
+  EXPECT_EQ(
+      Respondents(SCOPE_KIND_OFFICE, "kantor-a", PERIOD_KIND_DAY, "2026-11-23"),
+      1);
+
+  // Revoking again (another request) changes nothing; a retry replays.
+  clock_.Advance(absl::Minutes(5));
+  Kiosk again;
+  revoke.set_request_id(NewRequestId());
+  s = Call(&SatisfactionService::Stub::RevokeKiosk, revoke,
+           Token("region_admin"), &again);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(again.revoke_time().seconds(), revoked.revoke_time().seconds());
+  // Unknown kiosks.
+  revoke.set_kiosk_id("kiosk-unknown");
+  s = Call(&SatisfactionService::Stub::RevokeKiosk, revoke, admin_, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(SatisfactionServiceTest, RegisterKioskRetryGivesTheSameCredential) {
+  const std::string request_id = NewRequestId();
+  Kiosk first, again;
+  ASSERT_TRUE(
+      RegisterKiosk("kantor-a", "Tablet", admin_, &first, request_id).ok());
+  clock_.Advance(absl::Seconds(30));
+  ASSERT_TRUE(
+      RegisterKiosk("kantor-a", "Tablet", admin_, &again, request_id).ok());
+  EXPECT_EQ(again.id(), first.id());
+  EXPECT_EQ(again.credential(), first.credential());
+  EXPECT_FALSE(first.credential().empty());
+  // One kiosk, not two.
+  ListKiosksRequest list;
+  list.set_agency_id(kAgency);
+  ListKiosksResponse listed;
+  ASSERT_TRUE(
+      Call(&SatisfactionService::Stub::ListKiosks, list, officer_, &listed)
+          .ok());
+  EXPECT_EQ(listed.kiosks_size(), 1);
+  // The same request_id for another request is refused.
+  grpc::Status s =
+      RegisterKiosk("kantor-b", "Tablet", admin_, &again, request_id);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(SatisfactionServiceTest, KioskCredentialIsStoredNowhere) {
+  ASSERT_TRUE(env_->redis().EnableAppendOnly().ok());
+  const std::string request_id = NewRequestId();
+  Kiosk kiosk;
+  ASSERT_TRUE(
+      RegisterKiosk("kantor-a", "Tablet", admin_, &kiosk, request_id).ok());
+  ASSERT_TRUE(
+      RegisterKiosk("kantor-a", "Tablet", admin_, &kiosk, request_id).ok());
+  const RegisteredKiosk registered{kiosk.id(), kiosk.credential()};
+  Response response;
+  ASSERT_TRUE(SubmitAs(registered, AllSkm(4), &response).ok());
+  EXPECT_EQ(SubmitAs({kiosk.id(), kiosk.credential()}, AllSkm(4), &response,
+                     "kantor-b")
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  RevokeKioskRequest revoke;
+  revoke.set_request_id(NewRequestId());
+  revoke.set_kiosk_id(kiosk.id());
+  Kiosk revoked;
+  ASSERT_TRUE(
+      Call(&SatisfactionService::Stub::RevokeKiosk, revoke, admin_, &revoked)
+          .ok());
+  absl::StatusOr<std::vector<std::string>> where =
+      env_->redis().WhereStored(kiosk.credential());
+  ASSERT_TRUE(where.ok()) << where.status();
+  EXPECT_THAT(*where, ::testing::IsEmpty());
+  // Its hash is what is kept.
+  where = env_->redis().WhereStored(Sha256Hex(kiosk.credential()));
+  ASSERT_TRUE(where.ok()) << where.status();
+  EXPECT_THAT(*where, ::testing::Contains(absl::StrCat(
+                          "prima:satisfaction:kiosk:", kiosk.id())));
+}
+
+TEST_F(SatisfactionServiceTest, ListKiosksPagesAndNeverShowsCredentials) {
+  std::vector<std::string> ids;
+  for (const char* office : {"kantor-a", "kantor-b", "kantor-a"}) {
+    Kiosk kiosk;
+    ASSERT_TRUE(RegisterKiosk(office, "Tablet", admin_, &kiosk).ok());
+    ids.push_back(kiosk.id());
+    clock_.Advance(absl::Milliseconds(5));
+  }
+  Kiosk foreign;
+  ASSERT_TRUE(
+      RegisterKiosk("kantor-samsat", "Tablet", other_admin_, &foreign).ok());
+
+  ListKiosksRequest list;
+  list.set_agency_id(kAgency);
+  list.mutable_page()->set_page_size(2);
+  ListKiosksResponse page;
+  grpc::Status s =
+      Call(&SatisfactionService::Stub::ListKiosks, list, officer_, &page);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(page.kiosks_size(), 2);
+  EXPECT_EQ(page.kiosks(0).id(), ids[0]);
+  EXPECT_EQ(page.kiosks(1).id(), ids[1]);
+  ASSERT_FALSE(page.page().next_page_token().empty());
+  list.mutable_page()->set_page_token(page.page().next_page_token());
+  ListKiosksResponse last;
+  ASSERT_TRUE(
+      Call(&SatisfactionService::Stub::ListKiosks, list, officer_, &last).ok());
+  ASSERT_EQ(last.kiosks_size(), 1);
+  EXPECT_EQ(last.kiosks(0).id(), ids[2]);
+  EXPECT_TRUE(last.page().next_page_token().empty());
+  for (const ListKiosksResponse* r : {&page, &last}) {
+    for (const Kiosk& k : r->kiosks()) {
+      EXPECT_TRUE(k.credential().empty()) << k.id();
+      EXPECT_EQ(k.agency_id(), kAgency);
+    }
+  }
+
+  // One office.
+  list.Clear();
+  list.set_agency_id(kAgency);
+  list.set_office_id("kantor-b");
+  ListKiosksResponse office;
+  ASSERT_TRUE(
+      Call(&SatisfactionService::Stub::ListKiosks, list, admin_, &office).ok());
+  ASSERT_EQ(office.kiosks_size(), 1);
+  EXPECT_EQ(office.kiosks(0).id(), ids[1]);
+  EXPECT_EQ(office.kiosks(0).office_id(), "kantor-b");
+  // Another agency's office, another agency's staff, no token.
+  list.set_office_id("kantor-samsat");
+  s = Call(&SatisfactionService::Stub::ListKiosks, list, admin_, &office);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  list.clear_office_id();
+  s = Call(&SatisfactionService::Stub::ListKiosks, list, other_officer_,
+           &office);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  s = Call(&SatisfactionService::Stub::ListKiosks, list, "", &office);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(SatisfactionServiceTest, OnlyAdminsOfTheAgencyManageKiosks) {
+  Kiosk kiosk;
+  // Another agency's admin, an officer, a citizen, nobody.
+  grpc::Status s = RegisterKiosk("kantor-a", "Tablet", other_admin_, &kiosk);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  s = RegisterKiosk("kantor-a", "Tablet", officer_, &kiosk);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  s = RegisterKiosk("kantor-a", "Tablet", Token("citizen"), &kiosk);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  s = RegisterKiosk("kantor-a", "Tablet", "", &kiosk);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  // Bad input names the field; an unknown office is NOT_FOUND.
+  s = RegisterKiosk("kantor-a", "", admin_, &kiosk);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("name"));
+  s = RegisterKiosk("kantor-a", std::string(201, 'x'), admin_, &kiosk);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("name"));
+  s = RegisterKiosk("Kantor A", "Tablet", admin_, &kiosk);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("office_id"));
+  s = RegisterKiosk("kantor-zzz", "Tablet", admin_, &kiosk);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Revoking: only admins of the kiosk's agency.
+  const RegisteredKiosk registered = KioskAt("kantor-a", "kiosk-admins");
+  RevokeKioskRequest revoke;
+  revoke.set_request_id(NewRequestId());
+  revoke.set_kiosk_id(registered.id);
+  Kiosk out;
+  for (const std::string& token : {other_admin_, officer_}) {
+    s = Call(&SatisfactionService::Stub::RevokeKiosk, revoke, token, &out);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // Still working.
+  Response response;
+  s = SubmitAs(registered, AllSkm(4), &response);
+  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 // ---- validation ----
@@ -775,8 +1112,8 @@ TEST_F(SatisfactionServiceTest, AnswersAreValidatedNamingTheField) {
   Response response;
   auto expect_invalid = [&](const std::vector<Answer>& answers,
                             const std::string& field) {
-    grpc::Status s = Kiosk("kantor-a", absl::StrCat("kiosk-", ++devices_),
-                           answers, &response);
+    grpc::Status s = AtKiosk("kantor-a", absl::StrCat("kiosk-", ++kiosk_seq_),
+                             answers, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
     EXPECT_THAT(s.error_message(), HasSubstr(field));
   };
@@ -799,9 +1136,10 @@ TEST_F(SatisfactionServiceTest, AnswersAreValidatedNamingTheField) {
 
   SubmitResponseRequest req;
   req.set_request_id(NewRequestId());
-  req.mutable_kiosk()->set_office_id("kantor-a");
+  const RegisteredKiosk profile_kiosk = KioskAt("kantor-a", "kiosk-profile");
+  req.mutable_kiosk()->set_kiosk_id(profile_kiosk.id);
+  req.mutable_kiosk()->set_kiosk_credential(profile_kiosk.credential);
   req.mutable_kiosk()->set_service_id("ktp");
-  req.mutable_kiosk()->set_device_id("kiosk-profile");
   for (const Answer& a : AllSkm(4)) *req.add_answers() = a;
   req.mutable_profile()->set_age(10);
   grpc::Status s =
@@ -842,8 +1180,8 @@ TEST_F(SatisfactionServiceTest, PeriodsFollowTheOfficeTimeZone) {
   clock_.Set(absl::FromCivil(absl::CivilSecond(2026, 12, 31, 16, 30, 0),
                              absl::UTCTimeZone()));
   Response wita, wib;
-  ASSERT_TRUE(Kiosk("kantor-makassar", "kiosk-wita", AllSkm(4), &wita).ok());
-  ASSERT_TRUE(Kiosk("kantor-a", "kiosk-wib", AllSkm(3), &wib).ok());
+  ASSERT_TRUE(AtKiosk("kantor-makassar", "kiosk-wita", AllSkm(4), &wita).ok());
+  ASSERT_TRUE(AtKiosk("kantor-a", "kiosk-wib", AllSkm(3), &wib).ok());
   EXPECT_EQ(wita.local_date().year(), 2027);
   EXPECT_EQ(wita.local_date().month(), 1);
   EXPECT_EQ(wita.local_date().day(), 1);
@@ -1104,8 +1442,8 @@ TEST_F(SatisfactionServiceTest, TemplatesBuiltInAndCustom) {
     a.set_value(value);
     answers.push_back(a);
   }
-  s = Kiosk("kantor-a", "kiosk-custom", answers, &response, "ktp",
-            "layanan-prima");
+  s = AtKiosk("kantor-a", "kiosk-custom", answers, &response, "ktp",
+              "layanan-prima");
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(response.template_id(), "layanan-prima");
   EXPECT_EQ(response.template_version(), 2);
@@ -1120,12 +1458,12 @@ TEST_F(SatisfactionServiceTest, TemplatesBuiltInAndCustom) {
       Respondents(SCOPE_KIND_OFFICE, "kantor-a", PERIOD_KIND_MONTH, "2026-11"),
       0);
   // The skm codes are not the custom template's.
-  s = Kiosk("kantor-a", "kiosk-custom-2", AllSkm(4), &response, "ktp",
-            "layanan-prima");
+  s = AtKiosk("kantor-a", "kiosk-custom-2", AllSkm(4), &response, "ktp",
+              "layanan-prima");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   // Another agency's office cannot use dukcapil's template.
-  s = Kiosk("kantor-samsat", "kiosk-custom-3", answers, &response, "stnk",
-            "layanan-prima");
+  s = AtKiosk("kantor-samsat", "kiosk-custom-3", answers, &response, "stnk",
+              "layanan-prima");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
 
   // Staff of samsat cannot invite with dukcapil's template: nobody could
@@ -1497,8 +1835,8 @@ class SatisfactionExportTest : public SatisfactionServiceTest {
                       const std::string& service = "ktp") {
     clock_.Set(when);
     Response out;
-    grpc::Status s = Kiosk(office, absl::StrCat("kiosk-", ++devices_),
-                           AllSkm(3), &out, service);
+    grpc::Status s = AtKiosk(office, absl::StrCat("kiosk-", ++kiosk_seq_),
+                             AllSkm(3), &out, service);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return out.id();
   }

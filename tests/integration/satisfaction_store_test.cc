@@ -10,10 +10,14 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/done.h"
+#include "services/common/error_info.h"
 #include "services/common/events.h"
 #include "services/common/ids.h"
 #include "services/common/proto_time.h"
+#include "services/common/receipt_keys.h"
 #include "tests/testing/redis_server.h"
 
 namespace prima::satisfaction {
@@ -57,7 +61,7 @@ class SatisfactionStoreTest : public ::testing::Test {
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = std::move(*client);
     ASSERT_TRUE(client_->WaitUntilUsable(kWait));
-    store_ = std::make_unique<SatisfactionStore>(*client_, clock_);
+    store_ = std::make_unique<SatisfactionStore>(*client_, clock_, keys_);
   }
 
   void TearDown() override {
@@ -70,8 +74,35 @@ class SatisfactionStoreTest : public ::testing::Test {
                              absl::StrCat("req-", ++request_seq_, "-abcdefgh")};
   }
 
-  // A response to "skm" at `office` submitted now, by kiosk `device` (or
-  // through the invitation whose token hash is `invitation_sha`).
+  // The kiosk `name` at `office` (registered through the store on first
+  // use): its id and the SHA-256 of its credential.
+  struct StoredKiosk {
+    std::string id;
+    std::string credential_sha;
+  };
+  StoredKiosk KioskAt(absl::string_view office, absl::string_view name) {
+    const std::string id = absl::StrCat(name, "-", office);
+    auto it = kiosks_.find(id);
+    if (it != kiosks_.end()) return it->second;
+    v1::Kiosk kiosk;
+    kiosk.set_id(id);
+    kiosk.set_office_id(std::string(office));
+    kiosk.set_agency_id(kAgency);
+    kiosk.set_name("Tablet");
+    *kiosk.mutable_create_time() = ToProtoTime(clock_.Now());
+    absl::StatusOr<v1::Kiosk> registered =
+        Await<v1::Kiosk>([&](Done<v1::Kiosk> done) {
+          store_->RegisterKiosk(kiosk, Actor("admin"), std::move(done));
+        });
+    EXPECT_TRUE(registered.ok()) << registered.status();
+    StoredKiosk stored{id, registered.ok() ? Sha256Hex(registered->credential())
+                                           : std::string()};
+    kiosks_[id] = stored;
+    return stored;
+  }
+
+  // A response to "skm" at `office` submitted now, by its kiosk "kiosk-1"
+  // (or, after ByInvitation, through an invitation).
   NewResponse Submission(const std::vector<Answer>& answers,
                          absl::string_view officer = "",
                          absl::string_view office = kOffice,
@@ -98,7 +129,9 @@ class SatisfactionStoreTest : public ::testing::Test {
     r.mutable_local_date()->set_year(static_cast<int32_t>(day.year()));
     r.mutable_local_date()->set_month(day.month());
     r.mutable_local_date()->set_day(day.day());
-    out.kiosk_device = "kiosk-1";
+    const StoredKiosk kiosk = KioskAt(office, "kiosk-1");
+    out.kiosk_id = kiosk.id;
+    out.kiosk_credential_sha = kiosk.credential_sha;
     out.scopes = {{v1::SCOPE_KIND_AGENCY, kAgency},
                   {v1::SCOPE_KIND_OFFICE, std::string(office)},
                   {v1::SCOPE_KIND_SERVICE, kService}};
@@ -161,7 +194,8 @@ class SatisfactionStoreTest : public ::testing::Test {
   NewResponse ByInvitation(absl::string_view token,
                            const std::vector<Answer>& answers) {
     NewResponse s = Submission(answers, "officer-1");
-    s.kiosk_device.clear();
+    s.kiosk_id.clear();
+    s.kiosk_credential_sha.clear();
     s.invitation_sha = Sha256Hex(token);
     s.response.set_source(v1::INVITATION_SOURCE_TICKET);
     return s;
@@ -201,7 +235,10 @@ class SatisfactionStoreTest : public ::testing::Test {
   FakeClock clock_{Start()};
   std::unique_ptr<TestRedis> redis_;
   std::unique_ptr<RedisClient> client_;
+  const ReceiptKeys keys_ =
+      ReceiptKeys::FromJwtSecret("satisfaction-store-test-secret-0123456789");
   std::unique_ptr<SatisfactionStore> store_;
+  std::map<std::string, StoredKiosk> kiosks_;
   int request_seq_ = 0;
 };
 
@@ -270,7 +307,7 @@ TEST_F(SatisfactionStoreTest, RequiresExactlyOneChannel) {
   s.invitation_sha = Sha256Hex("tok");
   EXPECT_EQ(Submit(s).status().code(), absl::StatusCode::kInvalidArgument);
   s.invitation_sha.clear();
-  s.kiosk_device.clear();
+  s.kiosk_id.clear();
   EXPECT_EQ(Submit(s).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -285,15 +322,56 @@ TEST_F(SatisfactionStoreTest, KioskIsLimitedPerMinute) {
   EXPECT_EQ(Hash(absl::StrCat("agg:skm:2:", kOffice, ":", Today()))["n"], "10");
   EXPECT_EQ(StreamLength(), 10);
   // The counter expires within the minute (Redis's own clock).
-  auto ttl = redis_->Command({"TTL", absl::StrCat(kP, "kiosk:kiosk-1")});
+  auto ttl = redis_->Command(
+      {"TTL", absl::StrCat(kP, "kiosk-rate:", KioskAt(kOffice, "kiosk-1").id)});
   ASSERT_TRUE(ttl.ok());
   EXPECT_GT(ttl->integer, 0);
   EXPECT_LE(ttl->integer, 60);
 
-  // Another device has its own budget.
+  // Another kiosk has its own budget.
   NewResponse other = Submission({{"U1", 4}});
-  other.kiosk_device = "kiosk-2";
+  const StoredKiosk second = KioskAt(kOffice, "kiosk-2");
+  other.kiosk_id = second.id;
+  other.kiosk_credential_sha = second.credential_sha;
   EXPECT_TRUE(Submit(other).ok());
+}
+
+// The script checks the kiosk itself (the adapter's earlier check may be
+// stale): its credential's hash, its office, its revocation.
+TEST_F(SatisfactionStoreTest, KioskScriptChecksCredentialOfficeAndRevocation) {
+  NewResponse s = Submission({{"U1", 4}});
+  s.kiosk_credential_sha = Sha256Hex("not-the-credential");
+  absl::StatusOr<v1::Response> refused = Submit(s);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrorInfoOf(refused.status()).reason(), "KIOSK_CREDENTIAL_INVALID");
+  s = Submission({{"U1", 4}});
+  s.kiosk_credential_sha.clear();
+  EXPECT_EQ(Submit(s).status().code(), absl::StatusCode::kPermissionDenied);
+  s = Submission({{"U1", 4}});
+  s.kiosk_id = "kiosk-unknown";
+  EXPECT_EQ(Submit(s).status().code(), absl::StatusCode::kPermissionDenied);
+  // kiosk-1 of kOffice, at another office.
+  s = Submission({{"U1", 4}}, "", "kantor-lain");
+  const StoredKiosk at_office = KioskAt(kOffice, "kiosk-1");
+  s.kiosk_id = at_office.id;
+  s.kiosk_credential_sha = at_office.credential_sha;
+  refused = Submit(s);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(refused.status().message(),
+              ::testing::HasSubstr("kiosk.office_id"));
+
+  absl::StatusOr<v1::Kiosk> revoked =
+      Await<v1::Kiosk>([&](Done<v1::Kiosk> done) {
+        store_->RevokeKiosk(at_office.id, Actor("admin"), std::move(done));
+      });
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  EXPECT_TRUE(revoked->has_revoke_time());
+  refused = Submit(Submission({{"U1", 4}}));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrorInfoOf(refused.status()).reason(), "KIOSK_REVOKED");
+  // Nothing was written.
+  EXPECT_EQ(StreamLength(), 0);
+  EXPECT_TRUE(Hash(absl::StrCat("agg:skm:2:", kOffice, ":", Today())).empty());
 }
 
 TEST_F(SatisfactionStoreTest, KioskLimitIsTheCallersSetting) {
@@ -303,8 +381,12 @@ TEST_F(SatisfactionStoreTest, KioskLimitIsTheCallersSetting) {
   NewResponse next = Submission({{"U1", 4}});
   next.kiosk_per_minute = 1;
   EXPECT_EQ(Submit(next).status().code(), absl::StatusCode::kResourceExhausted);
-  // Once the window is gone (as after its minute), the device submits again.
-  ASSERT_TRUE(redis_->Command({"DEL", absl::StrCat(kP, "kiosk:kiosk-1")}).ok());
+  // Once the window is gone (as after its minute), the kiosk submits again.
+  ASSERT_TRUE(
+      redis_
+          ->Command({"DEL", absl::StrCat(kP, "kiosk-rate:",
+                                         KioskAt(kOffice, "kiosk-1").id)})
+          .ok());
   EXPECT_TRUE(Submit(next).ok());
 }
 

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/error_info.h"
 
 namespace prima::satisfaction {
 namespace {
@@ -851,6 +852,47 @@ TEST(Answers, TallyingCountsUnansweredAndRefusesBadResponses) {
   EXPECT_THAT(
       TallyResponses(skm, {{{"U1", 4}}, {}}).status(),
       StatusIs(absl::StatusCode::kInvalidArgument, "responses[1].answers:"));
+}
+
+// ---- kiosks ----
+
+TEST(CheckKioskAccessTest, TheRightCredentialAtTheKiosksOfficePasses) {
+  const KioskAccess kiosk{"k1", "kantor-a", "sha-of-credential", false};
+  EXPECT_TRUE(CheckKioskAccess(kiosk, "sha-of-credential", "").ok());
+  EXPECT_TRUE(CheckKioskAccess(kiosk, "sha-of-credential", "kantor-a").ok());
+}
+
+TEST(CheckKioskAccessTest, UnknownKioskAndWrongOrMissingCredentialLookAlike) {
+  const KioskAccess kiosk{"k1", "kantor-a", "sha-of-credential", false};
+  for (const absl::Status& s :
+       {CheckKioskAccess(std::nullopt, "sha-of-credential", ""),
+        CheckKioskAccess(kiosk, "sha-of-another", ""),
+        CheckKioskAccess(kiosk, "", ""),
+        // A stored kiosk without a hash never matches an empty one.
+        CheckKioskAccess(KioskAccess{"k1", "kantor-a", "", false}, "", "")}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+    EXPECT_EQ(ErrorInfoOf(s).reason(), kKioskCredentialInvalid) << s;
+    EXPECT_EQ(ErrorInfoOf(s).metadata().at("field"), "kiosk.kiosk_credential");
+    EXPECT_FALSE(absl::StrContains(s.message(), "k1")) << s;
+  }
+}
+
+TEST(CheckKioskAccessTest, RevokedKioskIsRefusedWithItsReason) {
+  const KioskAccess kiosk{"k1", "kantor-a", "sha-of-credential", true};
+  const absl::Status s = CheckKioskAccess(kiosk, "sha-of-credential", "");
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrorInfoOf(s).reason(), kKioskRevoked);
+  // A wrong credential learns nothing about the revocation.
+  EXPECT_EQ(ErrorInfoOf(CheckKioskAccess(kiosk, "sha-of-another", "")).reason(),
+            kKioskCredentialInvalid);
+}
+
+TEST(CheckKioskAccessTest, AnotherOfficeIsRefusedNamingTheField) {
+  const KioskAccess kiosk{"k1", "kantor-a", "sha-of-credential", false};
+  const absl::Status s =
+      CheckKioskAccess(kiosk, "sha-of-credential", "kantor-b");
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(absl::StartsWith(s.message(), "kiosk.office_id:")) << s;
 }
 
 }  // namespace
