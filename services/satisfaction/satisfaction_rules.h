@@ -276,6 +276,8 @@ absl::StatusOr<std::vector<ElementTally>> TallyResponses(
 // ReceiptKeys::Secret(key id, kKioskCredentialKind, kiosk id), derived, never
 // stored (the kiosk keeps its SHA-256 and the key id).
 inline constexpr char kKioskCredentialKind[] = "kiosk";
+// The kind staff invitation tokens are derived for (ReceiptKeys).
+inline constexpr char kInvitationTokenKind[] = "invitation";
 
 // Error reasons of kiosk submissions (PERMISSION_DENIED).
 inline constexpr char kKioskCredentialInvalid[] = "KIOSK_CREDENTIAL_INVALID";

@@ -500,6 +500,7 @@ class SatisfactionServiceImpl final
         clock_(env.clock),
         directory_(env.redis, env.config.redis, env.clock),
         store_(env.redis, env.clock, env.config.receipt_keys),
+        config_(env.config),
         options_(options) {
     for (const char* producer : {"queue", "complaint"}) {
       consumers_.push_back(std::make_unique<EventConsumer>(
@@ -654,10 +655,8 @@ class SatisfactionServiceImpl final
                     ToProtoTime(now + options_.invitation_ttl);
                 // The token travels in the reply (and its idempotent
                 // replay) only; the store keeps its SHA-256.
-                const std::string token = NewSecret();
-                invitation.set_token(token);
-                store_.CreateInvitation(invitation, Sha256Hex(token), actor,
-                                        ReplyInto(std::move(call), resp));
+                store_.CreateStaffInvitation(invitation, actor,
+                                             ReplyInto(std::move(call), resp));
               });
         });
     return reactor;
@@ -694,6 +693,7 @@ class SatisfactionServiceImpl final
     submission->request = *req;
     submission->actor = SatisfactionActor{p->subject, req->request_id(),
                                           p->request_fingerprint};
+    submission->client = ClientIdentity(*ctx, *p, config_.trusted_proxies);
     if (req->via_case() == v1::SubmitResponseRequest::kInvitationToken) {
       if (req->invitation_token().empty() ||
           !ValidateReceiptSecret(req->invitation_token()).ok()) {
@@ -1131,6 +1131,7 @@ class SatisfactionServiceImpl final
   struct Submission {
     v1::SubmitResponseRequest request;
     SatisfactionActor actor;
+    std::string client;  // ClientIdentity, for the rate limits
     std::string invitation_sha;
     std::string kiosk_id;
     std::string kiosk_credential_sha;
@@ -1285,8 +1286,13 @@ class SatisfactionServiceImpl final
     write.event = MakeEnvelope("satisfaction.response_submitted", r.agency_id(),
                                kSatisfactionProducer, event, now,
                                submission.actor.request_id);
-    store_.SubmitResponse(write, submission.actor,
-                          ReplyInto(std::move(call), resp));
+    // Counted per caller and per office with the write (a registered kiosk
+    // has its own per-kiosk limit besides).
+    SatisfactionActor actor = submission.actor;
+    actor.rate_checks = RateChecks("satisfaction", "SubmitResponse",
+                                   config_.rate_limits.For("SubmitResponse"),
+                                   submission.client, r.office_id());
+    store_.SubmitResponse(write, actor, ReplyInto(std::move(call), resp));
   }
 
   ServerUnaryReactor* Rank(CallbackServerContext* ctx,
@@ -1442,6 +1448,7 @@ class SatisfactionServiceImpl final
   const Clock& clock_;
   DirectoryReader directory_;
   SatisfactionStore store_;
+  const ServiceConfig& config_;
   const SatisfactionOptions options_;
   // Served visits and invitations from the queue's and complaints' events.
   std::vector<std::unique_ptr<EventConsumer>> consumers_;

@@ -313,8 +313,9 @@ return pack(out)
 }
 
 // KEYS: idem. ARGV: ttl, token sha, source number, source id ("" for none),
-// pb (no token), expires ms, key ttl seconds, token. Replies packed {created
-// 1|0, pb, used 1|0, token ("" unless created)}.
+// pb (no token), expires ms, key ttl seconds, token source ("<key id>:<id>"
+// the token is derived from, or ""). Replies packed {created 1|0, pb, used
+// 1|0, token source ("" unless created)}.
 const LuaScript& CreateInvitationScript() {
   static const LuaScript* script =
       new LuaScript(Mutation("satisfaction_create_invitation", R"lua(
@@ -334,8 +335,8 @@ end
 redis.call('HSET', inv_key, 'pb', ARGV[5], 'used', '0', 'expires', ARGV[6])
 redis.call('EXPIRE', inv_key, ARGV[7])
 if src_key then redis.call('SET', src_key, ARGV[2], 'EX', ARGV[7]) end
--- The token is in the recorded result (as a complaint's receipt secret is)
--- so that a retry of the same request still shows it once more.
+-- Not the token but what it is derived from is in the recorded result, so a
+-- retry of the same request shows it once more and nothing stores it.
 return pack({'1', ARGV[5], '0', ARGV[8]})
 )lua"));
   return *script;
@@ -793,10 +794,33 @@ void SatisfactionStore::ListTemplates(absl::string_view agency_id,
 
 // ---- invitations ----
 
+void SatisfactionStore::CreateStaffInvitation(const v1::Invitation& invitation,
+                                              const SatisfactionActor& actor,
+                                              Done<v1::Invitation> done) {
+  if (keys_.empty()) {
+    return done(absl::FailedPreconditionError(
+        "invitation tokens need receipt keys (PRIMA_RECEIPT_KEYS)"));
+  }
+  // Derived, never stored: the record keeps its hash, the idempotency record
+  // the key id and the invitation's own id to derive it again.
+  const std::string id = absl::AsciiStrToLower(NewTimeOrderedId(clock_.Now()));
+  CreateInvitationRecord(
+      invitation, Sha256Hex(keys_.CurrentSecret(kInvitationTokenKind, id)),
+      absl::StrCat(keys_.current_id(), ":", id), actor, std::move(done));
+}
+
 void SatisfactionStore::CreateInvitation(const v1::Invitation& invitation,
                                          absl::string_view token_sha,
                                          const SatisfactionActor& actor,
                                          Done<v1::Invitation> done) {
+  CreateInvitationRecord(invitation, token_sha, "", actor, std::move(done));
+}
+
+void SatisfactionStore::CreateInvitationRecord(const v1::Invitation& invitation,
+                                               absl::string_view token_sha,
+                                               absl::string_view token_source,
+                                               const SatisfactionActor& actor,
+                                               Done<v1::Invitation> done) {
   if (token_sha.empty()) {
     return done(absl::InvalidArgumentError("token_sha: required"));
   }
@@ -815,11 +839,31 @@ void SatisfactionStore::CreateInvitation(const v1::Invitation& invitation,
       {std::string(token_sha),
        absl::StrCat(static_cast<int>(invitation.source())),
        invitation.source_id(), stored.SerializeAsString(), MsArg(expires),
-       absl::StrCat(key_ttl_seconds), invitation.token()},
-      [done =
-           std::move(done)](absl::StatusOr<IdempotentResult> result) mutable {
+       absl::StrCat(key_ttl_seconds), std::string(token_source)},
+      [this, done = std::move(done)](
+          absl::StatusOr<IdempotentResult> result) mutable {
         if (!result.ok()) return done(result.status());
-        done(ParseCreatedInvitation(result->value));
+        absl::StatusOr<v1::Invitation> created =
+            ParseCreatedInvitation(result->value);
+        if (!created.ok() || created->token().empty()) {
+          return done(std::move(created));
+        }
+        // The reply's token field holds its source: derive the token.
+        const std::string source = created->token();
+        created->clear_token();
+        const size_t colon = source.find(':');
+        absl::StatusOr<std::string> token =
+            colon == std::string::npos
+                ? absl::InternalError("redis: bad invitation token source")
+                : keys_.Secret(source.substr(0, colon), kInvitationTokenKind,
+                               source.substr(colon + 1));
+        if (token.ok()) {
+          created->set_token(*std::move(token));
+        } else {
+          Log(LogLevel::kWarn, "invitation token not recomputed",
+              LogFields().Add("error", token.status().message()));
+        }
+        done(std::move(created));
       });
 }
 
@@ -1014,7 +1058,7 @@ void SatisfactionStore::SubmitResponse(const NewResponse& submission,
   }
   RunIdempotent(redis_, SubmitScript(),
                 {kService, "SubmitResponse", actor.subject, actor.request_id,
-                 actor.request_fingerprint},
+                 actor.request_fingerprint, actor.rate_checks},
                 {EventStreamKey(kSatisfactionProducer)}, std::move(args),
                 [done = std::move(done)](
                     absl::StatusOr<IdempotentResult> result) mutable {

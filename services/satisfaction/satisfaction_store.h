@@ -79,6 +79,7 @@
 #include "prima/satisfaction/v1/satisfaction.pb.h"
 #include "services/common/clock.h"
 #include "services/common/done.h"
+#include "services/common/rate_limit.h"
 #include "services/common/receipt_keys.h"
 #include "services/common/redis_client.h"
 #include "services/satisfaction/satisfaction_rules.h"
@@ -92,6 +93,8 @@ struct SatisfactionActor {
   std::string subject;  // token `sub`; "" for anonymous callers
   std::string request_id;
   std::string request_fingerprint;  // Principal::request_fingerprint
+  // Counted with the mutation (SubmitResponse); see rate_limit.h.
+  std::vector<RateCheck> rate_checks;
 };
 
 // One scope a response counts in, e.g. {SCOPE_KIND_OFFICE, "dukcapil-jaksel"}.
@@ -213,14 +216,20 @@ class SatisfactionStore {
   // Stores an invitation under the token's hash, once per source: a second
   // invitation for the same source (a duplicate event) returns the first and
   // writes nothing (then `token` in the reply is empty: it was shown once).
-  // A retry of the same request (actor and request id) replies the token
-  // again: it is kept in the idempotency record for its 24 hours, as a
-  // complaint's receipt secret is. An empty source_id skips the per-source
-  // check (staff invitations). ALREADY_EXISTS when the token hash is taken.
+  // `token_sha` is the hash of a token the caller holds already (a ticket's
+  // or complaint's receipt secret); the reply has no token. An empty source_id
+  // skips the per-source check (staff invitations). ALREADY_EXISTS when the
+  // token hash is taken.
   void CreateInvitation(const v1::Invitation& invitation,
                         absl::string_view token_sha,
                         const SatisfactionActor& actor,
                         Done<v1::Invitation> done);
+  // A staff invitation: its token is derived from the receipt keys and a new
+  // id (kInvitationTokenKind) and returned in the invitation; only its hash
+  // is stored, and a retry derives it again.
+  void CreateStaffInvitation(const v1::Invitation& invitation,
+                             const SatisfactionActor& actor,
+                             Done<v1::Invitation> done);
   // NOT_FOUND for an unknown token hash.
   void GetInvitation(absl::string_view token_sha, Done<v1::Invitation> done);
 
@@ -313,6 +322,12 @@ class SatisfactionStore {
  private:
   RedisClient& redis_;
   const Clock& clock_;
+  void CreateInvitationRecord(const v1::Invitation& invitation,
+                              absl::string_view token_sha,
+                              absl::string_view token_source,
+                              const SatisfactionActor& actor,
+                              Done<v1::Invitation> done);
+
   const ReceiptKeys& keys_;
 };
 

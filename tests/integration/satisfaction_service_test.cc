@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -703,6 +704,14 @@ TEST_F(SatisfactionServiceTest, StaffInvitationForOwnAgencyOnly) {
   s = CreateInvitation(officer_, kAgency, "kantor-a", &retry, request_id);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(retry.token(), invitation.token());
+  // Derived, never stored: the token is in no Redis value, its hash is.
+  absl::StatusOr<std::vector<std::string>> stored =
+      env_->redis().WhereStored(invitation.token());
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_TRUE(stored->empty()) << absl::StrJoin(*stored, ", ");
+  stored = env_->redis().WhereStored(Sha256Hex(invitation.token()));
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_FALSE(stored->empty());
 
   Invitation shown;
   ASSERT_TRUE(GetInvitation(invitation.token(), &shown).ok());

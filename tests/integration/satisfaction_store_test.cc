@@ -433,7 +433,8 @@ TEST_F(SatisfactionStoreTest, InvitationIsStoredByHashWithoutToken) {
   absl::StatusOr<v1::Invitation> created =
       Invite(Invitation("tok-1"), Actor("queue"));
   ASSERT_TRUE(created.ok()) << created.status();
-  EXPECT_EQ(created->token(), "tok-1");
+  // The caller holds the token already (a receipt secret): not echoed.
+  EXPECT_EQ(created->token(), "");
   absl::StatusOr<v1::Invitation> read = GetInvitation("tok-1");
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->token(), "");
@@ -466,12 +467,25 @@ TEST_F(SatisfactionStoreTest, OneInvitationPerSource) {
   EXPECT_TRUE(GetInvitation("tok-3").ok());
 }
 
-TEST_F(SatisfactionStoreTest, InvitationRetryShowsTheTokenAgain) {
+TEST_F(SatisfactionStoreTest, StaffInvitationRetryDerivesTheTokenAgain) {
   const SatisfactionActor actor = Actor("staff-1");
-  ASSERT_TRUE(Invite(Invitation("tok-1", ""), actor).ok());
-  absl::StatusOr<v1::Invitation> retry = Invite(Invitation("tok-1", ""), actor);
+  auto invite = [&] {
+    return Await<v1::Invitation>([&](Done<v1::Invitation> done) {
+      store_->CreateStaffInvitation(Invitation("", ""), actor, std::move(done));
+    });
+  };
+  absl::StatusOr<v1::Invitation> first = invite();
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->token().size(), 32u);
+  absl::StatusOr<v1::Invitation> retry = invite();
   ASSERT_TRUE(retry.ok()) << retry.status();
-  EXPECT_EQ(retry->token(), "tok-1");
+  EXPECT_EQ(retry->token(), first->token());
+  EXPECT_TRUE(GetInvitation(first->token()).ok());
+  // Neither the record nor the idempotency record holds it.
+  absl::StatusOr<std::vector<std::string>> stored =
+      redis_->WhereStored(first->token());
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_TRUE(stored->empty());
 }
 
 // ---- aggregates ----
