@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/common/logging.h"
 
 namespace prima {
 namespace {
@@ -100,6 +101,19 @@ absl::StatusOr<std::string> ReceiptKeys::Secret(
   }
   return absl::NotFoundError(
       absl::StrCat("receipt key ", key_id, " is no longer configured"));
+}
+
+std::string ReceiptKeys::SecretForReplay(absl::string_view key_id,
+                                         absl::string_view kind,
+                                         absl::string_view record_id) const {
+  absl::StatusOr<std::string> secret = Secret(key_id, kind, record_id);
+  if (secret.ok()) return *std::move(secret);
+  Log(LogLevel::kWarn, "receipt secret not recomputed",
+      LogFields()
+          .Add("kind", kind)
+          .Add("id", record_id)
+          .Add("error", secret.status().message()));
+  return "";
 }
 
 std::string ReceiptKeys::CurrentSecret(absl::string_view kind,

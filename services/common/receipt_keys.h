@@ -39,6 +39,11 @@ class ReceiptKeys {
   absl::StatusOr<std::string> Secret(absl::string_view key_id,
                                      absl::string_view kind,
                                      absl::string_view record_id) const;
+  // Secret(), for giving a secret again with a retried request: "" (and a
+  // warning in the log) when its key is no longer configured; the record
+  // stands, its secret cannot be shown again.
+  std::string SecretForReplay(absl::string_view key_id, absl::string_view kind,
+                              absl::string_view record_id) const;
   // The same under the current key. Requires !empty().
   std::string CurrentSecret(absl::string_view kind,
                             absl::string_view record_id) const;

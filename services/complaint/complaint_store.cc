@@ -576,16 +576,8 @@ void ComplaintStore::File(const NewComplaint& filing,
                   if (!stored.ok()) return done(stored.status());
                   v1::Complaint complaint = std::move(stored->complaint);
                   // Recomputed, so a retry gets it too and nothing stores it.
-                  absl::StatusOr<std::string> secret =
-                      keys_.Secret(key_id, kComplaintReceipt, complaint.id());
-                  if (secret.ok()) {
-                    complaint.set_receipt_secret(*std::move(secret));
-                  } else {
-                    Log(LogLevel::kWarn, "receipt secret not recomputed",
-                        LogFields()
-                            .Add("id", complaint.id())
-                            .Add("error", secret.status().message()));
-                  }
+                  complaint.set_receipt_secret(keys_.SecretForReplay(
+                      key_id, kComplaintReceipt, complaint.id()));
                   done(std::move(complaint));
                 });
 }

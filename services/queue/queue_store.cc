@@ -919,17 +919,7 @@ absl::StatusOr<T> ParseReceipted(absl::string_view packed,
   if (FieldStr(*fields, "_echo") == "1") {
     record.set_receipt_secret(std::string(echoed));
   } else if (!key_id.empty()) {
-    absl::StatusOr<std::string> secret = keys.Secret(key_id, kind, record.id());
-    if (secret.ok()) {
-      record.set_receipt_secret(*std::move(secret));
-    } else {
-      // A retry after its key was dropped: the record stands, its secret
-      // cannot be shown again.
-      Log(LogLevel::kWarn, "receipt secret not recomputed",
-          LogFields()
-              .Add("id", record.id())
-              .Add("error", secret.status().message()));
-    }
+    record.set_receipt_secret(keys.SecretForReplay(key_id, kind, record.id()));
   }
   return record;
 }

@@ -852,17 +852,12 @@ void SatisfactionStore::CreateInvitationRecord(const v1::Invitation& invitation,
         const std::string source = created->token();
         created->clear_token();
         const size_t colon = source.find(':');
-        absl::StatusOr<std::string> token =
-            colon == std::string::npos
-                ? absl::InternalError("redis: bad invitation token source")
-                : keys_.Secret(source.substr(0, colon), kInvitationTokenKind,
-                               source.substr(colon + 1));
-        if (token.ok()) {
-          created->set_token(*std::move(token));
-        } else {
-          Log(LogLevel::kWarn, "invitation token not recomputed",
-              LogFields().Add("error", token.status().message()));
+        if (colon == std::string::npos) {
+          return done(absl::InternalError("redis: bad invitation reply"));
         }
+        created->set_token(keys_.SecretForReplay(source.substr(0, colon),
+                                                 kInvitationTokenKind,
+                                                 source.substr(colon + 1)));
         done(std::move(created));
       });
 }
@@ -925,20 +920,9 @@ void SatisfactionStore::RegisterKiosk(const v1::Kiosk& kiosk,
                   if (!registered.ok()) return done(registered.status());
                   // The credential of the kiosk replied (the first one, on a
                   // retry), under the key it was made with.
-                  absl::StatusOr<std::string> credential =
-                      keys_.Secret(FieldStr(*fields, kKioskKeyIdField),
-                                   kKioskCredentialKind, registered->id());
-                  if (credential.ok()) {
-                    registered->set_credential(*std::move(credential));
-                  } else {
-                    // A retry after its key was dropped: the kiosk stands, its
-                    // credential cannot be shown again (revoke it, register
-                    // anew).
-                    Log(LogLevel::kWarn, "kiosk credential not recomputed",
-                        LogFields()
-                            .Add("id", registered->id())
-                            .Add("error", credential.status().message()));
-                  }
+                  registered->set_credential(keys_.SecretForReplay(
+                      FieldStr(*fields, kKioskKeyIdField), kKioskCredentialKind,
+                      registered->id()));
                   done(*std::move(registered));
                 });
 }

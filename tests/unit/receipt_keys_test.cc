@@ -41,6 +41,9 @@ TEST(ReceiptKeysTest, RotationKeepsOldSecretsComputableUntilTheKeyIsDropped) {
   const ReceiptKeys after = *ReceiptKeys::Parse(absl::StrCat("k2:", kKeyB));
   absl::StatusOr<std::string> gone = after.Secret("k1", "ticket", "t1");
   EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound);
+  // A replay after the key was dropped gets no secret (and a log line).
+  EXPECT_EQ(after.SecretForReplay("k1", "ticket", "t1"), "");
+  EXPECT_EQ(during.SecretForReplay("k1", "ticket", "t1"), old_secret);
 }
 
 TEST(ReceiptKeysTest, BadSpecsAreRefused) {
