@@ -693,7 +693,7 @@ class SatisfactionServiceImpl final
     submission->request = *req;
     submission->actor = SatisfactionActor{p->subject, req->request_id(),
                                           p->request_fingerprint};
-    submission->client = ClientIdentity(*ctx, *p, config_.trusted_proxies);
+    submission->caller = *p;
     if (req->via_case() == v1::SubmitResponseRequest::kInvitationToken) {
       if (req->invitation_token().empty() ||
           !ValidateReceiptSecret(req->invitation_token()).ok()) {
@@ -1131,7 +1131,7 @@ class SatisfactionServiceImpl final
   struct Submission {
     v1::SubmitResponseRequest request;
     SatisfactionActor actor;
-    std::string client;  // ClientIdentity, for the rate limits
+    Principal caller;  // for the rate limits
     std::string invitation_sha;
     std::string kiosk_id;
     std::string kiosk_credential_sha;
@@ -1289,9 +1289,9 @@ class SatisfactionServiceImpl final
     // Counted per caller and per office with the write (a registered kiosk
     // has its own per-kiosk limit besides).
     SatisfactionActor actor = submission.actor;
-    actor.rate_checks = RateChecks("satisfaction", "SubmitResponse",
-                                   config_.rate_limits.For("SubmitResponse"),
-                                   submission.client, r.office_id());
+    actor.rate_checks =
+        CallRateChecks(config_, *call->context(), submission.caller,
+                       "satisfaction", "SubmitResponse", r.office_id());
     store_.SubmitResponse(write, actor, ReplyInto(std::move(call), resp));
   }
 
